@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include "quay/runtime/port.hpp"
+#include "quay/runtime/unique_function.hpp"
+
+namespace quay::detail {
+
+/// A small pool of threads that run blocking work (SQLite, files) off the workers, then post
+/// the work's `done` continuation back to the owning port as a completion.
+///
+/// Thread contract: submit() is thread-safe; stop() is called once by the port's owner.
+class blocking_pool {
+ public:
+  blocking_pool(port& owner, std::size_t threads, std::string name);
+  ~blocking_pool();  // calls stop()
+  blocking_pool(const blocking_pool&) = delete;
+  blocking_pool& operator=(const blocking_pool&) = delete;
+
+  /// Queues `work`; after it returns (or throws: the exception is logged and done gets
+  /// errc::aborted... see the implementation's doc), posts `done` to the owner.
+  void submit(unique_function<void()> work, unique_function<void(std::error_code)> done);
+  /// Joins the threads after the job each is running. Jobs that never started have their
+  /// `done` invoked with errc::aborted on the calling thread. Later submits are refused the
+  /// same way. Idempotent.
+  void stop();
+  /// Jobs queued or running.
+  std::size_t pending() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace quay::detail
