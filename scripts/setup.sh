@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package Quay's build, tests, benchmarks and tools need.
+# Non-interactive and idempotent: packages already present are skipped.
+#   scripts/setup.sh            the Linux build, tests, benchmarks, sample game and bots
+#   scripts/setup.sh --windows  also the mingw-w64 cross toolchain and Wine (Windows tests)
+set -euo pipefail
+
+packages=(
+  # toolchain
+  cmake ninja-build ccache g++ clang libclang-rt-14-dev pkg-config git
+  # runtime, actors, net
+  libconcurrentqueue-dev libflatbuffers-dev flatbuffers-compiler libspdlog-dev libfmt-dev
+  # tests and benchmarks (Asio and CAF are benchmark anchors only)
+  libgtest-dev libgmock-dev libbenchmark-dev libasio-dev libcaf-dev
+  # sample game and bots
+  libcli11-dev libtomlplusplus-dev libsqlite3-dev sqlite3 liblua5.4-dev
+  # io_uring candidate backend
+  liburing-dev
+)
+if [[ "${1:-}" == "--windows" ]]; then
+  packages+=(g++-mingw-w64-x86-64-posix wine64 wine)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+echo "setup: installing ${#missing[@]} packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup: done"
