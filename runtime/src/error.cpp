@@ -27,6 +27,7 @@ class runtime_category_impl final : public std::error_category {
       case errc::bad_address: return "bad address";
       case errc::not_supported: return "not supported by this port";
       case errc::shut_down: return "port shut down";
+      case errc::work_failed: return "blocking work failed with an exception";
     }
     return "unknown quay error " + std::to_string(v);
   }

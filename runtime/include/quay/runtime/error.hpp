@@ -25,6 +25,7 @@ enum class errc {
   bad_address,         ///< an endpoint that cannot be parsed or used
   not_supported,       ///< the port (e.g. the manual port) does not support this operation
   shut_down,           ///< the port has stopped
+  work_failed,         ///< blocking work threw; the exception was logged
 };
 
 const std::error_category& runtime_category() noexcept;
