@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "quay/net/frame.hpp"
+#include "quay/runtime/socket.hpp"
+
+namespace quay::net {
+
+/// The write side of a session: frames waiting to be sent, handed to the socket as one gather
+/// write of up to quay::max_send_buffers frames at a time.
+///
+/// A pure core: no I/O. Frames are shared (see frame), so queueing one copies no bytes. The
+/// queue refuses a frame that would take the unsent bytes over the high-water mark; the
+/// session turns that refusal into a "slow reader" disconnect. A frame offered to an empty
+/// queue is always taken, so a single frame larger than the mark can still be sent.
+///
+/// Thread contract: owner only (one session's send path; no internal synchronisation).
+class send_queue {
+ public:
+  explicit send_queue(std::size_t high_water_bytes) noexcept : high_water_(high_water_bytes) {}
+
+  /// Queues `f`; false (nothing queued) when it would pass the high-water mark or `f` is empty.
+  bool push(frame f);
+  /// Fills `out` with the unsent bytes in order, one buffer per frame (the first may be
+  /// partly sent already), at most out.size() buffers. Returns how many were filled.
+  std::size_t gather(std::span<const_buffer> out) const noexcept;
+  /// Records that `bytes` more bytes went out; frames sent in full are dropped.
+  void consume(std::size_t bytes) noexcept;
+  /// Drops everything (the session is gone).
+  void clear() noexcept;
+
+  /// Bytes queued and not yet sent.
+  std::size_t queued_bytes() const noexcept { return queued_bytes_; }
+  /// Frames queued (including a partly sent one).
+  std::size_t size() const noexcept { return frames_.size() - head_; }
+  bool empty() const noexcept { return size() == 0; }
+  std::size_t high_water() const noexcept { return high_water_; }
+
+ private:
+  std::vector<frame> frames_;  // [head_, end) are pending; compacted as the head advances
+  std::size_t head_ = 0;
+  std::size_t head_offset_ = 0;  // bytes of frames_[head_] already sent
+  std::size_t queued_bytes_ = 0;
+  std::size_t high_water_;
+};
+
+}  // namespace quay::net

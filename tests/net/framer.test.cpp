@@ -1,0 +1,253 @@
+// The framer: every way a byte stream can be split or merged decodes to the same frames.
+#include "quay/net/framer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "quay/net/error.hpp"
+#include "quay/net/frame.hpp"
+
+namespace {
+
+using bytes = std::vector<std::byte>;
+using quay::net::decode_status;
+using quay::net::framer;
+
+bytes payload_of(std::size_t n, std::uint8_t seed) {
+  bytes p(n);
+  for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<std::byte>((i * 31 + seed) & 0xff);
+  return p;
+}
+
+void append_frame(bytes& stream, const bytes& payload) {
+  std::byte h[4];
+  quay::net::write_frame_header(h, static_cast<std::uint32_t>(payload.size()));
+  stream.insert(stream.end(), h, h + 4);
+  stream.insert(stream.end(), payload.begin(), payload.end());
+}
+
+struct decoded {
+  std::vector<bytes> frames;
+  bool error = false;
+};
+
+// Feeds `stream` cut at `cuts` (sorted offsets), taking frames after every receive the way a
+// session does.
+decoded decode_chunks(framer& f, const bytes& stream, const std::vector<std::size_t>& cuts) {
+  decoded out;
+  std::size_t pos = 0;
+  auto drain = [&] {
+    std::span<const std::byte> p;
+    for (;;) {
+      auto st = f.next(p);
+      if (st == decode_status::frame) {
+        out.frames.emplace_back(p.begin(), p.end());
+      } else {
+        out.error = st == decode_status::error;
+        return;
+      }
+    }
+  };
+  std::vector<std::size_t> ends = cuts;
+  ends.push_back(stream.size());
+  for (std::size_t end : ends) {
+    while (pos < end && !out.error) {
+      pos += f.feed(std::span(stream).subspan(pos, end - pos));
+      drain();
+    }
+  }
+  return out;
+}
+
+std::vector<bytes> sample_payloads() {
+  return {payload_of(1, 1), payload_of(3, 2), payload_of(4, 3), payload_of(5, 4),
+          payload_of(100, 5), payload_of(31, 6), payload_of(2, 7)};
+}
+
+bytes stream_of(const std::vector<bytes>& payloads) {
+  bytes s;
+  for (const auto& p : payloads) append_frame(s, p);
+  return s;
+}
+
+TEST(framer, decodes_a_whole_frame_received_in_one_piece) {
+  framer f(1024);
+  auto p = payload_of(10, 9);
+  bytes s;
+  append_frame(s, p);
+  auto d = decode_chunks(f, s, {});
+  ASSERT_FALSE(d.error);
+  ASSERT_EQ(d.frames.size(), 1u);
+  EXPECT_EQ(d.frames[0], p);
+  EXPECT_EQ(f.buffered(), 0u);
+}
+
+TEST(framer, decodes_the_same_frames_when_the_stream_is_split_at_any_one_byte) {
+  const auto payloads = sample_payloads();
+  const auto s = stream_of(payloads);
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    framer f(1024);
+    auto d = decode_chunks(f, s, {i});
+    ASSERT_FALSE(d.error) << "split at " << i;
+    ASSERT_EQ(d.frames, payloads) << "split at " << i;
+  }
+}
+
+TEST(framer, decodes_the_same_frames_when_the_stream_is_split_at_any_two_bytes) {
+  const auto payloads = sample_payloads();
+  const auto s = stream_of(payloads);
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    for (std::size_t j = i; j <= s.size(); ++j) {
+      framer f(1024);
+      auto d = decode_chunks(f, s, {i, j});
+      ASSERT_FALSE(d.error);
+      ASSERT_EQ(d.frames, payloads) << "split at " << i << "," << j;
+    }
+  }
+}
+
+TEST(framer, decodes_a_stream_delivered_one_byte_at_a_time) {
+  auto payloads = sample_payloads();
+  payloads.push_back(payload_of(20000, 11));  // larger than a block
+  payloads.push_back(payload_of(7, 12));
+  const auto s = stream_of(payloads);
+  std::vector<std::size_t> cuts;
+  for (std::size_t i = 1; i < s.size(); ++i) cuts.push_back(i);
+  framer f(64 * 1024);
+  auto d = decode_chunks(f, s, cuts);
+  ASSERT_FALSE(d.error);
+  EXPECT_EQ(d.frames, payloads);
+}
+
+TEST(framer, decodes_many_frames_merged_into_one_receive) {
+  std::vector<bytes> payloads;
+  for (int i = 0; i < 500; ++i) payloads.push_back(payload_of(1 + (i * 7) % 60, static_cast<std::uint8_t>(i)));
+  const auto s = stream_of(payloads);
+  framer f(1024);
+  auto d = decode_chunks(f, s, {});
+  ASSERT_FALSE(d.error);
+  EXPECT_EQ(d.frames, payloads);
+}
+
+TEST(framer, decodes_the_same_frames_under_random_chunking) {
+  std::mt19937 rng(12345);
+  for (int round = 0; round < 200; ++round) {
+    std::vector<bytes> payloads;
+    const int n = 1 + static_cast<int>(rng() % 40);
+    for (int i = 0; i < n; ++i) {
+      const std::size_t size = (rng() % 10 == 0) ? 1 + rng() % 40000 : 1 + rng() % 300;
+      payloads.push_back(payload_of(size, static_cast<std::uint8_t>(rng())));
+    }
+    const auto s = stream_of(payloads);
+    std::vector<std::size_t> cuts;
+    for (std::size_t pos = 0; pos < s.size();) {
+      pos += 1 + rng() % 5000;
+      if (pos < s.size()) cuts.push_back(pos);
+    }
+    framer f(40000, 1024 + rng() % 20000);
+    auto d = decode_chunks(f, s, cuts);
+    ASSERT_FALSE(d.error) << "round " << round;
+    ASSERT_EQ(d.frames, payloads) << "round " << round;
+  }
+}
+
+TEST(framer, rejects_a_zero_length_header_from_its_four_bytes_alone) {
+  framer f(1024);
+  bytes s = {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{9}};
+  auto d = decode_chunks(f, s, {4});
+  EXPECT_TRUE(d.error);
+  EXPECT_TRUE(d.frames.empty());
+  EXPECT_EQ(f.error(), quay::net::errc::zero_length_frame);
+}
+
+TEST(framer, rejects_an_oversized_length_before_allocating_for_it) {
+  framer f(1000, 4096);
+  bytes s(4);
+  quay::net::write_frame_header(s.data(), 0x7fffffffu);
+  auto d = decode_chunks(f, s, {});
+  EXPECT_TRUE(d.error);
+  EXPECT_EQ(f.error(), quay::net::errc::frame_too_large);
+  EXPECT_EQ(f.offending_length(), 0x7fffffffu);
+  EXPECT_LE(f.heap_bytes(), 4096u);
+  EXPECT_TRUE(f.prepare().empty()) << "a failed stream takes no more bytes";
+}
+
+TEST(framer, rejects_a_length_one_over_the_max_and_accepts_exactly_the_max) {
+  {
+    framer f(1000);
+    bytes s;
+    append_frame(s, payload_of(1001, 1));
+    EXPECT_TRUE(decode_chunks(f, s, {}).error);
+  }
+  {
+    framer f(1000);
+    bytes s;
+    append_frame(s, payload_of(1000, 1));
+    auto d = decode_chunks(f, s, {});
+    ASSERT_FALSE(d.error);
+    ASSERT_EQ(d.frames.size(), 1u);
+  }
+}
+
+TEST(framer, reports_frames_before_an_error_and_then_stays_failed) {
+  framer f(1024);
+  bytes s;
+  append_frame(s, payload_of(5, 1));
+  s.insert(s.end(), 4, std::byte{0});
+  append_frame(s, payload_of(5, 2));
+  auto d = decode_chunks(f, s, {});
+  EXPECT_TRUE(d.error);
+  ASSERT_EQ(d.frames.size(), 1u);
+  std::span<const std::byte> p;
+  EXPECT_EQ(f.next(p), decode_status::error);
+}
+
+TEST(framer, holds_no_heap_memory_while_idle) {
+  framer f(1024);
+  EXPECT_EQ(f.heap_bytes(), 0u);
+  EXPECT_EQ(f.prepare().size(), framer::inline_bytes);
+  bytes s;
+  append_frame(s, payload_of(5, 1));  // a short receive: stays inline
+  decode_chunks(f, s, {});
+  f.prepare();
+  EXPECT_EQ(f.heap_bytes(), 0u);
+}
+
+TEST(framer, uses_a_block_while_busy_and_releases_it_when_the_stream_goes_quiet) {
+  framer f(64 * 1024, 4096);
+  std::vector<bytes> payloads;
+  for (int i = 0; i < 100; ++i) payloads.push_back(payload_of(60, static_cast<std::uint8_t>(i)));
+  const auto s = stream_of(payloads);
+  auto d = decode_chunks(f, s, {});
+  ASSERT_EQ(d.frames, payloads);
+  // The last receive was short, so the next prepare gives the memory back.
+  f.prepare();
+  EXPECT_EQ(f.heap_bytes(), 0u);
+}
+
+TEST(framer, gives_a_large_frame_a_buffer_of_its_size_then_shrinks_back) {
+  framer f(100'000, 4096);
+  bytes s;
+  append_frame(s, payload_of(90'000, 3));
+  std::size_t pos = 0;
+  std::size_t peak = 0;
+  std::span<const std::byte> p;
+  while (pos < s.size()) {
+    auto space = f.prepare();
+    peak = std::max(peak, f.heap_bytes());
+    const std::size_t n = std::min(space.size(), s.size() - pos);
+    std::copy_n(s.begin() + static_cast<std::ptrdiff_t>(pos), n, space.begin());
+    f.commit(n);
+    pos += n;
+  }
+  ASSERT_EQ(f.next(p), decode_status::frame);
+  EXPECT_EQ(p.size(), 90'000u);
+  EXPECT_EQ(peak, 90'004u);
+  f.release_idle();
+  EXPECT_EQ(f.heap_bytes(), 0u);
+}
+
+}  // namespace

@@ -1,0 +1,131 @@
+// The send queue: gather writes, partial sends, the high-water mark, shared frames.
+#include "quay/net/send_queue.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstring>
+#include <random>
+#include <vector>
+
+namespace {
+
+using quay::const_buffer;
+using quay::net::frame;
+using quay::net::send_queue;
+
+frame frame_of(std::size_t n, std::uint8_t fill) {
+  return frame::make(n, [&](std::span<std::byte> out) {
+    std::memset(out.data(), fill, out.size());
+  });
+}
+
+// Concatenates what a gather write would put on the wire.
+std::vector<std::byte> flatten(std::span<const const_buffer> bufs) {
+  std::vector<std::byte> out;
+  for (const auto& b : bufs) {
+    const auto* p = static_cast<const std::byte*>(b.data);
+    out.insert(out.end(), p, p + b.size);
+  }
+  return out;
+}
+
+TEST(send_queue, gathers_queued_frames_in_order_one_buffer_each) {
+  send_queue q(1 << 20);
+  std::vector<std::byte> expected;
+  for (int i = 0; i < 10; ++i) {
+    auto f = frame_of(10 + i, static_cast<std::uint8_t>(i));
+    expected.insert(expected.end(), f.wire().begin(), f.wire().end());
+    ASSERT_TRUE(q.push(f));
+  }
+  std::array<const_buffer, quay::max_send_buffers> bufs;
+  const auto n = q.gather(bufs);
+  ASSERT_EQ(n, 10u);
+  EXPECT_EQ(flatten(std::span(bufs.data(), n)), expected);
+  EXPECT_EQ(q.queued_bytes(), expected.size());
+}
+
+TEST(send_queue, gathers_at_most_the_buffers_offered) {
+  send_queue q(1 << 20);
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(q.push(frame_of(8, 1)));
+  std::array<const_buffer, quay::max_send_buffers> bufs;
+  EXPECT_EQ(q.gather(bufs), quay::max_send_buffers);
+}
+
+TEST(send_queue, continues_a_partial_send_from_the_exact_byte) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 100; ++round) {
+    send_queue q(1 << 20);
+    std::vector<std::byte> expected;
+    const int frames = 1 + static_cast<int>(rng() % 100);
+    for (int i = 0; i < frames; ++i) {
+      auto f = frame_of(1 + rng() % 200, static_cast<std::uint8_t>(rng()));
+      expected.insert(expected.end(), f.wire().begin(), f.wire().end());
+      ASSERT_TRUE(q.push(std::move(f)));
+    }
+    // Simulate a socket that writes a random prefix of each gather.
+    std::vector<std::byte> sent;
+    std::array<const_buffer, quay::max_send_buffers> bufs;
+    for (int guard = 0; !q.empty() && guard < 100000; ++guard) {
+      const auto n = q.gather(bufs);
+      auto all = flatten(std::span(bufs.data(), n));
+      const std::size_t take = std::min<std::size_t>(all.size(), 1 + rng() % 700);
+      sent.insert(sent.end(), all.begin(), all.begin() + static_cast<std::ptrdiff_t>(take));
+      q.consume(take);
+    }
+    ASSERT_TRUE(q.empty());
+    EXPECT_EQ(q.queued_bytes(), 0u);
+    EXPECT_EQ(sent, expected) << "round " << round;
+  }
+}
+
+TEST(send_queue, refuses_a_frame_that_would_pass_the_high_water_mark) {
+  send_queue q(100);
+  ASSERT_TRUE(q.push(frame_of(40, 1)));  // 44 bytes on the wire
+  ASSERT_TRUE(q.push(frame_of(40, 2)));  // 88
+  EXPECT_FALSE(q.push(frame_of(40, 3)));
+  EXPECT_EQ(q.size(), 2u);
+  EXPECT_EQ(q.queued_bytes(), 88u);
+  q.consume(44);
+  EXPECT_TRUE(q.push(frame_of(40, 3)));
+}
+
+TEST(send_queue, takes_one_frame_larger_than_the_mark_when_empty) {
+  send_queue q(100);
+  EXPECT_TRUE(q.push(frame_of(1000, 1)));
+  EXPECT_FALSE(q.push(frame_of(1, 1)));
+}
+
+TEST(send_queue, refuses_an_empty_frame) {
+  send_queue q(100);
+  EXPECT_FALSE(q.push(frame{}));
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(send_queue, shares_one_frame_between_many_queues_without_copying) {
+  auto f = frame_of(64, 9);
+  std::vector<send_queue> queues;
+  for (int i = 0; i < 50; ++i) queues.emplace_back(1 << 20);
+  for (auto& q : queues) ASSERT_TRUE(q.push(f));
+  EXPECT_EQ(f.use_count(), 51u);
+  std::array<const_buffer, 1> b;
+  for (auto& q : queues) {
+    ASSERT_EQ(q.gather(b), 1u);
+    EXPECT_EQ(b[0].data, f.wire().data()) << "the queue points at the shared bytes";
+  }
+  for (auto& q : queues) q.consume(f.wire_size());
+  EXPECT_EQ(f.use_count(), 1u) << "sent frames are released";
+}
+
+TEST(send_queue, clear_drops_every_frame) {
+  auto f = frame_of(64, 9);
+  send_queue q(1 << 20);
+  q.push(f);
+  q.push(f);
+  q.clear();
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.queued_bytes(), 0u);
+  EXPECT_EQ(f.use_count(), 1u);
+}
+
+}  // namespace
