@@ -21,14 +21,17 @@ class blocking_pool {
   blocking_pool(const blocking_pool&) = delete;
   blocking_pool& operator=(const blocking_pool&) = delete;
 
-  /// Queues `work`; after it returns (or throws: the exception is logged and done gets
-  /// errc::aborted... see the implementation's doc), posts `done` to the owner.
+  /// Queues `work`; after it returns, posts `done` to the owner with no error. If `work`
+  /// throws, the exception is logged (logger "runtime") and `done` gets errc::work_failed.
+  /// If the owner port shuts down before `done` runs, the port invokes it with errc::aborted.
+  /// After stop(), `done` is invoked at once on the calling thread with errc::aborted.
+  /// Thread-safe.
   void submit(unique_function<void()> work, unique_function<void(std::error_code)> done);
   /// Joins the threads after the job each is running. Jobs that never started have their
   /// `done` invoked with errc::aborted on the calling thread. Later submits are refused the
   /// same way. Idempotent.
   void stop();
-  /// Jobs queued or running.
+  /// Jobs queued or running. Thread-safe.
   std::size_t pending() const;
 
  private:
