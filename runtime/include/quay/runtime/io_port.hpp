@@ -42,10 +42,14 @@ class io_port final : public port {
   /// calling thread, pending socket operations complete with errc::aborted, pending timers are
   /// invoked with errc::aborted, queued completions run with errc::aborted (including ones they
   /// post in turn), and the blocking pool is joined after its running job. Idempotent.
-  /// Thread-safe, but must not be called from a worker (it joins them).
+  /// Thread-safe. From a worker it cannot join, so it only requests the stop (see
+  /// wait_stopped()).
   void stop();
 
-  /// Blocks the calling (non-worker) thread until stop() is called by anyone.
+  /// Blocks the calling thread until stop() is called by anyone. Thread-safe. A worker calling
+  /// stop() only requests the stop (the workers exit, this returns); the owner then calls
+  /// stop() (or destroys the port) from a non-worker thread to finish it. A worker that waits
+  /// here is held until then.
   void wait_stopped();
 
   void post(completion* c) noexcept override;

@@ -1,0 +1,182 @@
+// The worker loop of the epoll backend: run batches of completions; when there are none, take
+// the poller token and wait in epoll_wait; otherwise spin briefly, then sleep.
+#include "backend/epoll/epoll_worker.hpp"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <string>
+
+namespace quay::detail {
+
+namespace {
+
+thread_local native_backend::worker* tls_worker = nullptr;
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+// Under a steady load the workers never go idle, so nobody would wait in epoll_wait; a worker
+// then polls without blocking at most this often, so I/O and timers keep moving.
+constexpr std::int64_t busy_poll_interval_ms = 1;
+
+}  // namespace
+
+native_backend::worker* current_worker() noexcept { return tls_worker; }
+
+void native_backend::start_workers(std::size_t count) {
+  workers_.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    workers_.push_back(std::make_unique<worker>(*this, i, batch_));
+  }
+  // Tokens are made before any thread starts, so the workers never race on construction.
+  for (auto& w : workers_) {
+    worker* raw = w.get();
+    w->thread = std::thread([this, raw] { worker_loop(*raw); });
+  }
+}
+
+void native_backend::worker_loop(worker& w) {
+  tls_worker = &w;
+  // Linux limits thread names to 15 characters.
+  const std::string thread_name = (name_ + "-" + std::to_string(w.index)).substr(0, 15);
+  ::pthread_setname_np(::pthread_self(), thread_name.c_str());
+
+  while (!stopping_.load(std::memory_order_acquire)) {
+    if (run_batch(w)) {
+      const std::int64_t t = now().time_since_epoch().count();
+      if (t - last_poll_ms_.load(std::memory_order_relaxed) >= busy_poll_interval_ms) {
+        try_poll(w, /*block=*/false);
+      }
+      continue;
+    }
+    if (try_poll(w, /*block=*/true)) continue;
+    if (spin()) continue;
+    sleep();
+  }
+  tls_worker = nullptr;
+}
+
+bool native_backend::run_batch(worker& w) {
+  // Take a fair share, not always a full batch: a completion that runs long holds the rest of
+  // its worker's batch back, so when little is queued, the items are spread over the workers.
+  // Under load the share reaches dequeue_batch and the batching pays for itself.
+  const std::size_t share = queue_.size_approx() / workers_.size();
+  const std::size_t want = std::clamp<std::size_t>(share, 1, w.items.size());
+  const std::size_t n = queue_.try_dequeue_bulk(w.ctok, w.items.data(), want);
+  if (n == 0) return false;
+  // Wake another worker when there is likely more work than this one can take (a full batch),
+  // or when nobody polls: the ex-poller may have handed itself long work, and I/O must not
+  // wait for it to finish.
+  if (sleepers_.load(std::memory_order_relaxed) != 0 &&
+      (n == w.items.size() || !poller_busy_.load(std::memory_order_relaxed))) {
+    wake_sleeper();
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (stopping_.load(std::memory_order_relaxed)) {
+      // A worker exits after its current completion; the rest go back for stop() to abort.
+      enqueue_or_die(queue_.enqueue_bulk(w.ptok, w.items.data() + i, n - i));
+      break;
+    }
+    run(w.items[i]);
+  }
+  return true;
+}
+
+bool native_backend::try_poll(worker& w, bool block) {
+  if (poller_busy_.load(std::memory_order_relaxed) ||
+      poller_busy_.exchange(true, std::memory_order_acquire)) {
+    return false;
+  }
+  poll_once(w, block);
+  return true;
+}
+
+int native_backend::poll_timeout_ms() const {
+  const auto next = timers_->next_deadline();
+  if (!next) return -1;
+  const auto wait = (*next - now()).count();
+  if (wait <= 0) return 0;
+  return wait > INT_MAX ? INT_MAX : static_cast<int>(wait);
+}
+
+void native_backend::poll_once(worker& w, bool block) {
+  int timeout = 0;
+  if (block) {
+    // The poller's half of the wake protocol (see post()): publish that it is about to block,
+    // then re-check the queue, so a post either sees the flag or is seen here.
+    poller_waiting_.store(true, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (queue_.size_approx() == 0 && !stopping_.load(std::memory_order_seq_cst)) {
+      timeout = poll_timeout_ms();
+    }
+  }
+  int n = ::epoll_wait(epoll_fd_, w.events.data(), static_cast<int>(w.events.size()), timeout);
+  poller_waiting_.store(false, std::memory_order_relaxed);
+  if (n < 0) n = 0;  // EINTR: treat as a spurious wake
+  last_poll_ms_.store(now().time_since_epoch().count(), std::memory_order_relaxed);
+
+  w.done.clear();
+  for (int i = 0; i < n; ++i) {
+    const epoll_event& ev = w.events[static_cast<std::size_t>(i)];
+    if (ev.data.u64 == interrupt_key) {
+      // Clear the flag before draining: an interrupt written after the read then leaves the
+      // eventfd readable (a spurious wake), never a lost one.
+      interrupt_pending_.store(false, std::memory_order_seq_cst);
+      std::uint64_t value = 0;
+      while (::read(event_fd_, &value, sizeof value) < 0 && errno == EINTR) {
+      }
+      continue;
+    }
+    const auto index = static_cast<std::uint32_t>(ev.data.u64 & 0xffffffffu);
+    const auto generation = static_cast<std::uint32_t>(ev.data.u64 >> 32);
+    if (socket_state* s = sockets_.at(index)) handle_socket_event(*s, generation, ev.events, w.done);
+  }
+  if (!w.done.empty()) enqueue_or_die(queue_.enqueue_bulk(w.ptok, w.done.data(), w.done.size()));
+  // Timer expiries are posted by the timer service through post(), which wakes as usual.
+  timers_->expire(now());
+  poller_busy_.store(false, std::memory_order_release);
+  if (!w.done.empty()) {
+    // Hand off: this worker will now run some of what it produced, so wake sleepers (one per
+    // finished operation at most); one of them becomes the next poller.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    wake_sleepers(w.done.size());
+  }
+}
+
+bool native_backend::spin() {
+  const auto until = std::chrono::steady_clock::now() + idle_spin_;
+  do {
+    for (int i = 0; i < 64; ++i) {
+      if (queue_.size_approx() != 0 || !poller_busy_.load(std::memory_order_relaxed) ||
+          stopping_.load(std::memory_order_relaxed)) {
+        return true;
+      }
+      cpu_relax();
+    }
+  } while (std::chrono::steady_clock::now() < until);
+  return false;
+}
+
+void native_backend::sleep() {
+  // The sleeper's half of the wake protocol (see post()).
+  sleepers_.fetch_add(1, std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Besides queued work, a free poller token is a reason to stay awake: someone must poll.
+  if (queue_.size_approx() != 0 || !poller_busy_.load(std::memory_order_seq_cst) ||
+      stopping_.load(std::memory_order_seq_cst)) {
+    if (cancel_sleep()) return;
+  }
+  while (::sem_wait(&sleep_sem_) != 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace quay::detail
