@@ -7,6 +7,7 @@
 #include <string>
 
 #include "fake_env.hpp"
+#include "quay/runtime/error.hpp"
 
 namespace quay::bots {
 namespace {
@@ -282,7 +283,7 @@ TEST(Bot, ConnectWaitsForTheConnectionAndReportsARefusedOne) {
             "expect(disconnect(1000))\nexpect(not connected())\n");
   h.b->start();
   EXPECT_EQ(h.env.connects, 1);
-  h.b->on_closed(make_error_code(errc::connection_refused));
+  h.b->on_closed(make_error_code(quay::errc::connection_refused));
   EXPECT_EQ(h.env.connects, 2);
   h.b->on_connected();
   EXPECT_EQ(h.env.sent, std::vector<std::string>{"hi"});
@@ -295,7 +296,7 @@ TEST(Bot, ConnectWaitsForTheConnectionAndReportsARefusedOne) {
 TEST(Bot, AStaleDisconnectDoesNotAnswerANewConnect) {
   harness h("sleep(5)\nlocal ok = connect(1000)\nexpect(ok, 'connected')\n");
   h.b->start();
-  h.b->on_closed(make_error_code(errc::connection_reset));  // from some earlier connection
+  h.b->on_closed(make_error_code(quay::errc::connection_reset));  // from some earlier connection
   h.env.advance(5ms);
   EXPECT_FALSE(h.b->done());
   h.b->on_connected();

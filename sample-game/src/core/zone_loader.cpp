@@ -201,7 +201,7 @@ zone_load_result parse_zone(std::string_view toml_text, std::string_view source)
   z.bounds.width = static_cast<float>(r.number(root, "", "width", 10.0, max_zone_side).value_or(10.0));
   z.bounds.height = static_cast<float>(r.number(root, "", "height", 10.0, max_zone_side).value_or(10.0));
   z.cell_size = static_cast<float>(r.number(root, "", "cell_size", 5.0, 1000.0, 50.0).value_or(50.0));
-  z.default_spawn = r.text(root, "", "default_spawn").value_or("");
+  z.default_spawn = r.text(root, "", "default_spawn", std::string()).value_or("");
 
   const auto inside = [&](const std::string& path, vec2 p) {
     if (!z.bounds.contains(p)) {
@@ -267,7 +267,7 @@ zone_load_result parse_zone(std::string_view toml_text, std::string_view source)
   r.each_table(root, "portal", [&](const toml::table& t, const std::string& path) {
     r.only_keys(t, path, {"name", "x", "y", "radius", "target_zone", "target_spawn"});
     portal p;
-    p.name = r.text(t, path, "name").value_or("");
+    p.name = r.text(t, path, "name", path).value_or(path);
     p.pos = read_pos(t, path);
     inside(path, p.pos);
     p.radius = static_cast<float>(r.number(t, path, "radius", 0.5, 100.0, 3.0).value_or(3.0));
