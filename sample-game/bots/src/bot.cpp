@@ -175,7 +175,9 @@ void bot::impl::resume(int nargs) {
   st = state::running;
   instructions = 0;
   int nres = 0;
+  in_resume = true;
   const int rc = lua_resume(co, L, nargs, &nres);
+  in_resume = false;
   if (rc == LUA_YIELD) {
     lua_pop(co, nres);
     st = state::waiting;
@@ -300,7 +302,10 @@ bot::impl::match bot::impl::matches(lua_State* T, const event& ev) {
   lua_rawgeti(T, LUA_REGISTRYINDEX, wait_filter);
   if (lua_type(T, -1) == LUA_TFUNCTION) {
     lua_pushvalue(T, ev_idx);
-    if (lua_pcall(T, 1, 1, 0) != LUA_OK) {
+    in_filter = true;
+    const int rc = lua_pcall(T, 1, 1, 0);
+    in_filter = false;
+    if (rc != LUA_OK) {
       lua_remove(T, ev_idx);  // leave only the error message
       return match::error;
     }

@@ -31,6 +31,8 @@ struct bot::impl {
   lua_State* L = nullptr;   // the bot's own Lua state (main thread)
   lua_State* co = nullptr;  // the script's coroutine inside it
   std::size_t memory = 0;
+  bool in_resume = false;  // the script itself runs (its memory limit is strict then)
+  bool in_filter = false;  // a wait_for filter function runs (waiting is refused then)
   std::uint64_t instructions = 0;  // run by the current resume
 
   state st = state::created;

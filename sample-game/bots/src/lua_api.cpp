@@ -15,7 +15,7 @@ namespace {
 // suspend at all.
 bot::impl* script_caller(lua_State* T, const char* fn) {
   auto* m = impl_of(T);
-  if (T != m->co) {
+  if (T != m->co || m->in_filter) {
     luaL_error(T, "%s can only be called from the bot's script, not from a filter or a nested "
                   "coroutine", fn);
   }

@@ -18,7 +18,11 @@ void* counting_alloc(void* ud, void* ptr, std::size_t old_size, std::size_t new_
     m->memory -= old_bytes;
     return nullptr;
   }
-  if (new_size > old_bytes && m->memory - old_bytes + new_size > m->options.memory_limit) {
+  // Outside the script (building a failure report, an event table) a little headroom lets the
+  // bot report why it failed even when the script used up its limit.
+  const std::size_t limit =
+      m->in_resume ? m->options.memory_limit : m->options.memory_limit + (1u << 20);
+  if (new_size > old_bytes && m->memory - old_bytes + new_size > limit) {
     return nullptr;
   }
   void* p = std::realloc(ptr, new_size);
