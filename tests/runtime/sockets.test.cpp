@@ -1,0 +1,420 @@
+// Sockets on the native port over loopback: operations are started and complete later on a
+// worker with (error, bytes); peer close, reset and refusal arrive as error values.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "socket_test_support.hpp"
+
+namespace quay {
+namespace {
+
+using test::connect_pair;
+using test::connected_pair;
+using test::recorded;
+using test::wait_until;
+
+io_port_options two_workers() {
+  io_port_options o;
+  o.workers = 2;
+  o.blocking_threads = 1;
+  return o;
+}
+
+// Receives exactly `want` bytes into `out` by restarting the receive until done.
+void recv_exactly(io_port& p, tcp_socket& s, std::string& out, std::size_t want) {
+  std::vector<char> buf(64 * 1024);
+  while (out.size() < want) {
+    recorded<recv_op> r(p);
+    r.buffer = {buf.data(), buf.size()};
+    async_recv(s, r);
+    ASSERT_TRUE(r.wait());
+    ASSERT_FALSE(r.ec) << r.ec.message() << " after " << out.size() << " bytes";
+    out.append(buf.data(), r.bytes);
+  }
+}
+
+class sockets : public ::testing::TestWithParam<bool> {};
+
+TEST(endpoint, parses_and_prints_v4_and_v6_addresses) {
+  auto v4 = endpoint::parse("127.0.0.1", 8080);
+  ASSERT_TRUE(v4);
+  EXPECT_FALSE(v4->is_v6());
+  EXPECT_EQ(v4->port(), 8080);
+  EXPECT_EQ(v4->to_string(), "127.0.0.1:8080");
+  auto v6 = endpoint::parse("::1", 443);
+  ASSERT_TRUE(v6);
+  EXPECT_TRUE(v6->is_v6());
+  EXPECT_EQ(v6->to_string(), "[::1]:443");
+  EXPECT_FALSE(endpoint::parse("localhost", 1));
+  EXPECT_FALSE(endpoint::parse("", 1));
+  EXPECT_FALSE(endpoint::parse("1.2.3.4.5", 1));
+  EXPECT_FALSE(endpoint::parse(std::string(100, '1'), 1));
+}
+
+TEST(map_os_error, sorts_expected_conditions_from_bugs) {
+  EXPECT_EQ(map_os_error(ECONNRESET), make_error_code(errc::connection_reset));
+  EXPECT_EQ(map_os_error(EPIPE), make_error_code(errc::connection_reset));
+  EXPECT_EQ(map_os_error(ECONNREFUSED), make_error_code(errc::connection_refused));
+  EXPECT_EQ(map_os_error(EAGAIN), make_error_code(errc::would_block));
+  EXPECT_EQ(map_os_error(EMFILE), make_error_code(errc::too_many_files));
+  EXPECT_TRUE(is_expected(map_os_error(ECONNRESET)));
+  const std::error_code bad = map_os_error(EBADF);
+  EXPECT_EQ(bad.category(), std::system_category());
+  EXPECT_FALSE(is_expected(bad));
+  EXPECT_FALSE(map_os_error(0));
+}
+
+TEST_P(sockets, accept_connect_then_data_flows_both_ways) {
+  io_port p(two_workers());
+  connected_pair c;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
+  endpoint local;
+  endpoint remote;
+  ASSERT_FALSE(c.client.local_endpoint(local));
+  ASSERT_FALSE(c.server.remote_endpoint(remote));
+  EXPECT_EQ(local.port(), remote.port());
+  EXPECT_FALSE(c.client.set_no_delay(true));
+
+  const std::string hello = "hello, server";
+  recorded<send_op> s(p);
+  const const_buffer b{hello.data(), hello.size()};
+  s.buffers = &b;
+  s.count = 1;
+  async_send(c.client, s);
+  std::string got;
+  ASSERT_NO_FATAL_FAILURE(recv_exactly(p, c.server, got, hello.size()));
+  ASSERT_TRUE(s.wait());
+  EXPECT_FALSE(s.ec);
+  EXPECT_EQ(s.bytes, hello.size());
+  EXPECT_EQ(got, hello);
+
+  const std::string reply = "hello, client";
+  recorded<send_op> s2(p);
+  const const_buffer b2{reply.data(), reply.size()};
+  s2.buffers = &b2;
+  s2.count = 1;
+  async_send(c.server, s2);
+  std::string got2;
+  ASSERT_NO_FATAL_FAILURE(recv_exactly(p, c.client, got2, reply.size()));
+  EXPECT_EQ(got2, reply);
+  ASSERT_TRUE(s2.wait());
+}
+
+TEST_P(sockets, a_receive_that_can_finish_at_once_still_completes_on_a_worker) {
+  io_port p(two_workers());
+  connected_pair c;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
+  recorded<send_op> s(p);
+  const char data[4] = {'a', 'b', 'c', 'd'};
+  const const_buffer b{data, sizeof data};
+  s.buffers = &b;
+  s.count = 1;
+  async_send(c.client, s);
+  ASSERT_TRUE(s.wait());
+  // The bytes are in the server's receive buffer now; the start's syscall succeeds at once.
+  char buf[16];
+  std::string got;
+  const auto deadline = test::clock_type::now() + test::patience;
+  while (got.size() < sizeof data && test::clock_type::now() < deadline) {
+    recorded<recv_op> r(p);
+    r.buffer = {buf, sizeof buf};
+    async_recv(c.server, r);
+    ASSERT_TRUE(r.wait());
+    ASSERT_FALSE(r.ec);
+    EXPECT_TRUE(r.on_worker);
+    EXPECT_NE(r.thread, std::this_thread::get_id());
+    got.append(buf, r.bytes);
+  }
+  EXPECT_EQ(got, "abcd");
+}
+
+TEST_P(sockets, a_gather_send_writes_its_buffers_in_order) {
+  io_port p(two_workers());
+  connected_pair c;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
+  const std::string parts[] = {"header:", "", "body-body-body", "|", std::string(5000, 'x'), "end"};
+  std::array<const_buffer, 6> bufs{};
+  std::string expected;
+  for (std::size_t i = 0; i < bufs.size(); ++i) {
+    bufs[i] = {parts[i].data(), parts[i].size()};
+    expected += parts[i];
+  }
+  recorded<send_op> s(p);
+  s.buffers = bufs.data();
+  s.count = bufs.size();
+  async_send(c.client, s);
+  std::string got;
+  ASSERT_NO_FATAL_FAILURE(recv_exactly(p, c.server, got, expected.size()));
+  ASSERT_TRUE(s.wait());
+  EXPECT_FALSE(s.ec);
+  EXPECT_EQ(s.bytes, expected.size());
+  EXPECT_EQ(got, expected);
+}
+
+TEST_P(sockets, a_large_send_to_a_slow_reader_is_continued_until_every_byte_is_sent) {
+  io_port p(two_workers());
+  connected_pair c;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
+  // Far more than loopback's socket buffers hold, so the send must wait for the reader.
+  constexpr std::size_t total = 24u * 1024 * 1024;
+  std::vector<char> first(total / 3);
+  std::vector<char> second(total - first.size());
+  for (std::size_t i = 0; i < first.size(); ++i) first[i] = static_cast<char>(i % 251);
+  for (std::size_t i = 0; i < second.size(); ++i) {
+    second[i] = static_cast<char>((first.size() + i) % 251);
+  }
+  const std::array<const_buffer, 2> bufs{const_buffer{first.data(), first.size()},
+                                         const_buffer{second.data(), second.size()}};
+  recorded<send_op> s(p);
+  s.buffers = bufs.data();
+  s.count = bufs.size();
+  async_send(c.client, s);
+  // The reader has not read anything yet: the send cannot have finished.
+  EXPECT_FALSE(s.wait(1, std::chrono::milliseconds(100)));
+
+  std::vector<char> buf(256 * 1024);
+  std::size_t received = 0;
+  std::size_t mismatches = 0;
+  while (received < total) {
+    recorded<recv_op> r(p);
+    r.buffer = {buf.data(), buf.size()};
+    async_recv(c.server, r);
+    ASSERT_TRUE(r.wait());
+    ASSERT_FALSE(r.ec) << r.ec.message();
+    for (std::size_t i = 0; i < r.bytes; ++i) {
+      if (buf[i] != static_cast<char>((received + i) % 251)) ++mismatches;
+    }
+    received += r.bytes;
+  }
+  ASSERT_TRUE(s.wait());
+  EXPECT_FALSE(s.ec);
+  EXPECT_EQ(s.bytes, total);
+  EXPECT_EQ(received, total);
+  EXPECT_EQ(mismatches, 0u);
+}
+
+TEST_P(sockets, an_orderly_peer_close_arrives_as_end_of_stream) {
+  io_port p(two_workers());
+  connected_pair c;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
+  char buf[16];
+  recorded<recv_op> r(p);
+  r.buffer = {buf, sizeof buf};
+  async_recv(c.server, r);  // pending when the FIN arrives
+  c.client.close();
+  ASSERT_TRUE(r.wait());
+  EXPECT_EQ(r.ec, make_error_code(errc::end_of_stream));
+  EXPECT_EQ(r.bytes, 0u);
+}
+
+TEST_P(sockets, shutdown_send_delivers_end_of_stream_while_the_other_direction_still_works) {
+  io_port p(two_workers());
+  connected_pair c;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
+  ASSERT_FALSE(c.client.shutdown_send());
+  char buf[16];
+  recorded<recv_op> r(p);
+  r.buffer = {buf, sizeof buf};
+  async_recv(c.server, r);
+  ASSERT_TRUE(r.wait());
+  EXPECT_EQ(r.ec, make_error_code(errc::end_of_stream));
+  const std::string late = "still open";
+  const const_buffer b{late.data(), late.size()};
+  recorded<send_op> s(p);
+  s.buffers = &b;
+  s.count = 1;
+  async_send(c.server, s);
+  std::string got;
+  ASSERT_NO_FATAL_FAILURE(recv_exactly(p, c.client, got, late.size()));
+  EXPECT_EQ(got, late);
+  ASSERT_TRUE(s.wait());
+}
+
+TEST_P(sockets, a_peer_reset_arrives_as_connection_reset) {
+  io_port p(two_workers());
+  connected_pair c;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
+  char buf[16];
+  recorded<recv_op> r(p);
+  r.buffer = {buf, sizeof buf};
+  async_recv(c.server, r);
+  c.client.reset();
+  EXPECT_FALSE(c.client.is_open());
+  ASSERT_TRUE(r.wait());
+  EXPECT_EQ(r.ec, make_error_code(errc::connection_reset));
+  EXPECT_TRUE(is_expected(r.ec));
+}
+
+TEST_P(sockets, connecting_to_a_port_nobody_listens_on_is_refused) {
+  io_port p(two_workers());
+  endpoint target;
+  {
+    tcp_listener probe;
+    ASSERT_FALSE(probe.open(p, GetParam() ? endpoint::loopback_v6(0) : endpoint::loopback_v4(0)));
+    ASSERT_FALSE(probe.local_endpoint(target));
+  }  // closed: the port is free again and nobody listens there
+  recorded<connect_op> con(p);
+  con.target = target;
+  async_connect(p, con);
+  ASSERT_TRUE(con.wait());
+  EXPECT_EQ(con.ec, make_error_code(errc::connection_refused));
+}
+
+TEST_P(sockets, close_aborts_a_pending_receive_exactly_once) {
+  io_port p(two_workers());
+  connected_pair c;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
+  char buf[16];
+  recorded<recv_op> r(p);
+  r.buffer = {buf, sizeof buf};
+  async_recv(c.server, r);
+  recorded<recv_op> second(p);
+  second.buffer = {buf, sizeof buf};
+  async_recv(c.server, second);  // one receive at a time
+  ASSERT_TRUE(second.wait());
+  EXPECT_EQ(second.ec, make_error_code(errc::already_started));
+  c.server.close();
+  EXPECT_FALSE(c.server.is_open());
+  ASSERT_TRUE(r.wait());
+  EXPECT_EQ(r.ec, make_error_code(errc::aborted));
+  EXPECT_TRUE(r.on_worker);
+  // A late event for the closed (and perhaps reused) slot must not complete it again.
+  c.client.close();
+  EXPECT_FALSE(r.wait(2, std::chrono::milliseconds(50)));
+  EXPECT_EQ(r.runs.load(), 1);
+}
+
+TEST_P(sockets, closing_a_listener_aborts_its_pending_accept) {
+  io_port p(two_workers());
+  tcp_listener l;
+  ASSERT_FALSE(l.open(p, GetParam() ? endpoint::loopback_v6(0) : endpoint::loopback_v4(0)));
+  recorded<accept_op> acc(p);
+  l.async_accept(acc);
+  l.close();
+  ASSERT_TRUE(acc.wait());
+  EXPECT_EQ(acc.ec, make_error_code(errc::aborted));
+  EXPECT_FALSE(acc.peer.is_open());
+}
+
+TEST_P(sockets, stop_aborts_pending_operations_and_later_starts) {
+  auto p = std::make_unique<io_port>(two_workers());
+  connected_pair c;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(*p, GetParam(), c));
+  char buf[16];
+  recorded<recv_op> r(*p);
+  r.buffer = {buf, sizeof buf};
+  async_recv(c.server, r);
+  recorded<accept_op> acc(*p);
+  c.listener.async_accept(acc);
+  p->stop();
+  EXPECT_EQ(r.runs.load(), 1);
+  EXPECT_EQ(r.ec, make_error_code(errc::aborted));
+  EXPECT_EQ(acc.runs.load(), 1);
+  EXPECT_EQ(acc.ec, make_error_code(errc::aborted));
+  recorded<recv_op> late(*p);
+  late.buffer = {buf, sizeof buf};
+  async_recv(c.client, late);
+  EXPECT_EQ(late.runs.load(), 1);
+  EXPECT_EQ(late.ec, make_error_code(errc::aborted));
+  // Sockets are closed before the port goes away.
+  c.client.close();
+  c.server.close();
+  c.listener.close();
+  p.reset();
+}
+
+TEST_P(sockets, a_start_on_a_socket_that_is_not_open_reports_not_connected) {
+  io_port p(two_workers());
+  tcp_socket none;
+  char buf[4];
+  recorded<recv_op> r(p);
+  r.buffer = {buf, sizeof buf};
+  async_recv(none, r);
+  ASSERT_TRUE(r.wait());
+  EXPECT_EQ(r.ec, make_error_code(errc::not_connected));
+}
+
+TEST_P(sockets, many_connections_at_once_each_get_their_own_bytes_back) {
+  io_port p(two_workers());
+  constexpr std::size_t n = 200;
+  tcp_listener l;
+  ASSERT_FALSE(l.open(p, GetParam() ? endpoint::loopback_v6(0) : endpoint::loopback_v4(0)));
+  endpoint at;
+  ASSERT_FALSE(l.local_endpoint(at));
+  // Every connect in flight at once, then accept them all.
+  std::vector<std::unique_ptr<recorded<connect_op>>> cons;
+  for (std::size_t i = 0; i < n; ++i) {
+    cons.push_back(std::make_unique<recorded<connect_op>>(p));
+    cons.back()->target = at;
+    async_connect(p, *cons.back());
+  }
+  std::vector<tcp_socket> servers;
+  for (std::size_t i = 0; i < n; ++i) {
+    recorded<accept_op> acc(p);
+    l.async_accept(acc);
+    ASSERT_TRUE(acc.wait());
+    ASSERT_FALSE(acc.ec) << acc.ec.message();
+    servers.push_back(std::move(acc.peer));
+  }
+  for (auto& c : cons) {
+    ASSERT_TRUE(c->wait());
+    ASSERT_FALSE(c->ec) << c->ec.message();
+  }
+  // Each client sends its index; each server echoes what it got; all operations in flight.
+  std::vector<std::uint32_t> ids(n);
+  std::vector<const_buffer> id_bufs(n);
+  std::vector<std::unique_ptr<recorded<send_op>>> sends;
+  for (std::size_t i = 0; i < n; ++i) {
+    ids[i] = static_cast<std::uint32_t>(i);
+    id_bufs[i] = {&ids[i], sizeof ids[i]};
+    sends.push_back(std::make_unique<recorded<send_op>>(p));
+    sends.back()->buffers = &id_bufs[i];
+    sends.back()->count = 1;
+    async_send(cons[i]->socket, *sends.back());
+  }
+  std::vector<std::uint32_t> echoed(n);
+  std::vector<const_buffer> echo_bufs(n);
+  std::vector<std::unique_ptr<recorded<recv_op>>> server_recvs;
+  for (std::size_t i = 0; i < n; ++i) {
+    server_recvs.push_back(std::make_unique<recorded<recv_op>>(p));
+    server_recvs.back()->buffer = {&echoed[i], sizeof echoed[i]};
+    async_recv(servers[i], *server_recvs.back());
+  }
+  std::vector<std::unique_ptr<recorded<send_op>>> echoes;
+  for (std::size_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(server_recvs[i]->wait());
+    // Four bytes on loopback arrive in one segment.
+    ASSERT_EQ(server_recvs[i]->bytes, sizeof(std::uint32_t));
+    echo_bufs[i] = {&echoed[i], sizeof echoed[i]};
+    echoes.push_back(std::make_unique<recorded<send_op>>(p));
+    echoes.back()->buffers = &echo_bufs[i];
+    echoes.back()->count = 1;
+    async_send(servers[i], *echoes.back());
+  }
+  std::vector<std::uint32_t> back(n);
+  std::vector<std::unique_ptr<recorded<recv_op>>> client_recvs;
+  for (std::size_t i = 0; i < n; ++i) {
+    client_recvs.push_back(std::make_unique<recorded<recv_op>>(p));
+    client_recvs.back()->buffer = {&back[i], sizeof back[i]};
+    async_recv(cons[i]->socket, *client_recvs.back());
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(client_recvs[i]->wait());
+    ASSERT_FALSE(client_recvs[i]->ec);
+    EXPECT_EQ(back[i], ids[i]);
+    ASSERT_TRUE(sends[i]->wait());
+    ASSERT_TRUE(echoes[i]->wait());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(loopback, sockets, ::testing::Values(false, true),
+                         [](const auto& p) { return p.param ? "ipv6" : "ipv4"; });
+
+}  // namespace
+}  // namespace quay
