@@ -7,19 +7,13 @@
 #include <thread>
 #include <vector>
 
-#include <spdlog/spdlog.h>
-
 #include "quay/runtime/error.hpp"
+#include "quay/runtime/log.hpp"
 
 namespace quay::detail {
 namespace {
 
-// Until the runtime's named logger (log.cpp) is linked in everywhere, log through spdlog's
-// registry directly: the "runtime" logger if registered, else the default one.
-std::shared_ptr<spdlog::logger> runtime_logger() {
-  auto l = spdlog::get("runtime");
-  return l ? l : spdlog::default_logger();
-}
+std::shared_ptr<spdlog::logger> runtime_logger() { return quay::log::get("runtime"); }
 
 // One job: a single allocation that carries the work, its continuation, and the completion
 // that delivers the continuation to the owner port.

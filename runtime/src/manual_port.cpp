@@ -3,9 +3,8 @@
 #include <atomic>
 #include <exception>
 
-#include <spdlog/spdlog.h>
-
 #include "quay/runtime/error.hpp"
+#include "quay/runtime/log.hpp"
 #include "timer_service.hpp"
 
 namespace quay {
@@ -43,10 +42,10 @@ struct manual_job final : completion {
       try {
         job->work();
       } catch (const std::exception& e) {
-        spdlog::error("manual_port: blocking work threw: {}", e.what());
+        quay::log::get("runtime")->error("manual_port: blocking work threw: {}", e.what());
         result = make_error_code(errc::work_failed);
       } catch (...) {
-        spdlog::error("manual_port: blocking work threw a non-standard exception");
+        quay::log::get("runtime")->error("manual_port: blocking work threw a non-standard exception");
         result = make_error_code(errc::work_failed);
       }
       job->set_result(result, 0);

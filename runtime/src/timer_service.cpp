@@ -5,20 +5,14 @@
 #include <mutex>
 #include <vector>
 
-#include <spdlog/spdlog.h>
-
 #include "quay/runtime/error.hpp"
+#include "quay/runtime/log.hpp"
 #include "quay/runtime/timer_wheel.hpp"
 
 namespace quay::detail {
 namespace {
 
-// Until the runtime's named logger (log.cpp) is linked in everywhere, log through spdlog's
-// registry directly: the "runtime" logger if registered, else the default one.
-std::shared_ptr<spdlog::logger> runtime_logger() {
-  auto l = spdlog::get("runtime");
-  return l ? l : spdlog::default_logger();
-}
+std::shared_ptr<spdlog::logger> runtime_logger() { return quay::log::get("runtime"); }
 
 std::uint64_t to_ms(port_time t) noexcept {
   const auto c = t.time_since_epoch().count();
