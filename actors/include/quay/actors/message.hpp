@@ -1,0 +1,138 @@
+#pragma once
+
+// Message envelopes. Internal to the SDK but in a public header because sends are templates
+// that build the envelope in the sender's code. Game code never touches these types.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include "quay/actors/actor_ref.hpp"
+
+namespace quay::detail {
+
+/// A link of the intrusive MPSC mailbox queue.
+struct mpsc_node {
+  std::atomic<mpsc_node*> next{nullptr};
+};
+
+/// Per message type: a dense integer id (for handler-table dispatch) and how to destroy it.
+struct message_ops {
+  std::uint32_t type_id;
+  void (*destroy)(void* storage) noexcept;
+};
+
+/// Hands out the next message type id (1, 2, ...). Thread-safe.
+std::uint32_t next_message_type_id() noexcept;
+
+/// The dense id of message type M, assigned on first use. Thread-safe.
+template <class M>
+std::uint32_t message_type_id() noexcept {
+  static const std::uint32_t id = next_message_type_id();
+  return id;
+}
+
+/// What an envelope means to the runtime. `user` envelopes go to the actor's handler table;
+/// the others are system messages the actor base handles itself.
+enum class envelope_kind : std::uint8_t {
+  user,        ///< an ordinary message (request if `id` != 0)
+  start,       ///< first turn: runs on_start()
+  exit,        ///< asks the actor to stop; `code` holds the exit_reason
+  reply,       ///< a reply to request `id`; error in `code` (actor_errc) if non-zero
+  timeout,     ///< request `id` ran past its deadline
+  timer,       ///< timer `id` fired; payload is the user's message
+  monitor,     ///< sender wants a `down` when this actor stops
+  demonitor,   ///< sender no longer wants it
+  link,        ///< sender links to this actor
+  unlink,      ///< sender unlinks
+  link_exit,   ///< a linked actor stopped; payload is `down`
+  child_exit,  ///< a supervised child stopped; payload is `down`
+  monitor_down ///< a monitored actor stopped; payload is `down`
+};
+
+/// Bytes of message stored inside the envelope; larger messages are stored on the heap.
+inline constexpr std::size_t inline_message_bytes = 64;
+
+/// One message in a mailbox: header plus inline storage. Pooled (see allocate_envelope), so a
+/// message of at most 64 bytes costs no heap allocation in steady state.
+struct envelope : mpsc_node {
+  const message_ops* ops = nullptr;  // null for payload-less system messages
+  actor_ref sender{};
+  std::uint32_t target_generation = 0;
+  std::uint64_t id = 0;           // request id, timer id
+  std::int64_t enqueued_ns = 0;   // steady-clock stamp when sampled for metrics, else 0
+  envelope_kind kind = envelope_kind::user;
+  bool control = false;           // true: control lane (never evicted by bounds)
+  std::uint16_t flags = 0;
+  std::int32_t code = 0;          // reply error (actor_errc) or exit_reason
+  alignas(16) unsigned char storage[inline_message_bytes];
+
+  template <class M>
+  static constexpr bool fits_inline = sizeof(M) <= inline_message_bytes && alignof(M) <= 16 &&
+                                      std::is_nothrow_move_constructible_v<M>;
+
+  /// The payload as M. Precondition: the envelope holds an M.
+  template <class M>
+  M& get() noexcept {
+    if constexpr (fits_inline<M>) {
+      return *std::launder(reinterpret_cast<M*>(storage));
+    } else {
+      return **std::launder(reinterpret_cast<M**>(storage));
+    }
+  }
+};
+
+static_assert(sizeof(envelope) == 128, "envelope should be two cache lines");
+
+/// Takes a blank envelope from the calling thread's pool (refilled in batches from a shared
+/// depot; a heap allocation only when both are empty). Thread-safe.
+envelope* allocate_envelope();
+/// Destroys the payload (if any) and returns the envelope to the calling thread's pool.
+/// Thread-safe.
+void free_envelope(envelope* e) noexcept;
+
+template <class M>
+struct message_ops_of {
+  static void destroy(void* storage) noexcept {
+    if constexpr (envelope::fits_inline<M>) {
+      std::launder(reinterpret_cast<M*>(storage))->~M();
+    } else {
+      delete *std::launder(reinterpret_cast<M**>(storage));
+    }
+  }
+  static const message_ops& get() noexcept {
+    static const message_ops ops{message_type_id<M>(), &destroy};
+    return ops;
+  }
+};
+
+/// Builds an envelope holding `m`. Thread-safe.
+template <class T>
+envelope* make_envelope(T&& m) {
+  using M = std::remove_cvref_t<T>;
+  envelope* e = allocate_envelope();
+  if constexpr (envelope::fits_inline<M>) {
+    try {
+      ::new (static_cast<void*>(e->storage)) M(std::forward<T>(m));
+    } catch (...) {
+      free_envelope(e);
+      throw;
+    }
+  } else {
+    M* heap = nullptr;
+    try {
+      heap = new M(std::forward<T>(m));
+    } catch (...) {
+      free_envelope(e);
+      throw;
+    }
+    ::new (static_cast<void*>(e->storage)) M*(heap);
+  }
+  e->ops = &message_ops_of<M>::get();
+  return e;
+}
+
+}  // namespace quay::detail

@@ -1,0 +1,387 @@
+// The actor base: construction from the spawn context, owner-only API, and handling of the
+// system message kinds.
+
+#include <cassert>
+#include <exception>
+
+#include "quay/runtime/log.hpp"
+#include "system_impl.hpp"
+
+namespace quay {
+
+using detail::actor_access;
+using detail::envelope;
+using detail::envelope_kind;
+using detail::tls;
+
+actor::actor() {
+  detail::thread_state& t = tls();
+  assert(t.spawn_cell != nullptr && "actors are created with spawn<T>(), never directly");
+  if (t.spawn_cell == nullptr) {
+    std::terminate();
+  }
+  cell_ = t.spawn_cell;
+  sys_ = cell_->sys;
+  generation_ = t.spawn_generation;
+  t.spawn_cell = nullptr;
+  t.constructing = this;
+}
+
+actor::~actor() { delete extras_; }
+
+void actor::assert_owner() const noexcept {
+#ifndef NDEBUG
+  const detail::thread_state& t = tls();
+  assert((t.current == this || t.constructing == this) &&
+         "owner only: called outside this actor's handlers");
+#endif
+}
+
+actor_ref actor::self() const noexcept { return actor_ref{cell_->slot, generation_, 0}; }
+
+actor_ref actor::sender() const noexcept {
+  assert_owner();
+  return current_sender_;
+}
+
+actor_system& actor::system() const noexcept { return sys_->owner; }
+
+port_time actor::now() const noexcept { return sys_->port_ref.now(); }
+
+detail::actor_extras& actor::extras() {
+  if (extras_ == nullptr) {
+    extras_ = new detail::actor_extras();
+  }
+  return *extras_;
+}
+
+std::error_code actor::send_envelope(actor_ref to, envelope* e) {
+  assert_owner();
+  e->sender = self();
+  return sys_->deliver(to, e);
+}
+
+void actor::reply_with(actor& self, actor_ref reply_to, std::uint64_t request_id,
+                       envelope* reply) {
+  if (request_id == 0 || !reply_to) {
+    detail::free_envelope(reply);  // a plain send of a request type: nobody waits
+    return;
+  }
+  reply->kind = envelope_kind::reply;
+  reply->control = true;
+  reply->id = request_id;
+  reply->sender = self.self();
+  self.sys_->deliver(reply_to, reply);
+}
+
+void actor::begin_request(actor_ref to, envelope* e, millis timeout, detail::reply_fn k) {
+  assert_owner();
+  detail::actor_extras& x = extras();
+  const std::uint64_t id = x.next_id++;
+  detail::pending_request req;
+  req.id = id;
+  req.origin_sender = current_sender_;
+  req.k = std::move(k);
+  if (timeout.count() > 0) {
+    detail::system_impl* sys = sys_;
+    const actor_ref me = self();
+    req.timer = sys_->port_ref.start_timer(timeout, [sys, me, id](std::error_code ec) {
+      if (!ec) {
+        sys->deliver_signal(me, envelope_kind::timeout, 0, id);
+      }
+    });
+  }
+  x.requests.push_back(std::move(req));
+  e->id = id;
+  e->sender = self();
+  // Errors (dead target, full mailbox) come back as error replies, never synchronously.
+  sys_->deliver(to, e);
+}
+
+timer_handle actor::start_message_timer(millis delay, millis period,
+                                        unique_function<envelope*()> make) {
+  assert_owner();
+  detail::actor_extras& x = extras();
+  const std::uint64_t id = x.next_id++;
+  detail::system_impl* sys = sys_;
+  const actor_ref me = self();
+  struct firing {
+    detail::system_impl* sys;
+    actor_ref me;
+    std::uint64_t id;
+    unique_function<envelope*()> make;
+  };
+  auto state = std::make_unique<firing>(firing{sys, me, id, std::move(make)});
+  const timer_id tid = sys_->port_ref.start_timer(
+      delay,
+      [s = std::move(state)](std::error_code ec) {
+        if (ec) {
+          return;
+        }
+        envelope* e = s->make();
+        e->kind = envelope_kind::timer;
+        e->control = true;
+        e->id = s->id;
+        s->sys->deliver(s->me, e);
+      },
+      period);
+  x.timers.push_back(detail::active_timer{id, tid, period.count() > 0});
+  return timer_handle{id};
+}
+
+bool actor::cancel_timer(timer_handle h) {
+  assert_owner();
+  if (extras_ == nullptr) {
+    return false;
+  }
+  auto& ts = extras_->timers;
+  for (auto it = ts.begin(); it != ts.end(); ++it) {
+    if (it->id == h.id) {
+      sys_->port_ref.cancel_timer(it->port_timer);
+      ts.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+void actor::stop() { stop(exit_reason::normal); }
+
+void actor::stop(exit_reason reason, std::string detail) {
+  assert_owner();
+  if (exiting_) {
+    return;  // the first reason wins
+  }
+  exiting_ = true;
+  exit_reason_ = reason;
+  if (!detail.empty()) {
+    extras().exit_detail = std::move(detail);
+  }
+}
+
+void actor::stop(actor_ref other) {
+  assert_owner();
+  sys_->deliver_signal(other, envelope_kind::exit, static_cast<std::int32_t>(exit_reason::normal),
+                       0, self());
+}
+
+void actor::monitor(actor_ref other) {
+  assert_owner();
+  extras().monitoring.push_back(other);
+  sys_->deliver_signal(other, envelope_kind::monitor, 0, 0, self());
+}
+
+void actor::demonitor(actor_ref other) {
+  assert_owner();
+  if (extras_ != nullptr) {
+    std::erase(extras_->monitoring, other);
+  }
+  sys_->deliver_signal(other, envelope_kind::demonitor, 0, 0, self());
+}
+
+void actor::link(actor_ref other) {
+  assert_owner();
+  actor_access::add_watcher(*this, other, detail::watch_kind::link);
+  sys_->deliver_signal(other, envelope_kind::link, 0, 0, self());
+}
+
+void actor::unlink(actor_ref other) {
+  assert_owner();
+  if (extras_ != nullptr) {
+    std::erase_if(extras_->watchers, [&](const detail::watcher& w) {
+      return w.who == other && w.kind == detail::watch_kind::link;
+    });
+  }
+  sys_->deliver_signal(other, envelope_kind::unlink, 0, 0, self());
+}
+
+void actor::trap_exits(bool on) noexcept {
+  assert_owner();
+  trap_exits_ = on;
+}
+
+void actor::set_batch(std::uint32_t n) noexcept {
+  assert_owner();
+  batch_ = n;
+}
+
+void actor::set_mailbox_bound(std::uint32_t capacity, overflow_policy policy) {
+  assert_owner();
+  cell_->policy.store(static_cast<std::uint8_t>(policy), std::memory_order_relaxed);
+  cell_->capacity.store(capacity, std::memory_order_relaxed);
+}
+
+namespace detail {
+
+void actor_access::add_watcher(actor& a, actor_ref who, watch_kind k) {
+  auto& ws = a.extras().watchers;
+  for (const auto& w : ws) {
+    if (w.who == who && w.kind == k) {
+      return;
+    }
+  }
+  ws.push_back(watcher{who, k});
+}
+
+void actor_access::fail(actor& a, const char* what) {
+  if (a.exiting_ && a.exit_reason_ == exit_reason::failure) {
+    return;
+  }
+  log::get("actors")->warn("actor {}:{} failed: {}", a.cell_->slot, a.generation_, what);
+  a.exiting_ = true;
+  a.exit_reason_ = exit_reason::failure;
+  a.extras().exit_detail = what;
+}
+
+namespace {
+
+// Dispatches a `down` payload to the user's handler if the actor has one; ignores it otherwise.
+void deliver_down_to_user(actor& a, const handler_table* table, envelope& e) {
+  if (handler_fn fn = table->find(message_type_id<down>())) {
+    fn(a, e);
+  }
+}
+
+}  // namespace
+
+void actor_access::handle(actor& a, envelope& e) {
+  a.current_sender_ = e.sender;
+  try {
+    switch (e.kind) {
+      case envelope_kind::user:
+      case envelope_kind::timer: {
+        if (e.kind == envelope_kind::timer) {
+          // Only still-active timers deliver; a one-shot timer is done once delivered.
+          if (a.extras_ == nullptr) {
+            break;
+          }
+          auto& ts = a.extras_->timers;
+          auto it = std::find_if(ts.begin(), ts.end(),
+                                 [&](const active_timer& t) { return t.id == e.id; });
+          if (it == ts.end()) {
+            break;
+          }
+          if (!it->periodic) {
+            ts.erase(it);
+          }
+          a.current_sender_ = actor_ref{};
+        }
+        handler_fn fn = a.table_->find(e.ops->type_id);
+        if (fn == nullptr) {
+          a.sys_->unhandled.fetch_add(1, std::memory_order_relaxed);
+          log::get("actors")->debug("actor {}:{} has no handler for message type {}",
+                                    a.cell_->slot, a.generation_, e.ops->type_id);
+          if (e.kind == envelope_kind::user && e.id != 0 && e.sender) {
+            a.sys_->deliver_error_reply(e.sender, e.id, actor_errc::unhandled);
+          }
+          break;
+        }
+        fn(a, e);
+        break;
+      }
+      case envelope_kind::start:
+        a.on_start();
+        break;
+      case envelope_kind::exit:
+        if (!a.exiting_) {
+          a.exiting_ = true;
+          a.exit_reason_ = static_cast<exit_reason>(e.code);
+        }
+        break;
+      case envelope_kind::reply:
+      case envelope_kind::timeout: {
+        if (a.extras_ == nullptr) {
+          break;
+        }
+        auto& rs = a.extras_->requests;
+        auto it = std::find_if(rs.begin(), rs.end(),
+                               [&](const pending_request& r) { return r.id == e.id; });
+        if (it == rs.end()) {
+          break;  // late reply after a timeout, or timeout after the reply
+        }
+        reply_fn k = std::move(it->k);
+        const timer_id tid = it->timer;
+        a.current_sender_ = it->origin_sender;
+        rs.erase(it);
+        if (e.kind == envelope_kind::reply) {
+          if (tid) {
+            a.sys_->port_ref.cancel_timer(tid);
+          }
+          if (e.code != 0) {
+            k(nullptr, make_error_code(static_cast<actor_errc>(e.code)));
+          } else {
+            k(&e, std::error_code{});
+          }
+        } else {
+          k(nullptr, make_error_code(actor_errc::timed_out));
+        }
+        break;
+      }
+      case envelope_kind::monitor:
+        add_watcher(a, e.sender, watch_kind::monitor);
+        break;
+      case envelope_kind::demonitor:
+        if (a.extras_ != nullptr) {
+          std::erase_if(a.extras_->watchers, [&](const watcher& w) {
+            return w.who == e.sender && w.kind == watch_kind::monitor;
+          });
+        }
+        break;
+      case envelope_kind::link:
+        add_watcher(a, e.sender, watch_kind::link);
+        break;
+      case envelope_kind::unlink:
+        if (a.extras_ != nullptr) {
+          std::erase_if(a.extras_->watchers, [&](const watcher& w) {
+            return w.who == e.sender && w.kind == watch_kind::link;
+          });
+        }
+        break;
+      case envelope_kind::link_exit: {
+        const down& d = e.get<down>();
+        if (a.extras_ != nullptr) {
+          std::erase_if(a.extras_->watchers, [&](const watcher& w) {
+            return w.who == d.who && w.kind == watch_kind::link;
+          });
+        }
+        if (a.trap_exits_) {
+          deliver_down_to_user(a, a.table_, e);
+        } else if (d.reason != exit_reason::normal && !a.exiting_) {
+          a.exiting_ = true;
+          a.exit_reason_ = exit_reason::killed;
+        }
+        break;
+      }
+      case envelope_kind::monitor_down: {
+        const down& d = e.get<down>();
+        if (a.extras_ != nullptr) {
+          auto& ms = a.extras_->monitoring;
+          auto it = std::find(ms.begin(), ms.end(), d.who);
+          if (it == ms.end()) {
+            break;  // demonitored meanwhile
+          }
+          ms.erase(it);
+        }
+        deliver_down_to_user(a, a.table_, e);
+        break;
+      }
+      case envelope_kind::child_exit:
+        on_child_exit(a, e.get<down>());
+        break;
+    }
+  } catch (const std::exception& ex) {
+    fail(a, ex.what());
+    if (e.kind == envelope_kind::user && e.id != 0 && e.sender) {
+      a.sys_->deliver_error_reply(e.sender, e.id, actor_errc::target_failed);
+    }
+  } catch (...) {
+    fail(a, "unknown exception");
+    if (e.kind == envelope_kind::user && e.id != 0 && e.sender) {
+      a.sys_->deliver_error_reply(e.sender, e.id, actor_errc::target_failed);
+    }
+  }
+  a.current_sender_ = actor_ref{};
+}
+
+}  // namespace detail
+}  // namespace quay

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "mailbox_queue.hpp"
+#include "quay/actors/actor.hpp"
+#include "quay/runtime/completion.hpp"
+
+namespace quay::detail {
+
+class system_impl;
+
+/// Envelope flag: counted in the ordinary-lane depth of a bounded mailbox.
+inline constexpr std::uint16_t flag_counted = 1;
+
+/// One slot of the actor table: the mailbox, the scheduling state and the counters of whichever
+/// actor holds the slot. Cells are type-stable: they live as long as the system and are reused by
+/// later actors (with a new generation), so a sender holding a stale handle always reads valid
+/// memory; envelopes carry the target generation and the consumer drops mismatches as dead
+/// letters.
+///
+/// Scheduling state: `pending` counts messages pushed and not yet finished (both lanes). The
+/// push that moves it from 0 makes the cell runnable (exactly one post or hand-off); the turn
+/// subtracts what it handled and re-posts itself if anything is left. So a cell is queued at
+/// most once and only the turn holding it pops: an actor never runs on two workers at once.
+struct actor_cell final : completion {
+  actor_cell() noexcept;
+
+  system_impl* sys = nullptr;
+  std::uint32_t slot = 0;
+  std::uint32_t next_generation = 1;              // spawn / death only (ordered by the slot list)
+  std::atomic<std::uint32_t> live_generation{0};  // generation of the live actor, 0 = none
+  std::atomic<std::uint32_t> capacity{0};         // ordinary-lane bound, 0 = unbounded
+  std::atomic<std::int64_t> pending{0};
+  std::atomic<actor*> current{nullptr};
+  mailbox_queue control;
+  mailbox_queue normal;
+  std::atomic<std::uint32_t> normal_depth{0};     // counted envelopes (bounded mailboxes)
+  std::atomic<std::uint8_t> policy{0};
+  std::atomic<bool> drain_watch{false};
+  std::atomic<bool> has_names{false};
+  std::uint8_t warn_shift = 0;                    // consumer only
+  // Counters: written by the consumer only (relaxed), read by anyone.
+  std::atomic<std::uint64_t> handled{0};
+  std::atomic<std::uint64_t> sampled{0};
+  std::atomic<std::uint64_t> wait_ns{0};
+  std::atomic<std::uint64_t> handler_ns{0};
+  std::atomic<std::uint32_t> dropped{0};
+  std::atomic<std::uint32_t> rejected{0};
+
+  /// Adds `d` to a consumer-owned counter without a read-modify-write instruction.
+  template <class T, class U>
+  static void bump(std::atomic<T>& c, U d) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + static_cast<T>(d), std::memory_order_relaxed);
+  }
+};
+
+}  // namespace quay::detail

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "quay/actors/actor.hpp"
+#include "quay/runtime/port.hpp"
+
+namespace quay::detail {
+
+/// A request this actor made and is waiting on.
+struct pending_request {
+  std::uint64_t id = 0;
+  timer_id timer{};
+  actor_ref origin_sender{};  // sender() to restore while the continuation runs
+  reply_fn k;
+};
+
+/// A timer this actor started (after/every).
+struct active_timer {
+  std::uint64_t id = 0;
+  timer_id port_timer{};
+  bool periodic = false;
+};
+
+/// Someone to tell when this actor stops.
+enum class watch_kind : std::uint8_t { monitor, link, parent };
+struct watcher {
+  actor_ref who{};
+  watch_kind kind = watch_kind::monitor;
+};
+
+/// A supervised child.
+struct child_entry {
+  actor_ref ref{};
+  restart_policy policy = restart_policy::transient;
+  std::string name;
+  unique_function<actor_ref(actor_system&, actor_ref)> factory;
+};
+
+/// The parts of an actor that most actors never use, allocated on first use so an idle actor
+/// stays small. Owner only.
+struct actor_extras {
+  std::uint64_t next_id = 1;  // request and timer ids
+  std::vector<pending_request> requests;
+  std::vector<active_timer> timers;
+  std::vector<watcher> watchers;
+  std::vector<actor_ref> monitoring;  // actors this one monitors (to filter after demonitor)
+  std::vector<child_entry> children;
+  std::deque<port_time> restarts;
+  std::uint32_t max_restarts = 3;
+  millis restart_window{5000};
+  task_promise_base* tasks = nullptr;  // suspended top-level handler tasks
+  std::string exit_detail;
+};
+
+}  // namespace quay::detail

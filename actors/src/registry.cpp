@@ -1,0 +1,128 @@
+// The name registry and the drain notifications for non-actor components.
+
+#include "system_impl.hpp"
+
+namespace quay::detail {
+
+bool system_impl::register_name(std::string_view name, actor_ref r) {
+  actor_cell* c = r.node == 0 ? cell_at(r.slot) : nullptr;
+  if (c == nullptr || name.empty()) {
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(registry_mu);
+  // Flag first, then check liveness: terminate() clears liveness, then reads the flag, so one
+  // of the two sees the other and a dead actor's name never stays registered.
+  c->has_names.store(true, std::memory_order_seq_cst);
+  if (c->live_generation.load(std::memory_order_seq_cst) != r.generation) {
+    return false;
+  }
+  auto it = names.find(std::string(name));
+  if (it != names.end()) {
+    if (live_cell(it->second) != nullptr) {
+      return it->second == r;
+    }
+    it->second = r;
+    return true;
+  }
+  names.emplace(std::string(name), r);
+  return true;
+}
+
+bool system_impl::unregister_name(std::string_view name) {
+  std::lock_guard<std::mutex> lock(registry_mu);
+  return names.erase(std::string(name)) != 0;
+}
+
+std::optional<actor_ref> system_impl::whereis(std::string_view name) const {
+  std::lock_guard<std::mutex> lock(registry_mu);
+  auto it = names.find(std::string(name));
+  if (it == names.end() || live_cell(it->second) == nullptr) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+void system_impl::unregister_all(actor_ref r) {
+  std::lock_guard<std::mutex> lock(registry_mu);
+  std::erase_if(names, [&](const auto& kv) { return kv.second == r; });
+}
+
+void system_impl::notify_when_drained(actor_ref r, std::uint64_t low_water, completion* done) {
+  actor_cell* c = r.node == 0 ? cell_at(r.slot) : nullptr;
+  if (c == nullptr) {
+    done->set_result(make_error_code(actor_errc::dead_target), 0);
+    port_ref.post(done);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(drain_mu);
+  // Flag first, then read the depth (the turn does the mirror image: depth, then flag), so
+  // either this call sees the drained depth or the turn sees the registration.
+  c->drain_watch.store(true, std::memory_order_seq_cst);
+  if (c->live_generation.load(std::memory_order_seq_cst) != r.generation) {
+    done->set_result(make_error_code(actor_errc::dead_target), 0);
+    port_ref.post(done);
+    return;
+  }
+  const std::int64_t depth = c->pending.load(std::memory_order_seq_cst);
+  if (depth <= static_cast<std::int64_t>(low_water)) {
+    done->set_result({}, static_cast<std::size_t>(depth < 0 ? 0 : depth));
+    port_ref.post(done);
+    return;
+  }
+  drain_entries[c->slot].push_back(drain_entry{r.generation, low_water, done});
+}
+
+bool system_impl::cancel_drain_notification(actor_ref r, completion* done) {
+  std::lock_guard<std::mutex> lock(drain_mu);
+  auto it = drain_entries.find(r.slot);
+  if (it == drain_entries.end()) {
+    return false;
+  }
+  const auto n = std::erase_if(it->second, [&](const drain_entry& d) { return d.c == done; });
+  if (it->second.empty()) {
+    drain_entries.erase(it);
+  }
+  return n != 0;
+}
+
+void system_impl::check_drain(actor_cell* c) {
+  std::lock_guard<std::mutex> lock(drain_mu);
+  auto it = drain_entries.find(c->slot);
+  if (it == drain_entries.end()) {
+    c->drain_watch.store(false, std::memory_order_relaxed);
+    return;
+  }
+  const std::int64_t depth = c->pending.load(std::memory_order_seq_cst);
+  const std::uint32_t gen = c->live_generation.load(std::memory_order_seq_cst);
+  std::erase_if(it->second, [&](const drain_entry& d) {
+    if (d.generation != gen) {
+      d.c->set_result(make_error_code(actor_errc::dead_target), 0);
+      port_ref.post(d.c);
+      return true;
+    }
+    if (depth <= static_cast<std::int64_t>(d.low_water)) {
+      d.c->set_result({}, static_cast<std::size_t>(depth < 0 ? 0 : depth));
+      port_ref.post(d.c);
+      return true;
+    }
+    return false;
+  });
+  if (it->second.empty()) {
+    drain_entries.erase(it);
+  }
+}
+
+void system_impl::fail_drain(actor_cell* c) {
+  std::lock_guard<std::mutex> lock(drain_mu);
+  auto it = drain_entries.find(c->slot);
+  if (it != drain_entries.end()) {
+    for (const drain_entry& d : it->second) {
+      d.c->set_result(make_error_code(actor_errc::dead_target), 0);
+      port_ref.post(d.c);
+    }
+    drain_entries.erase(it);
+  }
+  c->drain_watch.store(false, std::memory_order_relaxed);
+}
+
+}  // namespace quay::detail

@@ -1,0 +1,171 @@
+// The turn runner: what a worker does when an actor's cell completion runs.
+
+#include <exception>
+
+#include "quay/runtime/log.hpp"
+#include "system_impl.hpp"
+
+namespace quay::detail {
+
+void system_impl::turn_entry(completion* self, std::error_code ec, std::size_t /*bytes*/) {
+  auto* c = static_cast<actor_cell*>(self);
+  if (ec) {
+    // The port is shutting down: handlers must not run any more (they would keep posting).
+    c->sys->drain_aborted(c);
+    return;
+  }
+  c->sys->run_from_port(c);
+}
+
+void system_impl::run_from_port(actor_cell* c) {
+  thread_state& t = tls();
+  system_impl* const saved_sys = t.sys;
+  actor_cell* const saved_handoff = t.handoff;
+  t.sys = this;
+  t.handoff = nullptr;
+  run_turn(c);
+  // Hand-offs: an actor our turn made runnable runs here next, without a port round trip.
+  for (std::uint32_t hops = 0; t.handoff != nullptr && hops < opts.handoff_limit; ++hops) {
+    actor_cell* next = t.handoff;
+    t.handoff = nullptr;
+    run_turn(next);
+  }
+  if (t.handoff != nullptr) {
+    port_ref.post(t.handoff);  // limit reached: let the port share the work out
+  }
+  t.sys = saved_sys;
+  t.handoff = saved_handoff;
+}
+
+namespace {
+
+// Pops the next envelope: control lane first, then the ordinary lane (after evicting the
+// oldest ordinary messages a drop_oldest bound no longer has room for). `evicted` counts the
+// envelopes removed that way.
+envelope* next_envelope(system_impl& sys, actor_cell* c, std::int64_t& evicted) {
+  if (mpsc_node* n = c->control.pop()) {
+    return static_cast<envelope*>(n);
+  }
+  const std::uint32_t cap = c->capacity.load(std::memory_order_relaxed);
+  if (cap != 0 && c->policy.load(std::memory_order_relaxed) ==
+                      static_cast<std::uint8_t>(overflow_policy::drop_oldest)) {
+    while (c->normal_depth.load(std::memory_order_acquire) > cap) {
+      auto* old = static_cast<envelope*>(c->normal.pop());
+      if (old == nullptr) {
+        break;
+      }
+      if (old->flags & flag_counted) {
+        c->normal_depth.fetch_sub(1, std::memory_order_acq_rel);
+      }
+      ++evicted;
+      actor_cell::bump(c->dropped, 1);
+      if (old->kind == envelope_kind::user && old->id != 0 && old->sender) {
+        sys.deliver_error_reply(old->sender, old->id, actor_errc::dropped);
+      }
+      free_envelope(old);
+    }
+  }
+  auto* e = static_cast<envelope*>(c->normal.pop());
+  if (e != nullptr && (e->flags & flag_counted)) {
+    c->normal_depth.fetch_sub(1, std::memory_order_acq_rel);
+  }
+  return e;
+}
+
+}  // namespace
+
+void system_impl::run_turn(actor_cell* c) {
+  actor* a = c->current.load(std::memory_order_acquire);
+  std::uint32_t budget = opts.batch;
+  if (a != nullptr && actor_access::batch(*a) != 0) {
+    budget = actor_access::batch(*a);
+  }
+  // Overload warning with a doubling threshold (reset once the mailbox drains).
+  const std::int64_t depth = c->pending.load(std::memory_order_relaxed);
+  if (a != nullptr && opts.mailbox_warn_threshold != 0 && c->warn_shift < 48 &&
+      static_cast<std::uint64_t>(depth) > (opts.mailbox_warn_threshold << c->warn_shift)) {
+    log::get("actors")->warn("actor {}:{} mailbox holds {} messages (warning threshold {})",
+                             c->slot, actor_access::generation(*a), depth,
+                             opts.mailbox_warn_threshold << c->warn_shift);
+    while (c->warn_shift < 48 &&
+           static_cast<std::uint64_t>(depth) > (opts.mailbox_warn_threshold << c->warn_shift)) {
+      ++c->warn_shift;
+    }
+  }
+  std::int64_t done = 0;
+  std::uint32_t handled = 0;
+  while (handled < budget) {
+    envelope* e = next_envelope(*this, c, done);
+    if (e == nullptr) {
+      break;
+    }
+    ++done;
+    ++handled;
+    dispatch(c, e);
+  }
+  const std::int64_t left = c->pending.fetch_sub(done, std::memory_order_acq_rel) - done;
+  if (left == 0 && c->warn_shift != 0) {
+    c->warn_shift = 0;
+  }
+  if (c->drain_watch.load(std::memory_order_seq_cst)) {
+    check_drain(c);
+  }
+  if (left > 0) {
+    // More is waiting (or a producer is mid-push): yield the worker and come back.
+    port_ref.post(c);
+  }
+}
+
+void system_impl::dispatch(actor_cell* c, envelope* e) {
+  actor* a = c->current.load(std::memory_order_acquire);
+  if (a == nullptr || actor_access::generation(*a) != e->target_generation) {
+    dead_letter(actor_ref{c->slot, e->target_generation, 0}, e);
+    return;
+  }
+  const std::int64_t stamp = e->enqueued_ns;
+  std::int64_t start = 0;
+  if (stamp != 0) {
+    start = metrics_now_ns();
+    actor_cell::bump(c->wait_ns, start > stamp ? start - stamp : 0);
+  }
+  thread_state& t = tls();
+  actor* const saved = t.current;
+  t.current = a;
+  actor_access::handle(*a, *e);
+  t.current = saved;
+  actor_cell::bump(c->handled, 1);
+  if (stamp != 0) {
+    const std::int64_t end = metrics_now_ns();
+    actor_cell::bump(c->handler_ns, end - start);
+    actor_cell::bump(c->sampled, 1);
+  }
+  free_envelope(e);
+  if (actor_access::exiting(*a)) {
+    terminate(c, a);
+  }
+}
+
+void system_impl::drain_aborted(actor_cell* c) noexcept {
+  std::int64_t done = 0;
+  for (;;) {
+    mpsc_node* n = c->control.pop();
+    if (n == nullptr) {
+      n = c->normal.pop();
+    }
+    if (n == nullptr) {
+      break;
+    }
+    auto* e = static_cast<envelope*>(n);
+    if (e->flags & flag_counted) {
+      c->normal_depth.fetch_sub(1, std::memory_order_acq_rel);
+    }
+    free_envelope(e);
+    ++done;
+  }
+  if (done != 0 && c->pending.fetch_sub(done, std::memory_order_acq_rel) - done > 0 &&
+      !closing.load(std::memory_order_relaxed)) {
+    port_ref.post(c);  // a producer is mid-push; the port will abort us again
+  }
+}
+
+}  // namespace quay::detail
