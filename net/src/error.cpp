@@ -23,6 +23,8 @@ std::string_view name_of(errc e) noexcept {
     case errc::shutting_down: return "shutting down";
     case errc::session_gone: return "session gone";
     case errc::send_queue_closed: return "send queue closed";
+    case errc::owner_gone: return "owner gone";
+    case errc::no_owner: return "no owner";
   }
   return "unknown net error";
 }

@@ -22,6 +22,8 @@ enum class errc {
   shutting_down,           ///< the listener or the port is stopping
   session_gone,            ///< the session handle is stale: the session already ended
   send_queue_closed,       ///< the session is closing and accepts no more frames
+  owner_gone,              ///< the owner actor no longer exists (a session event was a dead letter)
+  no_owner,                ///< the listener's owner factory gave no owner for the session
 };
 
 const std::error_category& net_category() noexcept;

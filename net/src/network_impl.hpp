@@ -1,0 +1,185 @@
+#pragma once
+// Internals of quay::net::network: the session slots, their state machine and the listeners.
+//
+// Concurrency: each session has a mutex that serialises everything touching it — its socket
+// completions (recv, send, connect), the drain notification, send()/close() from any thread and
+// the sweep. Owner events (accepted, frame, closed) are delivered with the mutex released, so a
+// handler may call send() on the same session. While events are being delivered the session
+// counts an operation in progress (recv_pending or a start in flight), so it cannot be
+// finalised and its slot reused underneath the delivery; this also keeps the owner's events in
+// order: accepted, then frames, then exactly one closed.
+//
+// Slots are never freed, only reused with a new generation, so a stale handle always finds a
+// live mutex to lock and a generation that does not match.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "quay/actors/actor_ref.hpp"
+#include "quay/net/framer.hpp"
+#include "quay/net/network.hpp"
+#include "quay/net/send_queue.hpp"
+#include "quay/runtime/io_port.hpp"
+#include "quay/runtime/port.hpp"
+#include "quay/runtime/socket.hpp"
+
+namespace quay::net::detail {
+
+class network_impl;
+struct session;
+struct listener_state;
+
+struct session_recv final : recv_op {
+  explicit session_recv(session* s);
+  session* owner;
+};
+struct session_send final : send_op {
+  explicit session_send(session* s);
+  session* owner;
+};
+struct session_drain final : completion {
+  explicit session_drain(session* s);
+  session* owner;
+};
+struct session_connect final : connect_op {
+  explicit session_connect(session* s);
+  session* owner;
+};
+
+enum class session_state : std::uint8_t {
+  free,        // slot unused
+  starting,    // accepted, owner not yet told
+  connecting,  // connector: handshake in progress
+  open,
+  closing,     // graceful close: flushing, then FIN, then waiting for the peer's FIN
+  closed,      // socket closed; waiting for pending operations before finalising
+};
+
+/// One session. Lives in a slot for the network's lifetime and is reused.
+struct session {
+  explicit session(network_impl& n, std::uint32_t slot_index);
+
+  std::mutex mu;
+  network_impl& net;
+  const std::uint32_t slot;
+  std::uint32_t generation = 0;
+  session_state state = session_state::free;
+
+  tcp_socket sock;
+  framer reader{1};
+  send_queue out{0};
+  session_recv rop{this};
+  session_send sop{this};
+  session_drain dop{this};
+  std::unique_ptr<session_connect> cop;  // only while connecting
+  // Gather lists: a few inline (most sends), the full array only for sessions that need it.
+  static constexpr std::size_t inline_iov = 4;
+  std::array<const_buffer, inline_iov> iov_small{};
+  std::unique_ptr<const_buffer[]> iov_large;
+
+  actor_ref owner{};
+  session_handler* handler = nullptr;
+  listener_state* listener = nullptr;
+
+  // Options, copied small.
+  std::uint32_t idle_ms = 0;
+  std::uint32_t heartbeat_ms = 0;
+  std::uint32_t linger_ms = 0;
+  std::uint64_t mailbox_high = 0;
+  std::uint64_t mailbox_low = 0;
+
+  bool recv_pending = false;
+  bool send_pending = false;
+  bool drain_pending = false;
+  bool connect_pending = false;
+  bool delivering = false;  // owner events in flight with the mutex released
+  bool paused = false;
+  bool ping_sent = false;
+  bool fin_sent = false;
+  port_time last_rx{};
+  port_time closing_since{};
+  std::error_code reason;
+
+  session_handle handle() const noexcept { return {slot, generation}; }
+};
+
+/// A listening socket and its accept loop.
+struct listener_state {
+  listener_state(network_impl& n, const listen_options& o);
+  network_impl& net;
+  listen_options opts;
+  owner_factory factory;
+  session_handler* handler = nullptr;
+  tcp_listener sock;
+  struct accept_completion final : accept_op {
+    explicit accept_completion(listener_state* l);
+    listener_state* owner;
+  } aop{this};
+  std::mutex mu;
+  bool closed = false;
+  std::atomic<std::size_t> open{0};
+};
+
+class network_impl {
+ public:
+  network_impl(io_port& p, actor_system* a);
+  ~network_impl();
+
+  io_port& port;
+  actor_system* actors;
+
+  // Slots: chunks allocated on demand and never moved, so lookups need no lock.
+  static constexpr std::uint32_t chunk_bits = 8;
+  static constexpr std::uint32_t chunk_size = 1u << chunk_bits;
+  static constexpr std::uint32_t max_chunks = 4096;  // 1M sessions
+  struct chunk;
+  session* lookup(std::uint32_t slot) const noexcept;
+  /// A free slot in state `starting` or `connecting`, locked by the caller after; nullptr if
+  /// every slot is taken.
+  session* allocate();
+  /// Returns a finalised slot to the free list.
+  void release(std::uint32_t slot);
+  std::uint32_t slots_in_use_high() const noexcept {
+    return high_water_.load(std::memory_order_acquire);
+  }
+
+  std::error_code start_listener(std::unique_ptr<listener_state> l, endpoint* bound);
+  session_handle start_connect(const endpoint& target, actor_ref owner, session_handler* h,
+                               const session_options& o);
+  void sweep();
+
+  std::mutex listeners_mu;
+  std::vector<std::unique_ptr<listener_state>> listeners;
+  std::atomic<bool> shut{false};
+  timer_id sweep_timer{};
+
+  struct counters {
+    std::atomic<std::uint64_t> open{0}, accepted{0}, refused{0}, closed{0}, frames_in{0},
+        frames_out{0}, pauses{0};
+  } stats;
+
+ private:
+  std::array<std::atomic<chunk*>, max_chunks> chunks_{};
+  std::mutex table_mu_;
+  std::vector<std::uint32_t> free_;
+  std::atomic<std::uint32_t> high_water_{0};  // slots ever handed out
+};
+
+// The session state machine (session.cpp). Functions named *_locked need `s.mu` held.
+void configure(session& s, const session_options& o);
+void open_session(session& s, std::unique_lock<std::mutex>& lk, const endpoint& peer);
+void start_recv_locked(session& s);
+void start_send_locked(session& s);
+void hard_close_locked(session& s, std::error_code reason, bool rst);
+void graceful_close_locked(session& s, std::error_code reason);
+/// Finalises the session if nothing is pending; releases the lock either way. `s` must not be
+/// touched after this returns.
+void finish(session& s, std::unique_lock<std::mutex>& lk);
+std::error_code send_locked(session& s, frame f);
+void sweep_locked(session& s, port_time now);
+
+}  // namespace quay::net::detail

@@ -1,0 +1,344 @@
+// The session state machine: receive, decode, deliver, send, close. See network_impl.hpp for
+// the locking rules.
+#include <algorithm>
+
+#include "network_impl.hpp"
+#include "quay/actors/system.hpp"
+#include "quay/net/envelope.hpp"
+#include "quay/runtime/error.hpp"
+#include "quay/runtime/log.hpp"
+
+namespace quay::net::detail {
+
+namespace {
+
+const std::shared_ptr<spdlog::logger>& logger() {
+  static const auto l = quay::log::get("net");
+  return l;
+}
+
+std::error_code close_reason_of(std::error_code ec) {
+  if (ec == quay::errc::end_of_stream) return errc::closed_by_peer;
+  return ec;
+}
+
+struct inbound {
+  frame data;
+  envelope_view env;
+};
+
+// Delivers to the owner with the mutex released. Returns false if the owner actor is gone.
+bool deliver_frame(session& s, session_handle h, inbound& in) {
+  if (s.handler != nullptr) {
+    s.handler->on_frame(h, in.data, in.env);
+    return true;
+  }
+  return !s.net.actors->send(s.owner, session_frame{h, in.env, std::move(in.data)});
+}
+
+void on_recv(completion* c, std::error_code ec, std::size_t n);
+void on_send(completion* c, std::error_code ec, std::size_t n);
+void on_drain(completion* c, std::error_code ec, std::size_t n);
+
+}  // namespace
+
+session_recv::session_recv(session* s) : recv_op(&on_recv), owner(s) {}
+session_send::session_send(session* s) : send_op(&on_send), owner(s) {}
+session_drain::session_drain(session* s) : completion(&on_drain), owner(s) {}
+
+session::session(network_impl& n, std::uint32_t slot_index) : net(n), slot(slot_index) {}
+
+void configure(session& s, const session_options& o) {
+  s.reader = framer(o.max_frame_size);
+  s.out = send_queue(o.send_high_water);
+  auto ms = [](std::chrono::milliseconds d) {
+    return static_cast<std::uint32_t>(std::clamp<std::int64_t>(d.count(), 0, UINT32_MAX));
+  };
+  s.idle_ms = ms(o.idle_timeout);
+  s.heartbeat_ms = ms(o.heartbeat_interval);
+  s.linger_ms = ms(o.close_linger);
+  s.mailbox_high = o.mailbox_high_water;
+  s.mailbox_low = std::min(o.mailbox_low_water, o.mailbox_high_water);
+  s.recv_pending = s.send_pending = s.drain_pending = s.connect_pending = false;
+  s.delivering = s.paused = s.ping_sent = s.fin_sent = false;
+  s.reason = {};
+  s.last_rx = s.net.port.now();
+}
+
+void open_session(session& s, std::unique_lock<std::mutex>& lk, const endpoint& peer) {
+  s.state = session_state::open;
+  s.last_rx = s.net.port.now();
+  // The owner hears `accepted` before anything else; `delivering` keeps the slot alive while
+  // the mutex is released.
+  const session_handle h = s.handle();
+  s.delivering = true;
+  lk.unlock();
+  bool owner_alive = true;
+  if (s.handler != nullptr) {
+    s.handler->on_accepted(h, peer);
+  } else {
+    owner_alive = !s.net.actors->send(s.owner, session_accepted{h, peer});
+  }
+  lk.lock();
+  s.delivering = false;
+  if (!owner_alive) hard_close_locked(s, errc::owner_gone, true);
+  start_recv_locked(s);
+  start_send_locked(s);  // frames queued while connecting
+}
+
+void start_recv_locked(session& s) {
+  if (s.recv_pending || s.paused) return;
+  if (s.state != session_state::open && s.state != session_state::closing) return;
+  auto space = s.reader.prepare();
+  if (space.empty()) return;
+  s.rop.buffer = mutable_buffer{space.data(), space.size()};
+  s.recv_pending = true;
+  async_recv(s.sock, s.rop);
+}
+
+void start_send_locked(session& s) {
+  if (s.send_pending || s.out.empty()) return;
+  if (s.state != session_state::open && s.state != session_state::closing) return;
+  std::span<const_buffer> iov(s.iov_small);
+  if (s.out.size() > s.iov_small.size()) {
+    if (!s.iov_large) s.iov_large = std::make_unique<const_buffer[]>(max_send_buffers);
+    iov = std::span<const_buffer>(s.iov_large.get(), max_send_buffers);
+  }
+  s.sop.count = s.out.gather(iov);
+  s.sop.buffers = iov.data();
+  s.send_pending = true;
+  async_send(s.sock, s.sop);
+}
+
+void hard_close_locked(session& s, std::error_code reason, bool rst) {
+  if (s.state == session_state::closed || s.state == session_state::free) return;
+  if (!s.reason) s.reason = reason;
+  s.state = session_state::closed;
+  if (s.cop) s.cop->socket.close();  // aborts a pending connect
+  if (rst) {
+    s.sock.reset();
+  } else {
+    s.sock.close();
+  }
+  s.out.clear();
+  if (s.drain_pending && s.net.actors != nullptr &&
+      s.net.actors->cancel_drain_notification(s.owner, &s.dop)) {
+    s.drain_pending = false;
+  }
+}
+
+void graceful_close_locked(session& s, std::error_code reason) {
+  if (s.state != session_state::open) {
+    if (s.state == session_state::connecting || s.state == session_state::starting) {
+      hard_close_locked(s, reason, false);
+    }
+    return;
+  }
+  s.reason = reason;
+  s.state = session_state::closing;
+  s.closing_since = s.net.port.now();
+  // Inbound frames are no longer delivered; received bytes are discarded until the peer's FIN.
+  s.reader = framer(1);
+  s.paused = false;
+  if (s.out.empty() && !s.send_pending) {
+    s.sock.shutdown_send();
+    s.fin_sent = true;
+  }
+  start_recv_locked(s);
+}
+
+void finish(session& s, std::unique_lock<std::mutex>& lk) {
+  if (s.state != session_state::closed || s.recv_pending || s.send_pending || s.drain_pending ||
+      s.connect_pending || s.delivering) {
+    lk.unlock();
+    return;
+  }
+  network_impl& net = s.net;
+  const session_handle h = s.handle();
+  const std::error_code reason = s.reason;
+  const actor_ref owner = s.owner;
+  session_handler* handler = s.handler;
+  listener_state* listener = s.listener;
+  s.reader = framer(1);
+  s.out = send_queue(0);
+  s.iov_large.reset();
+  s.cop.reset();
+  s.owner = {};
+  s.handler = nullptr;
+  s.listener = nullptr;
+  s.state = session_state::free;
+  s.generation = s.generation == UINT32_MAX ? 1 : s.generation + 1;
+  lk.unlock();
+
+  if (listener != nullptr) listener->open.fetch_sub(1, std::memory_order_relaxed);
+  net.stats.open.fetch_sub(1, std::memory_order_relaxed);
+  net.stats.closed.fetch_add(1, std::memory_order_relaxed);
+  net.release(h.slot);
+  // The slot may be reused from here on; only values are used below.
+  if (handler != nullptr) {
+    handler->on_closed(h, reason);
+  } else if (owner && net.actors != nullptr) {
+    net.actors->send(owner, session_closed{h, reason});
+  }
+}
+
+std::error_code send_locked(session& s, frame f) {
+  if (s.state == session_state::closing) return errc::send_queue_closed;
+  if (s.state != session_state::open && s.state != session_state::connecting &&
+      s.state != session_state::starting) {
+    return errc::session_gone;
+  }
+  if (!s.out.push(std::move(f))) {
+    logger()->warn("session {}:{} closed: slow reader ({} bytes queued, high-water {})", s.slot,
+                   s.generation, s.out.queued_bytes(), s.out.high_water());
+    hard_close_locked(s, errc::slow_reader, true);
+    return errc::slow_reader;
+  }
+  s.net.stats.frames_out.fetch_add(1, std::memory_order_relaxed);
+  start_send_locked(s);
+  return {};
+}
+
+void sweep_locked(session& s, port_time now) {
+  const auto quiet = now - s.last_rx;
+  if (s.state == session_state::closing) {
+    if (now - s.closing_since >= millis(s.linger_ms)) hard_close_locked(s, s.reason, true);
+    return;
+  }
+  if (s.state != session_state::open || s.paused) return;
+  if (s.idle_ms != 0 && quiet >= millis(s.idle_ms)) {
+    logger()->info("session {}:{} closed: idle timeout ({} ms without a frame)", s.slot,
+                   s.generation, s.idle_ms);
+    hard_close_locked(s, errc::idle_timeout, false);
+    return;
+  }
+  if (s.heartbeat_ms != 0 && !s.ping_sent && quiet >= millis(s.heartbeat_ms)) {
+    s.ping_sent = true;
+    send_locked(s, encode_ping(0));
+  }
+}
+
+namespace {
+
+void on_recv(completion* c, std::error_code ec, std::size_t n) {
+  session& s = *static_cast<session_recv*>(c)->owner;
+  std::unique_lock lk(s.mu);
+  if (ec) {
+    if (s.state == session_state::open || s.state == session_state::closing) {
+      if (s.state == session_state::open) {
+        logger()->debug("session {}:{} receive ended: {}", s.slot, s.generation, ec.message());
+      }
+      hard_close_locked(s, close_reason_of(ec), false);
+    }
+    s.recv_pending = false;
+    return finish(s, lk);
+  }
+  s.reader.commit(n);
+  s.last_rx = s.net.port.now();
+  s.ping_sent = false;
+  if (s.state == session_state::closing) {
+    s.reader = framer(1);  // discarding until the peer's FIN
+  }
+
+  // Decode in batches, delivering each batch with the mutex released (a handler may send).
+  constexpr std::size_t batch_size = 16;
+  std::array<inbound, batch_size> batch;
+  bool more = s.state == session_state::open;
+  while (more) {
+    std::size_t count = 0;
+    while (count < batch_size && s.state == session_state::open) {
+      std::span<const std::byte> p;
+      const auto st = s.reader.next(p);
+      if (st == decode_status::need_more) break;
+      if (st == decode_status::error) {
+        logger()->warn("session {}:{} closed: {} (header length {}, max {})", s.slot,
+                       s.generation, s.reader.error().message(), s.reader.offending_length(),
+                       s.reader.max_frame_size());
+        hard_close_locked(s, s.reader.error(), true);
+        break;
+      }
+      // The copy gives the frame its own 8-byte aligned, shareable buffer.
+      frame f = frame::copy_of(p);
+      envelope_view env;
+      if (const auto bad = decode_envelope(f.payload(), env)) {
+        logger()->warn("session {}:{} closed: {} ({} byte frame)", s.slot, s.generation,
+                       bad.message(), p.size());
+        hard_close_locked(s, bad, true);
+        break;
+      }
+      if (env.type == msg_type::ping) {
+        send_locked(s, encode_pong(env.seq));
+        continue;
+      }
+      if (env.type == msg_type::pong) continue;
+      batch[count++] = inbound{std::move(f), env};
+    }
+    more = count == batch_size;
+    if (count == 0) break;
+    s.net.stats.frames_in.fetch_add(count, std::memory_order_relaxed);
+    const session_handle h = s.handle();
+    s.delivering = true;
+    lk.unlock();
+    bool owner_alive = true;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (owner_alive) owner_alive = deliver_frame(s, h, batch[i]);
+      batch[i] = inbound{};
+    }
+    lk.lock();
+    s.delivering = false;
+    if (!owner_alive) hard_close_locked(s, errc::owner_gone, true);
+    more = more && s.state == session_state::open;
+  }
+
+  // Receive backpressure: stop reading while the owner's mailbox is over its high-water mark.
+  if (s.state == session_state::open && s.handler == nullptr && s.net.actors != nullptr) {
+    const auto depth = s.net.actors->mailbox_depth(s.owner);
+    if (!depth) {
+      hard_close_locked(s, errc::owner_gone, true);
+    } else if (*depth > s.mailbox_high) {
+      s.paused = true;
+      s.drain_pending = true;
+      s.net.stats.pauses.fetch_add(1, std::memory_order_relaxed);
+      s.net.actors->notify_when_drained(s.owner, s.mailbox_low, &s.dop);
+    }
+  }
+  s.recv_pending = false;
+  start_recv_locked(s);
+  finish(s, lk);
+}
+
+void on_send(completion* c, std::error_code ec, std::size_t n) {
+  session& s = *static_cast<session_send*>(c)->owner;
+  std::unique_lock lk(s.mu);
+  s.send_pending = false;
+  s.out.consume(n);
+  if (ec) {
+    if (s.state == session_state::open || s.state == session_state::closing) {
+      logger()->debug("session {}:{} send failed: {}", s.slot, s.generation, ec.message());
+      hard_close_locked(s, close_reason_of(ec), false);
+    }
+    return finish(s, lk);
+  }
+  start_send_locked(s);
+  if (s.state == session_state::closing && !s.send_pending && !s.fin_sent) {
+    // Flushed: send FIN, then wait for the peer's (or the linger deadline).
+    s.sock.shutdown_send();
+    s.fin_sent = true;
+  }
+  finish(s, lk);
+}
+
+void on_drain(completion* c, std::error_code ec, std::size_t) {
+  session& s = *static_cast<session_drain*>(c)->owner;
+  std::unique_lock lk(s.mu);
+  s.drain_pending = false;
+  s.paused = false;
+  s.last_rx = s.net.port.now();  // time spent paused is ours, not the peer's idleness
+  if (ec && s.state == session_state::open) hard_close_locked(s, errc::owner_gone, true);
+  start_recv_locked(s);
+  finish(s, lk);
+}
+
+}  // namespace
+
+}  // namespace quay::net::detail

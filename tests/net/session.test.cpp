@@ -1,0 +1,271 @@
+// Sessions over 127.0.0.1: echo through owner actors and handlers, many sessions, close from
+// either side, reset mid-frame, connectors, heartbeats and the connection limit.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "net_test_support.hpp"
+
+namespace quay::net::test {
+namespace {
+
+constexpr std::uint16_t text_type = 100;
+
+// Sends `n` frames and expects them echoed back in order.
+void expect_echo(raw_client& c, int n, const std::string& tag) {
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(c.send_frame(text_frame(text_type, static_cast<std::uint32_t>(i),
+                                        tag + std::to_string(i))));
+  }
+  for (int i = 0; i < n; ++i) {
+    auto p = c.read_frame();
+    ASSERT_TRUE(p.has_value()) << tag << " frame " << i;
+    auto d = decode(*p);
+    EXPECT_EQ(d.type, text_type);
+    EXPECT_EQ(d.seq, static_cast<std::uint32_t>(i));
+    EXPECT_EQ(d.text, tag + std::to_string(i));
+  }
+}
+
+using session_test = net_fixture;
+
+TEST_F(session_test, an_owner_actor_echoes_frames_in_order) {
+  const auto at = listen_echo();
+  raw_client c(port_, at);
+  ASSERT_TRUE(c.connected());
+  expect_echo(c, 200, "a");
+  EXPECT_TRUE(rec_.wait_accepted(1));
+}
+
+TEST_F(session_test, many_sessions_are_served_at_once) {
+  const auto at = listen_echo();
+  std::vector<std::unique_ptr<raw_client>> clients;
+  for (int i = 0; i < 50; ++i) {
+    clients.push_back(std::make_unique<raw_client>(port_, at));
+    ASSERT_TRUE(clients.back()->connected());
+  }
+  // Interleave: every client sends, then every client reads.
+  for (int round = 0; round < 20; ++round) {
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+      ASSERT_TRUE(clients[i]->send_frame(
+          text_frame(text_type, static_cast<std::uint32_t>(round), "c" + std::to_string(i))));
+    }
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+      auto p = clients[i]->read_frame();
+      ASSERT_TRUE(p.has_value());
+      EXPECT_EQ(decode(*p).text, "c" + std::to_string(i));
+    }
+  }
+  EXPECT_EQ(net_.stats().open_sessions, 50u);
+}
+
+TEST_F(session_test, a_client_close_reaches_the_owner_as_closed_by_peer) {
+  const auto at = listen_echo();
+  {
+    raw_client c(port_, at);
+    expect_echo(c, 1, "x");
+  }
+  auto reason = rec_.wait_closed();
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_EQ(*reason, errc::closed_by_peer);
+  EXPECT_TRUE(poll_until([&] { return net_.stats().open_sessions == 0; }));
+}
+
+// An owner that replies to the first frame, then closes gracefully.
+class reply_then_close : public actor {
+ public:
+  reply_then_close(network& n, recorder& r) : net_(n), rec_(r) {}
+  static void define(handlers<reply_then_close>& h) {
+    h.on<&reply_then_close::on_frame>().on<&reply_then_close::on_closed>();
+  }
+
+ private:
+  void on_frame(const session_frame& m) {
+    // Several frames queued right before the close must all arrive before the FIN.
+    for (int i = 0; i < 5; ++i) net_.send(m.session, m.data);
+    net_.close(m.session, errc::closed_by_owner);
+    EXPECT_EQ(net_.send(m.session, m.data), errc::send_queue_closed);
+  }
+  void on_closed(const session_closed& m) {
+    rec_.on_closed(m.session, m.reason);
+    stop();
+  }
+  network& net_;
+  recorder& rec_;
+};
+
+TEST_F(session_test, a_server_close_flushes_queued_frames_then_ends_the_stream) {
+  endpoint at;
+  ASSERT_FALSE(net_.listen(
+      {}, [this](session_handle, const endpoint&) {
+        return system_.spawn<reply_then_close>(net_, rec_);
+      },
+      &at));
+  raw_client c(port_, at);
+  ASSERT_TRUE(c.send_frame(text_frame(text_type, 1, "bye")));
+  for (int i = 0; i < 5; ++i) {
+    auto p = c.read_frame();
+    ASSERT_TRUE(p.has_value()) << i;
+    EXPECT_EQ(decode(*p).text, "bye");
+  }
+  auto end = c.wait_closed();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(*end, quay::errc::end_of_stream);
+  c.shutdown_send();
+  auto reason = rec_.wait_closed();
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_EQ(*reason, errc::closed_by_owner);
+}
+
+TEST_F(session_test, a_reset_in_the_middle_of_a_frame_closes_only_that_session) {
+  const auto at = listen_echo();
+  raw_client witness(port_, at);
+  expect_echo(witness, 1, "w");
+  {
+    raw_client c(port_, at);
+    auto f = text_frame(text_type, 1, std::string(500, 'z'));
+    ASSERT_TRUE(c.send(f.wire().first(200)));
+    ASSERT_TRUE(rec_.wait_accepted(2));
+    c.reset();
+  }
+  auto reason = rec_.wait_closed();
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_TRUE(*reason == quay::errc::connection_reset || *reason == errc::closed_by_peer)
+      << reason->message();
+  expect_echo(witness, 10, "still");
+}
+
+TEST_F(session_test, echoes_over_ipv6_loopback) {
+  listen_options o;
+  o.at = endpoint::loopback_v6(0);
+  endpoint at;
+  const auto ec = net_.listen(
+      o, [this](session_handle, const endpoint&) { return system_.spawn<echo_owner>(net_, rec_); },
+      &at);
+  if (ec) GTEST_SKIP() << "no IPv6 loopback here: " << ec.message();
+  EXPECT_TRUE(at.is_v6());
+  raw_client c(port_, at);
+  ASSERT_TRUE(c.connected());
+  expect_echo(c, 20, "v6");
+}
+
+TEST_F(session_test, answers_a_ping_with_a_pong_carrying_its_seq) {
+  const auto at = listen_echo();
+  raw_client c(port_, at);
+  ASSERT_TRUE(c.send_frame(encode_ping(4242)));
+  auto p = c.read_frame();
+  ASSERT_TRUE(p.has_value());
+  auto d = decode(*p);
+  EXPECT_EQ(d.type, msg_type::pong);
+  EXPECT_EQ(d.seq, 4242u);
+  std::lock_guard lk(rec_.mu);
+  EXPECT_EQ(rec_.frames, 0u) << "heartbeats are not delivered to the owner";
+}
+
+TEST_F(session_test, sends_a_ping_to_a_quiet_peer_then_closes_it_at_the_idle_timeout) {
+  listen_options o;
+  o.session.heartbeat_interval = 100ms;
+  o.session.idle_timeout = 600ms;
+  const auto at = listen_echo(o);
+  raw_client c(port_, at);
+  expect_echo(c, 1, "q");
+  auto p = c.read_frame(3s);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(decode(*p).type, msg_type::ping);
+  auto reason = rec_.wait_closed(1, 5s);
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_EQ(*reason, errc::idle_timeout);
+}
+
+TEST_F(session_test, a_peer_answering_pings_stays_open_past_the_idle_timeout) {
+  listen_options o;
+  o.session.heartbeat_interval = 80ms;
+  o.session.idle_timeout = 300ms;
+  const auto at = listen_echo(o);
+  raw_client c(port_, at);
+  const auto until = clock::now() + 1s;
+  int pongs = 0;
+  while (clock::now() < until) {
+    auto p = c.read_frame(2s);
+    ASSERT_TRUE(p.has_value()) << "closed after " << pongs << " pongs";
+    auto d = decode(*p);
+    ASSERT_EQ(d.type, msg_type::ping);
+    ASSERT_TRUE(c.send_frame(encode_pong(d.seq)));
+    ++pongs;
+  }
+  EXPECT_GE(pongs, 3);
+  expect_echo(c, 1, "alive");
+}
+
+TEST_F(session_test, refuses_connections_over_the_limit_and_keeps_serving_the_others) {
+  listen_options o;
+  o.max_connections = 2;
+  const auto at = listen_echo(o);
+  raw_client a(port_, at), b(port_, at);
+  expect_echo(a, 1, "a");
+  expect_echo(b, 1, "b");
+  raw_client over(port_, at);
+  auto end = over.wait_closed(5s);
+  ASSERT_TRUE(end.has_value()) << "the connection over the limit is closed at once";
+  EXPECT_TRUE(poll_until([&] { return net_.stats().refused_over_limit == 1; }));
+  expect_echo(a, 5, "a2");
+  expect_echo(b, 5, "b2");
+}
+
+// A client-side handler for network::connect: records events, keeps received payload texts.
+class client_handler final : public session_handler {
+ public:
+  void on_accepted(session_handle h, const endpoint&) override { rec.on_accepted(h); }
+  void on_frame(session_handle, const frame&, const envelope_view& env) override {
+    std::lock_guard lk(rec.mu);
+    texts.emplace_back(reinterpret_cast<const char*>(env.payload.data()), env.payload.size());
+    rec.frames++;
+    rec.cv.notify_all();
+  }
+  void on_closed(session_handle h, std::error_code reason) override { rec.on_closed(h, reason); }
+  recorder rec;
+  std::vector<std::string> texts;
+};
+
+TEST_F(session_test, a_connector_session_exchanges_frames_with_a_listener) {
+  const auto at = listen_echo();
+  client_handler client;
+  const auto h = net_.connect(at, client);
+  ASSERT_TRUE(h);
+  // Sent before the connection is up: queued, then flushed.
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_FALSE(net_.send(h, text_frame(text_type, i, "m" + std::to_string(i))));
+  }
+  ASSERT_TRUE(client.rec.wait_accepted(1));
+  ASSERT_TRUE(eventually(client.rec.mu, client.rec.cv, [&] { return client.rec.frames == 100; }));
+  {
+    std::lock_guard lk(client.rec.mu);
+    for (int i = 0; i < 100; ++i) EXPECT_EQ(client.texts[i], "m" + std::to_string(i));
+  }
+  ASSERT_FALSE(net_.close(h));
+  auto reason = client.rec.wait_closed();
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_EQ(*reason, errc::closed_by_owner);
+  EXPECT_EQ(net_.send(h, text_frame(text_type, 1, "late")), errc::session_gone);
+}
+
+TEST_F(session_test, a_connector_reports_a_refused_connection_as_closed) {
+  endpoint at;
+  {
+    // Find a port nobody listens on: bind one, then close it.
+    tcp_listener l;
+    ASSERT_FALSE(l.open(port_, endpoint::loopback_v4(0)));
+    l.local_endpoint(at);
+  }
+  client_handler client;
+  ASSERT_TRUE(net_.connect(at, client));
+  auto reason = client.rec.wait_closed();
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_EQ(*reason, quay::errc::connection_refused);
+  EXPECT_EQ(client.rec.accepted_count(), 0u);
+}
+
+}  // namespace
+}  // namespace quay::net::test
