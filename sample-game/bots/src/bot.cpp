@@ -59,10 +59,10 @@ void bot::on_connected() {
   deliver(std::move(ev));
 }
 
-void bot::on_message(message_bytes message) {
+void bot::on_message(const net::frame& message) {
   auto& m = *impl_;
   if (m.st == impl::state::done || !m.protocol) return;
-  m.protocol->on_message(*this, std::move(message));
+  m.protocol->on_message(*this, message);
 }
 
 void bot::on_closed(std::error_code reason) {

@@ -27,13 +27,14 @@ class text_protocol final : public bot_protocol {
       return 0;
     });
   }
-  void on_message(bot& b, message_bytes m) override {
-    std::string text(m->begin(), m->end());
+  void on_message(bot& b, const net::frame& m) override {
+    const auto bytes = m.payload();
+    std::string text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     auto bar = text.find('|');
     event ev;
     ev.name = intern(text.substr(0, bar));
     ev.text = bar == std::string::npos ? "" : text.substr(bar + 1);
-    ev.message = std::move(m);
+    ev.message = m;
     ev.at = b.env().now();
     b.deliver(std::move(ev));
   }
@@ -55,7 +56,7 @@ struct harness {
     env.b = b.get();
   }
   void message(const std::string& text) {
-    b->on_message(std::make_shared<const std::vector<std::uint8_t>>(text.begin(), text.end()));
+    b->on_message(net::frame::copy_of(std::as_bytes(std::span(text.data(), text.size()))));
   }
   script src;
   fake_env env;

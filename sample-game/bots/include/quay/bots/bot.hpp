@@ -28,8 +28,9 @@ class bot_protocol {
   /// Adds the protocol's functions to a fresh script state (once, before the script runs).
   /// Functions find their bot with bot::from(L).
   virtual void install(lua_State* L) = 0;
-  /// Decodes one received message and hands its events to `b.deliver`.
-  virtual void on_message(bot& b, message_bytes message) = 0;
+  /// Decodes one received frame (an Envelope, verified by the session) and hands its events to
+  /// `b.deliver`.
+  virtual void on_message(bot& b, const net::frame& message) = 0;
   /// The connection closed: forget per-connection state.
   virtual void on_closed(bot& b) = 0;
 };
@@ -79,8 +80,8 @@ class bot {
   void start();
   /// The connection the script asked for is up.
   void on_connected();
-  /// A message arrived (an encoded quay.wire.Envelope); the protocol decodes it into events.
-  void on_message(message_bytes message);
+  /// A frame arrived (an encoded quay.wire.Envelope); the protocol decodes it into events.
+  void on_message(const net::frame& message);
   /// The connection ended (or never came up); `reason` says why.
   void on_closed(std::error_code reason);
   /// A timer armed with bot_env::start_timer expired.
