@@ -220,36 +220,42 @@ void sweep_locked(session& s, port_time now) {
 
 namespace {
 
-void on_recv(completion* c, std::error_code ec, std::size_t n) {
-  session& s = *static_cast<session_recv*>(c)->owner;
-  std::unique_lock lk(s.mu);
-  if (ec) {
-    if (s.state == session_state::open || s.state == session_state::closing) {
-      if (s.state == session_state::open) {
-        logger()->debug("session {}:{} receive ended: {}", s.slot, s.generation, ec.message());
-      }
-      hard_close_locked(s, close_reason_of(ec), false);
-    }
-    s.recv_pending = false;
-    return finish(s, lk);
+// Receive backpressure: pauses reading when the owner's mailbox is over its high-water mark
+// and asks the actor system to post `dop` once it has drained. Returns true if paused.
+bool pause_if_owner_behind_locked(session& s) {
+  if (s.state != session_state::open || s.handler != nullptr || s.net.actors == nullptr) {
+    return false;
   }
-  s.reader.commit(n);
-  s.last_rx = s.net.port.now();
-  s.ping_sent = false;
-  if (s.state == session_state::closing) {
-    s.reader = framer(1);  // discarding until the peer's FIN
+  const auto depth = s.net.actors->mailbox_depth(s.owner);
+  if (!depth) {
+    hard_close_locked(s, errc::owner_gone, true);
+    return false;
   }
+  if (*depth <= s.mailbox_high) return false;
+  s.paused = true;
+  s.drain_pending = true;
+  s.net.stats.pauses.fetch_add(1, std::memory_order_relaxed);
+  s.net.actors->notify_when_drained(s.owner, s.mailbox_low, &s.dop);
+  return true;
+}
 
-  // Decode in batches, delivering each batch with the mutex released (a handler may send).
+// Decodes the buffered frames and delivers them in batches with the mutex released (a handler
+// may send). Between batches it checks the owner's mailbox, so a flood stops within one batch
+// of the high-water mark; undecoded bytes wait in the read buffer until the drain. While the
+// mutex is released the session is marked `delivering`, so it cannot be finalised meanwhile.
+void process_locked(session& s, std::unique_lock<std::mutex>& lk) {
   constexpr std::size_t batch_size = 16;
   std::array<inbound, batch_size> batch;
-  bool more = s.state == session_state::open;
-  while (more) {
+  while (s.state == session_state::open && !s.paused) {
     std::size_t count = 0;
+    bool drained = false;
     while (count < batch_size && s.state == session_state::open) {
       std::span<const std::byte> p;
       const auto st = s.reader.next(p);
-      if (st == decode_status::need_more) break;
+      if (st == decode_status::need_more) {
+        drained = true;
+        break;
+      }
       if (st == decode_status::error) {
         logger()->warn("session {}:{} closed: {} (header length {}, max {})", s.slot,
                        s.generation, s.reader.error().message(), s.reader.offending_length(),
@@ -273,34 +279,44 @@ void on_recv(completion* c, std::error_code ec, std::size_t n) {
       if (env.type == msg_type::pong) continue;
       batch[count++] = inbound{std::move(f), env};
     }
-    more = count == batch_size;
-    if (count == 0) break;
-    s.net.stats.frames_in.fetch_add(count, std::memory_order_relaxed);
-    const session_handle h = s.handle();
-    s.delivering = true;
-    lk.unlock();
-    bool owner_alive = true;
-    for (std::size_t i = 0; i < count; ++i) {
-      if (owner_alive) owner_alive = deliver_frame(s, h, batch[i]);
-      batch[i] = inbound{};
+    if (count > 0) {
+      s.net.stats.frames_in.fetch_add(count, std::memory_order_relaxed);
+      const session_handle h = s.handle();
+      s.delivering = true;
+      lk.unlock();
+      bool owner_alive = true;
+      for (std::size_t i = 0; i < count; ++i) {
+        if (owner_alive) owner_alive = deliver_frame(s, h, batch[i]);
+        batch[i] = inbound{};
+      }
+      lk.lock();
+      s.delivering = false;
+      if (!owner_alive) hard_close_locked(s, errc::owner_gone, true);
     }
-    lk.lock();
-    s.delivering = false;
-    if (!owner_alive) hard_close_locked(s, errc::owner_gone, true);
-    more = more && s.state == session_state::open;
+    if (drained || pause_if_owner_behind_locked(s)) break;
   }
+}
 
-  // Receive backpressure: stop reading while the owner's mailbox is over its high-water mark.
-  if (s.state == session_state::open && s.handler == nullptr && s.net.actors != nullptr) {
-    const auto depth = s.net.actors->mailbox_depth(s.owner);
-    if (!depth) {
-      hard_close_locked(s, errc::owner_gone, true);
-    } else if (*depth > s.mailbox_high) {
-      s.paused = true;
-      s.drain_pending = true;
-      s.net.stats.pauses.fetch_add(1, std::memory_order_relaxed);
-      s.net.actors->notify_when_drained(s.owner, s.mailbox_low, &s.dop);
+void on_recv(completion* c, std::error_code ec, std::size_t n) {
+  session& s = *static_cast<session_recv*>(c)->owner;
+  std::unique_lock lk(s.mu);
+  if (ec) {
+    if (s.state == session_state::open || s.state == session_state::closing) {
+      if (s.state == session_state::open) {
+        logger()->debug("session {}:{} receive ended: {}", s.slot, s.generation, ec.message());
+      }
+      hard_close_locked(s, close_reason_of(ec), false);
     }
+    s.recv_pending = false;
+    return finish(s, lk);
+  }
+  s.reader.commit(n);
+  s.last_rx = s.net.port.now();
+  s.ping_sent = false;
+  if (s.state == session_state::closing) {
+    s.reader = framer(1);  // discarding until the peer's FIN
+  } else {
+    process_locked(s, lk);
   }
   s.recv_pending = false;
   start_recv_locked(s);
@@ -331,10 +347,13 @@ void on_send(completion* c, std::error_code ec, std::size_t n) {
 void on_drain(completion* c, std::error_code ec, std::size_t) {
   session& s = *static_cast<session_drain*>(c)->owner;
   std::unique_lock lk(s.mu);
+  // The notification has fired, so it is no longer registered.
   s.drain_pending = false;
   s.paused = false;
   s.last_rx = s.net.port.now();  // time spent paused is ours, not the peer's idleness
   if (ec && s.state == session_state::open) hard_close_locked(s, errc::owner_gone, true);
+  // Frames left in the read buffer when reading paused go first; this may pause again.
+  process_locked(s, lk);
   start_recv_locked(s);
   finish(s, lk);
 }

@@ -1,0 +1,260 @@
+// Hostile peers: each case closes (or throttles) only the offending session, with the right
+// reason, while a witness session on the same listener keeps being served.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "net_test_support.hpp"
+#include "quay/net/dispatcher.hpp"
+#include "quay/net/framer.hpp"
+#include "quay/test/test_messages_generated.h"
+
+namespace quay::net::test {
+namespace {
+
+constexpr std::uint16_t text_type = 100;
+constexpr std::uint16_t chat_type = 101;
+
+void expect_echo(raw_client& c, int n, const std::string& tag) {
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(c.send_frame(text_frame(text_type, static_cast<std::uint32_t>(i), tag)));
+  }
+  for (int i = 0; i < n; ++i) {
+    auto p = c.read_frame();
+    ASSERT_TRUE(p.has_value()) << tag << " " << i;
+    EXPECT_EQ(decode(*p).text, tag);
+  }
+}
+
+bytes header_only(std::uint32_t len) {
+  bytes b(4);
+  write_frame_header(b.data(), len);
+  return b;
+}
+
+class hostile_test : public net_fixture {
+ protected:
+  // Sends `data` from a fresh client, expects the session closed with `reason`, and checks the
+  // witness is still served.
+  void expect_rejected(std::span<const std::byte> data, std::error_code reason) {
+    const auto at = listen_echo();
+    raw_client witness(port_, at);
+    expect_echo(witness, 1, "before");
+    raw_client bad(port_, at);
+    ASSERT_TRUE(bad.send(data));
+    auto got = rec_.wait_closed();
+    ASSERT_TRUE(got.has_value()) << "the hostile session was not closed";
+    EXPECT_EQ(*got, reason) << got->message();
+    EXPECT_TRUE(bad.wait_closed().has_value()) << "the hostile peer sees its connection end";
+    expect_echo(witness, 20, "after");
+  }
+};
+
+TEST_F(hostile_test, an_oversized_length_closes_the_session_before_any_allocation) {
+  expect_rejected(header_only(0x7fffffffu), errc::frame_too_large);
+}
+
+TEST_F(hostile_test, a_length_one_over_the_max_closes_the_session) {
+  expect_rejected(header_only(64 * 1024 + 1), errc::frame_too_large);
+}
+
+TEST_F(hostile_test, a_zero_length_frame_closes_the_session) {
+  expect_rejected(header_only(0), errc::zero_length_frame);
+}
+
+TEST_F(hostile_test, garbage_bytes_close_the_session) {
+  const std::string http = "GET / HTTP/1.1\r\nHost: quay\r\n\r\n";
+  expect_rejected(std::as_bytes(std::span(http.data(), http.size())), errc::frame_too_large);
+}
+
+TEST_F(hostile_test, a_well_framed_payload_that_is_not_an_envelope_is_rejected_by_the_verifier) {
+  bytes b = header_only(24);
+  for (int i = 0; i < 24; ++i) b.push_back(static_cast<std::byte>(0xa5 ^ (i * 7)));
+  expect_rejected(b, errc::invalid_envelope);
+}
+
+TEST_F(hostile_test, a_truncated_frame_then_silence_ends_at_the_idle_timeout) {
+  listen_options o;
+  o.session.idle_timeout = 300ms;
+  o.session.heartbeat_interval = 0ms;
+  const auto at = listen_echo(o);
+  raw_client witness(port_, at);
+  raw_client bad(port_, at);
+  auto f = text_frame(text_type, 1, std::string(100, 'x'));
+  ASSERT_TRUE(bad.send(f.wire().first(50)));
+  // The witness stays busy (so it is not idle) while the hostile session waits out its timeout.
+  const auto start = clock::now();
+  std::optional<std::error_code> got;
+  while (!(got = rec_.wait_closed(1, 50ms)) && clock::now() - start < 5s) {
+    expect_echo(witness, 1, "busy");
+  }
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got, errc::idle_timeout);
+  EXPECT_GE(clock::now() - start, 250ms);
+  expect_echo(witness, 5, "after");
+}
+
+TEST_F(hostile_test, a_client_that_never_reads_is_disconnected_at_the_high_water_mark) {
+  listen_options o;
+  o.session.send_high_water = 256 * 1024;
+  const auto at = listen_echo(o);
+  raw_client witness(port_, at);
+  expect_echo(witness, 1, "w");
+  raw_client sink(port_, at);  // never reads
+  ASSERT_TRUE(rec_.wait_accepted(2));
+  session_handle h;
+  {
+    std::lock_guard lk(rec_.mu);
+    h = rec_.accepted[1];
+  }
+  auto big = frame::make(16 * 1024, [](std::span<std::byte> s) {
+    std::fill(s.begin(), s.end(), std::byte{1});
+  });
+  std::error_code last;
+  std::size_t max_queued = 0;
+  const auto start = clock::now();
+  for (int i = 0; i < 100'000 && clock::now() - start < 20s; ++i) {
+    last = net_.send(h, big);
+    if (last) break;
+    if (auto inf = net_.info(h)) max_queued = std::max(max_queued, inf->queued_bytes);
+  }
+  EXPECT_EQ(last, errc::slow_reader);
+  EXPECT_LE(max_queued, o.session.send_high_water) << "server memory stays bounded";
+  auto got = rec_.wait_closed();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got, errc::slow_reader);
+  EXPECT_EQ(big.use_count(), 1u) << "the closed session released every queued frame";
+  expect_echo(witness, 20, "after");
+}
+
+// The first session gets a gated owner that blocks in its first frame handler until released,
+// so its mailbox fills; later sessions get echo owners.
+class gated_owner : public actor {
+ public:
+  struct gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+    std::atomic<std::size_t> frames{0};
+  };
+  explicit gated_owner(gate& g) : gate_(g) {}
+  static void define(handlers<gated_owner>& h) { h.on<&gated_owner::on_frame>(); }
+
+ private:
+  void on_frame(const session_frame&) {
+    if (gate_.frames.fetch_add(1) == 0) {
+      std::unique_lock lk(gate_.mu);
+      gate_.cv.wait_for(lk, 20s, [&] { return gate_.open; });
+    }
+  }
+  gate& gate_;
+};
+
+TEST_F(hostile_test, a_flood_pauses_reading_while_the_owner_is_behind_then_delivers_everything) {
+  listen_options o;
+  o.session.mailbox_high_water = 64;
+  o.session.mailbox_low_water = 16;
+  o.session.idle_timeout = 0ms;
+  gated_owner::gate g;
+  std::atomic<int> n{0};
+  actor_ref flooded_owner;
+  endpoint at;
+  ASSERT_FALSE(net_.listen(
+      o,
+      [&](session_handle, const endpoint&) {
+        if (n.fetch_add(1) == 0) return flooded_owner = system_.spawn<gated_owner>(g);
+        return system_.spawn<echo_owner>(net_, rec_);
+      },
+      &at));
+  raw_client flood(port_, at);
+  ASSERT_TRUE(flood.connected());
+  ASSERT_TRUE(poll_until([&] { return n.load() == 1; }));
+  raw_client witness(port_, at);
+
+  constexpr int frames = 5000;
+  bytes blob;
+  for (int i = 0; i < frames; ++i) {
+    auto f = text_frame(text_type, static_cast<std::uint32_t>(i), "flood");
+    blob.insert(blob.end(), f.wire().begin(), f.wire().end());
+  }
+  ASSERT_TRUE(flood.send(blob));
+  session_handle h{0, 1};
+  ASSERT_TRUE(poll_until([&] {
+    auto inf = net_.info(h);
+    return inf && inf->reading_paused;
+  })) << "reads pause";
+  const auto depth = system_.mailbox_depth(flooded_owner);
+  ASSERT_TRUE(depth.has_value());
+  EXPECT_LE(*depth, 64u + 16u) << "the mailbox stays near its high-water mark";
+  EXPECT_LE(net_.info(h)->read_heap_bytes, framer::default_block_bytes);
+  EXPECT_GE(net_.stats().read_pauses, 1u);
+  expect_echo(witness, 20, "served while the flood is paused");
+  {
+    std::lock_guard lk(g.mu);
+    g.open = true;
+  }
+  g.cv.notify_all();
+  EXPECT_TRUE(poll_until([&] { return g.frames.load() == frames; }))
+      << "got " << g.frames.load() << " of " << frames;
+}
+
+// An owner that dispatches with a typed dispatcher and closes the session on any error.
+class typed_owner : public actor {
+ public:
+  typed_owner(network& n, recorder& r, std::atomic<int>& handled)
+      : net_(n), rec_(r), handled_(handled) {
+    d_.on<quay::test::Chat>(chat_type, [](typed_owner& self, const quay::test::Chat&,
+                                          const envelope_view&) { self.handled_++; });
+  }
+  static void define(handlers<typed_owner>& h) {
+    h.on<&typed_owner::on_frame>().on<&typed_owner::on_closed>();
+  }
+
+ private:
+  void on_frame(const session_frame& m) {
+    if (auto ec = d_.dispatch(*this, m.envelope)) net_.abort(m.session, ec);
+  }
+  void on_closed(const session_closed& m) {
+    rec_.on_closed(m.session, m.reason);
+    stop();
+  }
+  network& net_;
+  recorder& rec_;
+  std::atomic<int>& handled_;
+  dispatcher<typed_owner> d_;
+};
+
+TEST_F(hostile_test, a_payload_that_fails_verification_never_reaches_a_handler) {
+  std::atomic<int> handled{0};
+  std::atomic<int> n{0};
+  endpoint at;
+  ASSERT_FALSE(net_.listen(
+      {},
+      [&](session_handle, const endpoint&) {
+        if (n.fetch_add(1) == 0) return system_.spawn<typed_owner>(net_, rec_, handled);
+        return system_.spawn<echo_owner>(net_, rec_);
+      },
+      &at));
+  raw_client bad(port_, at);
+  ASSERT_TRUE(poll_until([&] { return n.load() == 1; }));
+  raw_client witness(port_, at);
+
+  // A valid Chat first (handled), then bytes that are not a Chat under the Chat type id.
+  flatbuffers::FlatBufferBuilder b;
+  b.Finish(quay::test::CreateChat(b, b.CreateString("ok"), 1));
+  auto ok = encode_envelope(chat_type, 1, std::as_bytes(std::span(b.GetBufferPointer(), b.GetSize())));
+  ASSERT_TRUE(bad.send_frame(ok));
+  ASSERT_TRUE(poll_until([&] { return handled.load() == 1; }));
+  bytes junk(40, std::byte{0x7f});
+  ASSERT_TRUE(bad.send_frame(encode_envelope(chat_type, 2, junk)));
+  auto got = rec_.wait_closed();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got, errc::invalid_payload);
+  EXPECT_EQ(handled.load(), 1);
+  expect_echo(witness, 10, "after");
+}
+
+}  // namespace
+}  // namespace quay::net::test
