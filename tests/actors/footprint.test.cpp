@@ -1,0 +1,180 @@
+// Memory: an idle actor costs at most 256 bytes besides its own state, and messages of up to
+// 64 bytes cause no heap allocation in steady state. Counts every operator new in the process.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <malloc.h>
+#include <new>
+#include <vector>
+
+#include "actor_cell.hpp"
+#include "actor_test_support.hpp"
+#include "quay/actors/actors.hpp"
+#include "quay/actors/testing.hpp"
+#include "quay/runtime/io_port.hpp"
+
+namespace {
+std::atomic<long long> g_allocs{0};
+std::atomic<long long> g_bytes{0};
+std::atomic<long long> g_live{0};  // bytes currently allocated (usable sizes)
+void count_in(void* p) { g_live.fetch_add(static_cast<long long>(malloc_usable_size(p))); }
+void count_out(void* p) {
+  if (p != nullptr) {
+    g_live.fetch_sub(static_cast<long long>(malloc_usable_size(p)));
+  }
+}
+}  // namespace
+
+void* operator new(std::size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  g_bytes.fetch_add(static_cast<long long>(n), std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) {
+    count_in(p);
+    return p;
+  }
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, std::align_val_t al) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  g_bytes.fetch_add(static_cast<long long>(n), std::memory_order_relaxed);
+  const std::size_t a = static_cast<std::size_t>(al);
+  if (void* p = std::aligned_alloc(a, (n + a - 1) / a * a)) {
+    count_in(p);
+    return p;
+  }
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+  count_out(p);
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  count_out(p);
+  std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  count_out(p);
+  std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  count_out(p);
+  std::free(p);
+}
+
+namespace {
+
+using quay::actor_ref;
+using quay::actor_test::wait_until;
+
+class idle final : public quay::actor {};
+
+TEST(footprint, the_fixed_part_of_an_actor_fits_in_256_bytes) {
+  const std::size_t fixed = sizeof(quay::detail::actor_cell) + sizeof(quay::actor);
+  std::printf("actor_cell %zu + actor %zu = %zu bytes\n", sizeof(quay::detail::actor_cell),
+              sizeof(quay::actor), fixed);
+  EXPECT_LE(fixed, 256u);
+}
+
+TEST(footprint, an_idle_actor_costs_at_most_256_bytes_besides_its_state) {
+  quay::testing::actor_fixture f;
+  constexpr int n = 10'000;
+  // Warm-up: the table grows and the envelope pools fill, as in a server that has been running.
+  std::vector<actor_ref> refs;
+  for (int i = 0; i < n; ++i) {
+    refs.push_back(f.spawn<idle>());
+  }
+  f.run();
+  for (const actor_ref r : refs) {
+    f.sys.stop(r);
+  }
+  f.run();
+  ASSERT_EQ(f.sys.live_actors(), 0u);
+  refs.clear();
+  refs.reserve(n);
+  const long long before = g_live.load();
+  for (int i = 0; i < n; ++i) {
+    refs.push_back(f.spawn<idle>());
+  }
+  f.run();
+  ASSERT_EQ(f.sys.live_actors(), static_cast<std::size_t>(n));
+  // Heap held by the idle actors (their objects), plus their table cells (type-stable, so
+  // the warm-up's cells are reused and do not show in the heap delta).
+  const long long heap = (g_live.load() - before) / n;
+  const long long own_state = static_cast<long long>(sizeof(idle) - sizeof(quay::actor));
+  const long long per_actor = heap + static_cast<long long>(sizeof(quay::detail::actor_cell));
+  std::printf("bytes per idle actor: %lld (heap %lld + cell %zu), own state %lld\n", per_actor,
+              heap, sizeof(quay::detail::actor_cell), own_state);
+  EXPECT_LE(per_actor - own_state, 256);
+}
+
+struct payload64 {
+  std::uint64_t words[8];
+};
+static_assert(sizeof(payload64) == 64);
+
+struct serve {
+  actor_ref to;
+};
+
+// Returns every ball to its sender until `limit` balls were hit in total.
+class player final : public quay::actor {
+ public:
+  player(std::atomic<long long>* hits, long long limit) : hits_(hits), limit_(limit) {}
+  static void define(quay::handlers<player>& h) {
+    h.on<&player::on_ball>().on<&player::on_serve>();
+  }
+
+ private:
+  void on_serve(serve& s) { send(s.to, payload64{}); }
+  void on_ball(payload64& p) {
+    if (hits_->fetch_add(1, std::memory_order_relaxed) + 1 < limit_) {
+      p.words[0]++;
+      send(sender(), p);
+    }
+  }
+  std::atomic<long long>* hits_;
+  long long limit_;
+};
+
+long long allocations_during_pingpong(bool handoff, long long messages) {
+  quay::io_port port(quay::io_port_options{.workers = 2});
+  std::atomic<long long> hits{0};
+  long long allocs = -1;
+  {
+    quay::actor_system_options o;
+    o.local_handoff = handoff;
+    quay::actor_system sys(port, o);
+    // Warm-up: fills the envelope pools and whatever the port caches.
+    const long long warm = messages / 4;
+    const actor_ref a = sys.spawn<player>(&hits, warm + messages);
+    const actor_ref b = sys.spawn<player>(&hits, warm + messages);
+    const actor_ref c = sys.spawn<player>(&hits, warm + messages);
+    const actor_ref d = sys.spawn<player>(&hits, warm + messages);
+    // Two rallies in parallel, so both workers are busy.
+    sys.send(a, serve{b});
+    sys.send(c, serve{d});
+    EXPECT_TRUE(wait_until([&] { return hits.load() >= warm; }));
+    const long long start = g_allocs.load();
+    const long long start_hits = hits.load();
+    EXPECT_TRUE(wait_until([&] { return hits.load() >= warm + messages; }));
+    const long long handled = hits.load() - start_hits;
+    allocs = g_allocs.load() - start;
+    std::printf("pingpong (handoff %d): %lld allocations over %lld messages\n", handoff ? 1 : 0,
+                allocs, handled);
+    port.stop();
+  }
+  return allocs;
+}
+
+TEST(footprint, messages_of_64_bytes_cause_no_heap_allocation_in_steady_state) {
+  EXPECT_EQ(allocations_during_pingpong(true, 400'000), 0);
+}
+
+TEST(footprint, messages_through_the_port_cause_no_heap_allocation_in_steady_state) {
+  EXPECT_EQ(allocations_during_pingpong(false, 200'000), 0);
+}
+
+}  // namespace
