@@ -22,6 +22,7 @@ bot_options options_for(const run_context& run, std::size_t index) {
 }
 
 void fill_signal(lua_State* L, const event& ev);
+void fill_closed_reason(lua_State* L, const event& ev);
 
 }  // namespace
 
@@ -40,7 +41,8 @@ void bot_actor::define(handlers<bot_actor>& h) {
       .on<&bot_actor::on_timer>()
       .on<&bot_actor::on_signal>()
       .on<&bot_actor::on_stop_msg>()
-      .on<&bot_actor::on_fail_msg>();
+      .on<&bot_actor::on_fail_msg>()
+      .on<&bot_actor::on_raw_closed>();
 }
 
 void bot_actor::on_start() {
@@ -51,6 +53,7 @@ void bot_actor::on_start() {
 void bot_actor::on_stop(exit_reason) {
   // Stopped from outside (system shutdown) while the script still ran: it ends as stopped.
   if (!ended_) bot_.stop();
+  if (raw_ != nullptr) std::exchange(raw_, nullptr)->release();
 }
 
 void bot_actor::on_accepted(const net::session_accepted& m) {
@@ -108,6 +111,18 @@ void bot_actor::on_stop_msg(const bot_stop_msg&) { bot_.stop(); }
 
 void bot_actor::on_fail_msg(const bot_fail_msg& m) { bot_.fail(m.why); }
 
+void bot_actor::on_raw_closed(const raw_closed_msg& m) {
+  // The next send_raw opens a new connection.
+  if (raw_ != nullptr) std::exchange(raw_, nullptr)->release();
+  event ev;
+  ev.name = "raw_closed";
+  ev.fill = &fill_closed_reason;
+  ev.number = m.reason.value();
+  ev.text = m.reason.message();
+  ev.at = actor::now();
+  bot_.deliver(std::move(ev));
+}
+
 // --- env ---
 
 port_time bot_actor::env::now() const noexcept { return a_.actor::now(); }
@@ -144,8 +159,13 @@ std::error_code bot_actor::env::send(std::span<const std::uint8_t> envelope) {
   return ec;
 }
 
-std::error_code bot_actor::env::send_raw(std::span<const std::uint8_t>) {
-  return make_error_code(quay::errc::not_supported);
+std::error_code bot_actor::env::send_raw(std::span<const std::uint8_t> bytes) {
+  if (a_.raw_ == nullptr) {
+    a_.raw_ = raw_connection::open(*a_.run_.port, a_.system(), a_.self(), a_.run_.options.server);
+  }
+  a_.raw_->write(bytes.data(), bytes.size());
+  a_.run_.stats.bytes_out.fetch_add(bytes.size(), std::memory_order_relaxed);
+  return {};
 }
 
 void bot_actor::env::disconnect() {
@@ -183,6 +203,13 @@ void fill_signal(lua_State* L, const event& ev) {
   lua_setfield(L, -2, "key");
   lua_pushlstring(L, ev.text2.data(), ev.text2.size());
   lua_setfield(L, -2, "value");
+}
+
+void fill_closed_reason(lua_State* L, const event& ev) {
+  lua_pushlstring(L, ev.text.data(), ev.text.size());
+  lua_setfield(L, -2, "reason");
+  lua_pushinteger(L, static_cast<lua_Integer>(ev.number));
+  lua_setfield(L, -2, "code");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "quay/actors/actor.hpp"
 #include "quay/bots/bot.hpp"
 #include "quay/net/network.hpp"
+#include "raw_connection.hpp"
 #include "run_context.hpp"
 
 namespace quay::bots::detail {
@@ -49,6 +50,7 @@ class bot_actor final : public actor {
   void on_signal(const bot_signal_msg& m);
   void on_stop_msg(const bot_stop_msg& m);
   void on_fail_msg(const bot_fail_msg& m);
+  void on_raw_closed(const raw_closed_msg& m);
 
   run_context& run_;
   actor_ref director_;
@@ -61,6 +63,7 @@ class bot_actor final : public actor {
   timer_handle timer_{};
   std::uint64_t timer_token_ = 0;
   bool ended_ = false;
+  raw_connection* raw_ = nullptr;  // the script's unframed connection, once it used send_raw
 };
 
 }  // namespace quay::bots::detail

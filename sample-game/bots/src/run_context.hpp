@@ -13,6 +13,7 @@
 #include "quay/actors/actor_ref.hpp"
 #include "quay/bots/runner.hpp"
 #include "quay/net/network.hpp"
+#include "quay/runtime/io_port.hpp"
 
 namespace quay::bots::detail {
 
@@ -22,6 +23,7 @@ struct run_context {
   const script& source;
   const run_options& options;
   net::network* network = nullptr;
+  io_port* port = nullptr;
   run_stats stats;
 
   // Outcome: failures in the order they happened. Guarded by `mu`; `changed` is notified each

@@ -113,6 +113,7 @@ run_report run(const script& source, const run_options& options) {
     actor_system actors(port);
     net::network network(port, &actors);
     ctx.network = &network;
+    ctx.port = &port;
     const actor_ref dir = actors.spawn<detail::director>(ctx);
 
     run_report last = run_report::snapshot(ctx.stats, options.bots, 0);

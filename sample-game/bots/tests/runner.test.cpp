@@ -193,6 +193,19 @@ TEST(Runner, AConnectionNobodyAcceptsIsCountedAsAConnectFailure) {
   EXPECT_EQ(report.errors.size(), 1u);
 }
 
+TEST(Runner, RawBytesGoOnASecondConnectionThatTheServerClosesWhenTheyAreNoFrame) {
+  echo_server server;
+  script s("raw.lua",
+           "expect(connect(2000))\n"
+           "expect(send_raw('\\0\\0\\0\\0'))\n"
+           "local ev = expect_event('raw_closed', 5000)\n"
+           "expect(ev.reason ~= nil)\n"
+           "echo('still here')\n"
+           "expect(expect_event('echo', 2000).text == 'still here')\n");
+  const auto report = run(s, options_for(server, 1));
+  EXPECT_TRUE(report.all_passed()) << report.to_text();
+}
+
 TEST(Runner, AnInterruptEndsTheRunEarly) {
   echo_server server;
   script s("forever.lua", "while true do sleep(10) end\n");

@@ -15,7 +15,13 @@ aoi_batch& aoi_grid::cell_batch(std::uint32_t c, aoi_events& out) {
   std::uint32_t& slot_index = batch_of_cell_[c];
   if (slot_index == no_cell) {
     slot_index = static_cast<std::uint32_t>(out.shared.size());
-    out.shared.emplace_back().cell = c;
+    if (spare_.empty()) {
+      out.shared.emplace_back();
+    } else {
+      out.shared.push_back(std::move(spare_.back()));
+      spare_.pop_back();
+    }
+    out.shared.back().cell = c;
     batched_cells_.push_back(c);
   }
   return out.shared[slot_index].batch;
@@ -29,11 +35,12 @@ void aoi_grid::personal_batch(entity_id self, const slot& s, aoi_batch& b) const
   };
   // Everything in the new window: an update if it was already visible, else an enter.
   for_window(to, [&](std::uint32_t c) {
-    for (const entity_id id : cells_[c].members) {
+    for (const member& m : cells_[c].members) {
+      const entity_id id = m.id;
       if (id == self) {
         continue;
       }
-      const slot& other = entities_.find(id)->second;
+      const slot& other = *m.s;
       if (!seen_before(other)) {
         b.enters.push_back(id);
       } else if (other.dirty) {
@@ -49,26 +56,38 @@ void aoi_grid::personal_batch(entity_id self, const slot& s, aoi_batch& b) const
   for_window(from, [&](std::uint32_t c) {
     const bool also_new = in_window(c, to);
     if (!also_new) {
-      for (const entity_id id : cells_[c].members) {
-        const slot& other = entities_.find(id)->second;
-        if (id != self && seen_before(other)) {
-          b.leaves.push_back(id);
+      for (const member& m : cells_[c].members) {
+        if (m.id != self && seen_before(*m.s)) {
+          b.leaves.push_back(m.id);
         }
       }
     }
-    for (const entity_id id : cells_[c].departed) {
-      if (id == self) {
+    for (const member& m : cells_[c].departed) {
+      if (m.id == self) {
         continue;
       }
-      const slot& other = entities_.find(id)->second;
+      const slot& other = *m.s;
       if (other.removed || (!in_window(other.cell, from) && !in_window(other.cell, to))) {
-        b.leaves.push_back(id);
+        b.leaves.push_back(m.id);
       }
     }
   });
 }
 
+void aoi_grid::recycle(aoi_shared_batch&& b) {
+  b.batch.enters.clear();
+  b.batch.leaves.clear();
+  b.batch.updates.clear();
+  b.observers.clear();
+  spare_.push_back(std::move(b));
+}
+
 void aoi_grid::flush(aoi_events& out) {
+  // The previous flush's batches keep their capacity for this one: no allocation per cell per
+  // tick once the zone has warmed up.
+  for (auto& b : out.shared) {
+    recycle(std::move(b));
+  }
   out.shared.clear();
   out.personal.clear();
 
@@ -110,14 +129,19 @@ void aoi_grid::flush(aoi_events& out) {
 
   // Who reads the shared batches: the observers that stayed in the batch's cell.
   for (auto& shared : out.shared) {
-    for (const entity_id id : cells_[shared.cell].members) {
-      const slot& s = entities_.find(id)->second;
-      if (s.observer && s.prev_cell == s.cell) {
-        shared.observers.push_back(id);
+    for (const member& m : cells_[shared.cell].members) {
+      if (m.s->observer && m.s->prev_cell == m.s->cell) {
+        shared.observers.push_back(m.id);
       }
     }
   }
-  std::erase_if(out.shared, [](const aoi_shared_batch& b) { return b.observers.empty(); });
+  // Batches nobody stayed to read go back to the spare pool with the others.
+  const auto unread = std::partition(out.shared.begin(), out.shared.end(),
+                                     [](const aoi_shared_batch& b) { return !b.observers.empty(); });
+  for (auto it = unread; it != out.shared.end(); ++it) {
+    recycle(std::move(*it));
+  }
+  out.shared.erase(unread, out.shared.end());
 
   // Personal batches for observers that appeared or changed cell.
   for (const entity_id id : changed_) {

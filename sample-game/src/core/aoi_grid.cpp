@@ -45,7 +45,7 @@ void aoi_grid::link(entity_id id, slot& s, std::uint32_t c) {
   cell& target = cells_[c];
   s.cell = c;
   s.index_in_cell = static_cast<std::uint32_t>(target.members.size());
-  target.members.push_back(id);
+  target.members.push_back({id, &s});
   if (s.observer) {
     ++target.observers;
   }
@@ -54,9 +54,9 @@ void aoi_grid::link(entity_id id, slot& s, std::uint32_t c) {
 void aoi_grid::unlink(slot& s) {
   cell& source = cells_[s.cell];
   // Swap-remove: the last member takes the freed place and learns its new index.
-  const entity_id last = source.members.back();
+  const member last = source.members.back();
   source.members[s.index_in_cell] = last;
-  entities_.find(last)->second.index_in_cell = s.index_in_cell;
+  last.s->index_in_cell = s.index_in_cell;
   source.members.pop_back();
   if (s.observer) {
     --source.observers;
@@ -106,7 +106,7 @@ bool aoi_grid::remove(entity_id id) {
   if (!s.departed) {
     // Recorded once per tick, in the cell it was seen in at the last flush.
     s.departed = true;
-    cells_[s.prev_cell].departed.push_back(id);
+    cells_[s.prev_cell].departed.push_back({id, &s});
     departed_cells_.push_back(s.prev_cell);
   }
   mark_changed(id, s);
@@ -124,7 +124,7 @@ bool aoi_grid::move(entity_id id, vec2 pos) {
   if (c != s.cell) {
     if (!s.departed && s.prev_cell != no_cell) {
       s.departed = true;
-      cells_[s.prev_cell].departed.push_back(id);
+      cells_[s.prev_cell].departed.push_back({id, &s});
       departed_cells_.push_back(s.prev_cell);
     }
     unlink(s);
@@ -163,9 +163,9 @@ std::vector<entity_id> aoi_grid::visible_to(entity_id observer) const {
     return out;
   }
   for_window(it->second.cell, [&](std::uint32_t c) {
-    for (const entity_id id : cells_[c].members) {
-      if (id != observer) {
-        out.push_back(id);
+    for (const member& m : cells_[c].members) {
+      if (m.id != observer) {
+        out.push_back(m.id);
       }
     }
   });

@@ -76,7 +76,8 @@ public:
   /// Marks an entity's state as changed without moving it (hp, level): it appears in updates.
   bool touch(entity_id id);
 
-  /// Computes this tick's events into `out` (which is cleared first) and starts a new tick.
+  /// Computes this tick's events into `out` and starts a new tick. `out`'s previous contents
+  /// are recycled (their capacity is reused), so pass the same aoi_events every tick.
   void flush(aoi_events& out);
 
   /// The entity's current position, if present.
@@ -102,10 +103,9 @@ public:
     const float r2 = radius * radius;
     for (int cy = y0; cy <= y1; ++cy) {
       for (int cx = x0; cx <= x1; ++cx) {
-        for (const entity_id id : cells_[index(cx, cy)].members) {
-          const vec2 p = entities_.at(id).pos;
-          if (distance_sq(p, center) <= r2) {
-            f(id, p);
+        for (const member& m : cells_[index(cx, cy)].members) {
+          if (distance_sq(m.s->pos, center) <= r2) {
+            f(m.id, m.s->pos);
           }
         }
       }
@@ -134,9 +134,16 @@ private:
     bool departed = false;  // listed in its previous cell's departed list this tick
   };
 
+  // A cell lists its entities with a pointer to their slot: unordered_map nodes never move,
+  // and the flush reads neighbours' slots thousands of times per tick without hashing.
+  struct member {
+    entity_id id;
+    slot* s;
+  };
+
   struct cell {
-    std::vector<entity_id> members;
-    std::vector<entity_id> departed;  // left this cell (moved or removed) since the last flush
+    std::vector<member> members;
+    std::vector<member> departed;  // left this cell (moved or removed) since the last flush
     std::uint32_t observers = 0;
   };
 
@@ -150,6 +157,7 @@ private:
   void unlink(slot& s);
   void mark_changed(entity_id id, slot& s);
   aoi_batch& cell_batch(std::uint32_t c, aoi_events& out);
+  void recycle(aoi_shared_batch&& b);
   template <typename F>
   void for_window(std::uint32_t centre, F&& f) const;
   void personal_batch(entity_id id, const slot& s, aoi_batch& b) const;
@@ -163,6 +171,7 @@ private:
   std::vector<std::uint32_t> departed_cells_;
   std::vector<std::uint32_t> batch_of_cell_;  // index into out.shared, or no_cell
   std::vector<std::uint32_t> batched_cells_;
+  std::vector<aoi_shared_batch> spare_;  // emptied batches whose capacity the next flush reuses
   std::size_t present_ = 0;
 };
 

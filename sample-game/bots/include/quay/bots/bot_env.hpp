@@ -53,8 +53,9 @@ class bot_env {
   /// Sends one message (an encoded quay.wire.Envelope); the transport adds the frame header.
   /// An error value when there is no connection.
   virtual std::error_code send(std::span<const std::uint8_t> envelope) = 0;
-  /// Writes bytes onto the stream as they are, without a frame header: for scenarios that
-  /// play a broken or hostile client.
+  /// Writes bytes as they are, without a frame header, on a second, unframed connection to the
+  /// server (opened by the first call): for scenarios that play a broken or hostile client. Its
+  /// end reaches the script as a "raw_closed" event with a `reason`.
   virtual std::error_code send_raw(std::span<const std::uint8_t> bytes) = 0;
   /// Closes the connection; the owner later calls bot::on_closed (once per connection).
   virtual void disconnect() = 0;
