@@ -114,7 +114,7 @@ void native_backend::poll_once(worker& w, bool block) {
     // The poller's half of the wake protocol (see post()): publish that it is about to block,
     // then re-check the queue, so a post either sees the flag or is seen here.
     poller_waiting_.store(true, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    full_fence();
     if (queue_.size_approx() == 0 && !stopping_.load(std::memory_order_seq_cst)) {
       timeout = poll_timeout_ms();
     }
@@ -147,7 +147,7 @@ void native_backend::poll_once(worker& w, bool block) {
   if (!w.done.empty()) {
     // Hand off: this worker will now run some of what it produced, so wake sleepers (one per
     // finished operation at most); one of them becomes the next poller.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    full_fence();
     wake_sleepers(w.done.size());
   }
 }
@@ -169,7 +169,7 @@ bool native_backend::spin() {
 void native_backend::sleep() {
   // The sleeper's half of the wake protocol (see post()).
   sleepers_.fetch_add(1, std::memory_order_seq_cst);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  full_fence();
   // Besides queued work, a free poller token is a reason to stay awake: someone must poll.
   if (queue_.size_approx() != 0 || !poller_busy_.load(std::memory_order_seq_cst) ||
       stopping_.load(std::memory_order_seq_cst)) {
