@@ -40,6 +40,10 @@ void on_accept(completion* c, std::error_code ec, std::size_t) {
   }
   tcp_socket peer = std::move(l.aop.peer);
   const endpoint peer_ep = l.aop.peer_endpoint;
+  if (net.shut.load()) {
+    peer.close();  // shutdown() raced with this accept: no new sessions
+    return;
+  }
 
   if (l.open.load(std::memory_order_relaxed) >= l.opts.max_connections) {
     net.stats.refused.fetch_add(1, std::memory_order_relaxed);
