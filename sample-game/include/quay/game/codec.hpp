@@ -1,0 +1,66 @@
+#pragma once
+// Encoding of the game's server-to-client messages (schemas/*.fbs) into frames ready for
+// net::network::send. Each function builds one flatbuffer and wraps it in the envelope; a
+// WorldUpdate is encoded once per AOI batch and the same frame goes to every observer of it.
+//
+// Thread contract: the functions are pure apart from the scratch builder, which belongs to the
+// caller (one per actor).
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "quay/game/zone_world.hpp"
+#include "quay/net/frame.hpp"
+#include "quay/schemas/message_ids_generated.h"
+
+namespace quay::game {
+
+/// Envelope type id of a message type.
+inline constexpr std::uint16_t type_id(wire::MessageType t) {
+  return static_cast<std::uint16_t>(t);
+}
+
+/// One tick's batch for its observers.
+net::frame encode_world_update(flatbuffers::FlatBufferBuilder& fbb, const zone_world& world,
+                               const aoi_batch& batch, std::uint32_t tick, time_ms now);
+
+/// The zone a player just entered, with its own state.
+net::frame encode_enter_zone(flatbuffers::FlatBufferBuilder& fbb, const zone_world& world,
+                             entity_id self, const world_rules& rules);
+
+/// A refused request (seq and type of the request).
+net::frame encode_error(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq,
+                        std::uint16_t request_type, game_errc code, std::string_view message);
+
+/// The answer to a login.
+net::frame encode_login_result(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq,
+                               game_errc code, std::uint64_t character_id,
+                               std::string_view name, time_ms server_time,
+                               std::uint16_t tick_rate);
+
+/// The last message before the server closes a session.
+net::frame encode_kicked(flatbuffers::FlatBufferBuilder& fbb, game_errc reason,
+                         std::string_view message);
+
+/// The authoritative position after a corrected move.
+net::frame encode_move_correction(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq,
+                                  const move_result& result);
+
+/// Hits and respawns that concern one player.
+net::frame encode_combat_events(flatbuffers::FlatBufferBuilder& fbb,
+                                std::span<const combat_event> hits,
+                                std::span<const entity_id> respawned);
+
+/// Experience gained.
+net::frame encode_progress(flatbuffers::FlatBufferBuilder& fbb, const progress_event& p,
+                           std::int32_t max_hp);
+
+/// A chat line as delivered.
+net::frame encode_chat_message(flatbuffers::FlatBufferBuilder& fbb, std::uint8_t channel,
+                               entity_id from_id, std::string_view from_name,
+                               std::string_view text, std::string_view to);
+
+}  // namespace quay::game

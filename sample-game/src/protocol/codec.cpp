@@ -1,0 +1,156 @@
+// Server-to-client message encoding (see codec.hpp).
+#include "quay/game/codec.hpp"
+
+#include <vector>
+
+#include "quay/net/envelope.hpp"
+#include "quay/schemas/chat_generated.h"
+#include "quay/schemas/combat_generated.h"
+#include "quay/schemas/error_generated.h"
+#include "quay/schemas/login_generated.h"
+#include "quay/schemas/movement_generated.h"
+#include "quay/schemas/zone_generated.h"
+
+namespace quay::game {
+
+namespace {
+
+net::frame seal(flatbuffers::FlatBufferBuilder& fbb, wire::MessageType type, std::uint32_t seq) {
+  const auto* data = reinterpret_cast<const std::byte*>(fbb.GetBufferPointer());
+  net::frame f = net::encode_envelope(type_id(type), seq, {data, fbb.GetSize()});
+  fbb.Clear();
+  return f;
+}
+
+wire::Vec2 to_wire(vec2 p) { return {p.x, p.y}; }
+
+wire::ErrorCode to_wire(game_errc e) { return static_cast<wire::ErrorCode>(e); }
+
+}  // namespace
+
+net::frame encode_world_update(flatbuffers::FlatBufferBuilder& fbb, const zone_world& world,
+                               const aoi_batch& batch, std::uint32_t tick, time_ms now) {
+  fbb.Clear();
+  std::vector<flatbuffers::Offset<wire::EntitySnapshot>> enters;
+  enters.reserve(batch.enters.size());
+  for (const entity_id id : batch.enters) {
+    const auto v = world.view(id);
+    if (!v) {
+      continue;
+    }
+    const auto name = fbb.CreateString(*v->name);
+    const wire::Vec2 pos = to_wire(v->pos);
+    enters.push_back(wire::CreateEntitySnapshot(
+        fbb, id, v->kind == entity_kind::npc ? wire::EntityKind::Npc : wire::EntityKind::Player,
+        name, &pos, v->hp, v->max_hp, v->level));
+  }
+  const auto enters_vec = fbb.CreateVector(enters);
+  const auto leaves_vec = fbb.CreateVector(batch.leaves);
+  wire::EntityState* states = nullptr;
+  const auto updates_vec = fbb.CreateUninitializedVectorOfStructs(batch.updates.size(), &states);
+  std::size_t n = 0;
+  for (const entity_id id : batch.updates) {
+    const auto v = world.view(id);
+    // Every id in a batch is present (the grid only reports present entities as enters and
+    // updates); the guard keeps a stale id from writing garbage.
+    states[n++] = v ? wire::EntityState(id, to_wire(v->pos), v->hp, v->max_hp, v->level)
+                    : wire::EntityState(id, wire::Vec2(), 0, 0, 0);
+  }
+  fbb.Finish(wire::CreateWorldUpdate(fbb, tick, now, enters_vec, leaves_vec, updates_vec));
+  return seal(fbb, wire::MessageType::WorldUpdate, 0);
+}
+
+net::frame encode_enter_zone(flatbuffers::FlatBufferBuilder& fbb, const zone_world& world,
+                             entity_id self, const world_rules& rules) {
+  fbb.Clear();
+  const zone_definition& z = world.definition();
+  std::vector<flatbuffers::Offset<wire::PortalInfo>> portals;
+  for (const portal& p : z.portals) {
+    const wire::Vec2 pos = to_wire(p.pos);
+    portals.push_back(
+        wire::CreatePortalInfo(fbb, fbb.CreateString(p.name), &pos, p.radius, p.target_zone));
+  }
+  const auto portals_vec = fbb.CreateVector(portals);
+  const auto name = fbb.CreateString(z.name);
+  const auto v = world.view(self);
+  const auto record = world.record_of(self);
+  const wire::Vec2 pos = to_wire(v ? v->pos : vec2{});
+  const std::int32_t level = v ? v->level : 1;
+  fbb.Finish(wire::CreateEnterZone(
+      fbb, z.id, name, z.bounds.width, z.bounds.height, z.cell_size, rules.aoi_radius_cells,
+      self, &pos, v ? v->hp : 0, v ? v->max_hp : 0, level, record ? record->xp : 0,
+      xp_to_next_level(level), portals_vec, rules.movement.max_speed));
+  return seal(fbb, wire::MessageType::EnterZone, 0);
+}
+
+net::frame encode_error(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq,
+                        std::uint16_t request_type, game_errc code, std::string_view message) {
+  fbb.Clear();
+  const auto text = fbb.CreateString(message.data(), message.size());
+  fbb.Finish(wire::CreateError(fbb, to_wire(code), request_type, text));
+  return seal(fbb, wire::MessageType::Error, seq);
+}
+
+net::frame encode_login_result(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq,
+                               game_errc code, std::uint64_t character_id,
+                               std::string_view name, time_ms server_time,
+                               std::uint16_t tick_rate) {
+  fbb.Clear();
+  const auto n = fbb.CreateString(name.data(), name.size());
+  fbb.Finish(wire::CreateLoginResult(fbb, to_wire(code), character_id, n, server_time, tick_rate));
+  return seal(fbb, wire::MessageType::LoginResult, seq);
+}
+
+net::frame encode_kicked(flatbuffers::FlatBufferBuilder& fbb, game_errc reason,
+                         std::string_view message) {
+  fbb.Clear();
+  const auto text = fbb.CreateString(message.data(), message.size());
+  fbb.Finish(wire::CreateKicked(fbb, to_wire(reason), text));
+  return seal(fbb, wire::MessageType::Kicked, 0);
+}
+
+net::frame encode_move_correction(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq,
+                                  const move_result& result) {
+  fbb.Clear();
+  const wire::Vec2 pos = to_wire(result.pos);
+  fbb.Finish(wire::CreateMoveCorrection(fbb, &pos,
+                                        static_cast<wire::MoveVerdict>(result.verdict)));
+  return seal(fbb, wire::MessageType::MoveCorrection, seq);
+}
+
+net::frame encode_combat_events(flatbuffers::FlatBufferBuilder& fbb,
+                                std::span<const combat_event> hits,
+                                std::span<const entity_id> respawned) {
+  fbb.Clear();
+  std::vector<wire::Hit> wire_hits;
+  wire_hits.reserve(hits.size());
+  for (const combat_event& h : hits) {
+    wire_hits.emplace_back(h.attacker, h.target, h.damage, h.killed);
+  }
+  const auto hits_vec = fbb.CreateVectorOfStructs(wire_hits);
+  const auto respawned_vec = fbb.CreateVector(respawned.data(), respawned.size());
+  fbb.Finish(wire::CreateCombatEvents(fbb, hits_vec, respawned_vec));
+  return seal(fbb, wire::MessageType::CombatEvents, 0);
+}
+
+net::frame encode_progress(flatbuffers::FlatBufferBuilder& fbb, const progress_event& p,
+                           std::int32_t max_hp) {
+  fbb.Clear();
+  fbb.Finish(wire::CreateProgress(fbb, p.xp_gained, p.xp, xp_to_next_level(p.level), p.level,
+                                  p.levels_gained, max_hp));
+  return seal(fbb, wire::MessageType::Progress, 0);
+}
+
+net::frame encode_chat_message(flatbuffers::FlatBufferBuilder& fbb, std::uint8_t channel,
+                               entity_id from_id, std::string_view from_name,
+                               std::string_view text, std::string_view to) {
+  fbb.Clear();
+  const auto from = fbb.CreateString(from_name.data(), from_name.size());
+  const auto body = fbb.CreateString(text.data(), text.size());
+  const auto recipient = fbb.CreateString(to.data(), to.size());
+  fbb.Finish(wire::CreateChatMessage(fbb, static_cast<wire::ChatChannel>(channel), from_id, from,
+                                     body, recipient));
+  return seal(fbb, wire::MessageType::ChatMessage, 0);
+}
+
+}  // namespace quay::game
