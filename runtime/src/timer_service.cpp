@@ -48,6 +48,7 @@ struct timer_service::impl {
     std::uint32_t index = 0;
     std::uint32_t generation = 1;
     std::uint32_t next_free = 0;
+    record* next_post = nullptr;  // chains records to post once the mutex is released
     state st = state::free;
     bool cancel_requested = false;  // a repeating timer cancelled while its callback runs
   };
@@ -115,12 +116,27 @@ struct timer_service::impl {
     return !before || deadline < *before;
   }
 
-  // Queues `r` on the owner port. Called with the mutex held; post() never blocks.
-  void post(record& r, std::error_code ec) {
+  // Decides, under the mutex, that `r` goes to the port with `ec`; the caller posts it with
+  // post_chain() after unlocking. Never post under the mutex: a closed port invokes a posted
+  // completion inline, and on_run() takes the mutex again.
+  record* prepare_post(record& r, std::error_code ec, record* chain) {
     r.set_result(ec, 0);
+    r.next_post = chain;
     ++outstanding;
-    owner.post(&r);
+    return &r;
   }
+  // Posts a chain built by prepare_post(). Reads the link before posting: once posted, a
+  // record may run, be freed and be reused at once.
+  void post_chain(record* r) noexcept {
+    while (r != nullptr) {
+      record* next = r->next_post;
+      owner.post(r);
+      r = next;
+    }
+  }
+
+  // cancel() for a record that is not armed (or not found). Mutex held.
+  bool cancel_locked(record* r) noexcept;
 
   static void call(timer_callback& cb, std::error_code ec) noexcept {
     if (!cb) return;
@@ -154,6 +170,7 @@ void timer_service::impl::record::on_run(completion* self, std::error_code port_
 
   bool earlier = false;
   std::uint64_t armed_at = 0;
+  record* to_post = nullptr;
   {
     std::lock_guard lock(s.mu);
     --s.outstanding;
@@ -163,7 +180,7 @@ void timer_service::impl::record::on_run(completion* self, std::error_code port_
       // A repeating timer cancelled (or shut down) while its callback ran: deliver the one
       // abort now that the callback has returned, so invocations never overlap.
       r.st = state::aborting;
-      s.post(r, make_error_code(errc::aborted));
+      to_post = s.prepare_post(r, make_error_code(errc::aborted), nullptr);
     } else {
       const std::uint64_t now = to_ms(s.owner.now());
       std::uint64_t next = r.deadline + r.period;
@@ -172,6 +189,7 @@ void timer_service::impl::record::on_run(completion* self, std::error_code port_
       earlier = s.arm(r, next);
     }
   }
+  s.post_chain(to_post);
   if (earlier && s.on_earlier_deadline) s.on_earlier_deadline(from_ms(armed_at));
 }
 
@@ -219,15 +237,24 @@ timer_id timer_service::start(port_time now, millis delay, timer_callback cb, mi
 
 bool timer_service::cancel(timer_id id) noexcept {
   impl& s = *impl_;
-  std::lock_guard lock(s.mu);
-  impl::record* r = s.lookup(id);
+  impl::record* to_post = nullptr;
+  {
+    std::lock_guard lock(s.mu);
+    impl::record* r = s.lookup(id);
+    if (r == nullptr || r->st != state::armed) return s.cancel_locked(r);
+    s.wheel.cancel(r->wheel_handle);
+    r->st = state::aborting;
+    to_post = s.prepare_post(*r, make_error_code(errc::aborted), nullptr);
+  }
+  s.post_chain(to_post);
+  return true;
+}
+
+bool timer_service::impl::cancel_locked(record* r) noexcept {
   if (r == nullptr) return false;
   switch (r->st) {
-    case state::armed:
-      s.wheel.cancel(r->wheel_handle);
-      r->st = state::aborting;
-      s.post(*r, make_error_code(errc::aborted));
-      return true;
+    case state::armed:  // handled by cancel(), which posts the abort after unlocking
+      return false;
     case state::posted:
       // The expiry is queued but has not started: it will deliver the abort instead.
       r->st = state::aborting;
@@ -245,15 +272,23 @@ bool timer_service::cancel(timer_id id) noexcept {
 
 std::size_t timer_service::expire(port_time now) {
   impl& s = *impl_;
-  std::lock_guard lock(s.mu);
-  s.scratch.clear();
-  const std::size_t n = s.wheel.advance(to_ms(now), s.scratch);
-  for (const auto& e : s.scratch) {
-    impl::record& r = s.at(static_cast<std::uint32_t>(e.payload));
-    r.st = state::posted;
-    r.wheel_handle = {};
-    s.post(r, {});
+  impl::record* chain = nullptr;
+  std::size_t n = 0;
+  {
+    std::lock_guard lock(s.mu);
+    s.scratch.clear();
+    n = s.wheel.advance(to_ms(now), s.scratch);
+    // Chained in reverse so that the chain, walked from its head, is in deadline order.
+    for (auto it = s.scratch.rbegin(); it != s.scratch.rend(); ++it) {
+      impl::record& r = s.at(static_cast<std::uint32_t>(it->payload));
+      r.st = state::posted;
+      r.wheel_handle = {};
+      chain = s.prepare_post(r, {}, chain);
+    }
   }
+  // A cancel between here and the post finds the record `posted` and turns it into an abort
+  // without posting it again.
+  s.post_chain(chain);
   return n;
 }
 

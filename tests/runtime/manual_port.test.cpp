@@ -207,6 +207,21 @@ TEST(manual_port, shutdown_aborts_timers_queued_completions_and_unstarted_blocki
   EXPECT_EQ(log.size(), 2u);
 }
 
+TEST(manual_port, a_repeating_timer_that_shuts_the_port_down_hears_one_abort_after_it_returns) {
+  manual_port p;
+  std::vector<std::error_code> got;
+  p.start_timer(millis{10},
+                [&](std::error_code ec) {
+                  got.push_back(ec);
+                  if (!ec) p.shutdown();
+                },
+                millis{10});
+  p.advance(millis{10});
+  p.run_all();
+  EXPECT_EQ(got, (std::vector<std::error_code>{{}, make_error_code(errc::aborted)}));
+  EXPECT_EQ(p.pending_timers(), 0u);
+}
+
 TEST(manual_port, destruction_aborts_what_is_still_queued) {
   int aborted = 0;
   {

@@ -209,6 +209,20 @@ TEST(timer_service, a_callback_that_throws_is_contained_and_the_timer_keeps_repe
   f.timers.abort_all();
 }
 
+TEST(timer_service, a_cancel_on_a_closed_port_that_runs_the_abort_inline_does_not_deadlock) {
+  fixture f;
+  f.port.shutdown();  // from now on a post is invoked inline with errc::aborted
+  std::vector<std::error_code> got;
+  const timer_id id = f.timers.start(f.port.now(), millis{10},
+                                     [&](std::error_code ec) { got.push_back(ec); }, millis{0});
+  EXPECT_TRUE(f.timers.cancel(id));
+  EXPECT_EQ(got, (std::vector<std::error_code>{aborted}));
+  f.timers.start(f.port.now(), millis{10}, [&](std::error_code ec) { got.push_back(ec); },
+                 millis{0});
+  EXPECT_EQ(f.timers.expire(at(10)), 1u);
+  EXPECT_EQ(got, (std::vector<std::error_code>{aborted, aborted}));
+}
+
 // One-shot timers cancelled from another thread while the stepping thread expires them: each
 // timer's callback runs exactly once, with the abort exactly when cancel() returned true.
 TEST(timer_service, a_cancel_racing_an_expiry_yields_exactly_one_of_them) {
