@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "actor_bench.hpp"
@@ -74,23 +75,25 @@ caf::behavior ping_fn(caf::stateful_actor<ping_state>* self, caf::actor pong, st
 }
 
 template <class M>
-double bounce_seconds(std::size_t threads, std::uint64_t n, std::uint64_t measured) {
+std::pair<double, std::string> bounce_seconds(std::size_t threads, std::uint64_t n,
+                                              std::uint64_t measured) {
   system_holder h(threads);
   done_flag done;
-  auto start = bench_clock::now();
+  stopwatch sw;
   auto pong = h.sys.spawn(pong_fn<M>);
   auto ping = h.sys.spawn(ping_fn<M>, pong, n, measured, &done);
   done.wait();
-  double s = seconds_since(start);
+  double s = sw.wall();
+  std::string times = sw.times();
   caf::anon_send_exit(ping, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(pong, caf::exit_reason::user_shutdown);
-  return s;
+  return {s, times};
 }
 
 std::vector<figure> pingpong(const actor_params& p) {
-  double s = bounce_seconds<int>(p.threads, p.pingpong_round_trips, 0);
+  auto [s, times] = bounce_seconds<int>(p.threads, p.pingpong_round_trips, 0);
   return {{"pingpong", 2.0 * static_cast<double>(p.pingpong_round_trips) / s, "msgs/s",
-           "seconds=" + std::to_string(s)}};
+           times}};
 }
 
 std::vector<figure> allocs(const actor_params& p) {
@@ -134,14 +137,15 @@ std::vector<figure> fanout(const actor_params& p) {
   for (std::uint64_t i = 0; i < p.fanout_workers; ++i) workers.push_back(h.sys.spawn(fan_worker_fn));
   done_flag done;
   auto driver = h.sys.spawn(driver_fn, workers, p.fanout_messages, &done);
-  auto start = bench_clock::now();
+  stopwatch sw;
   caf::anon_send(driver, go_atom::value);
   done.wait();
-  double s = seconds_since(start);
+  double s = sw.wall();
+  std::string times = sw.times();
   caf::anon_send_exit(driver, caf::exit_reason::user_shutdown);
   for (auto& w : workers) caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
   return {{"fanout", 2.0 * static_cast<double>(p.fanout_messages) / s, "msgs/s",
-           "seconds=" + std::to_string(s)}};
+           times}};
 }
 
 // ---- spawn: one actor spawns N actors that each stop on their own -------------------------
@@ -160,12 +164,13 @@ std::vector<figure> spawn(const actor_params& p) {
   system_holder h(p.threads);
   done_flag done;
   progress.store(0);
-  auto start = bench_clock::now();
+  stopwatch sw;
   h.sys.spawn(spawner_fn, p.spawn_actors, &done);
   done.wait();
-  double s = seconds_since(start);
+  double s = sw.wall();
+  std::string times = sw.times();
   return {{"spawn", static_cast<double>(p.spawn_actors) / s, "actors/s",
-           "seconds=" + std::to_string(s)}};
+           times}};
 }
 
 // ---- ring: a token passed around a ring of actors -----------------------------------------
@@ -193,13 +198,14 @@ std::vector<figure> ring(const actor_params& p) {
   for (std::uint64_t i = 0; i < p.ring_size; ++i) {
     caf::anon_send(nodes[i], nodes[(i + 1) % p.ring_size]);
   }
-  auto start = bench_clock::now();
+  stopwatch sw;
   caf::anon_send(nodes[0], p.ring_hops);
   done.wait();
-  double s = seconds_since(start);
+  double s = sw.wall();
+  std::string times = sw.times();
   for (auto& n : nodes) caf::anon_send_exit(n, caf::exit_reason::user_shutdown);
   return {{"ring", static_cast<double>(p.ring_hops) / s, "hops/s",
-           "seconds=" + std::to_string(s)}};
+           times}};
 }
 
 // ---- skynet: a 10-ary tree of actors sums its leaves' ordinals ----------------------------
@@ -243,16 +249,17 @@ std::vector<figure> skynet(const actor_params& p) {
   system_holder h(p.threads);
   done_flag done;
   std::uint64_t result = 0;
-  auto start = bench_clock::now();
+  stopwatch sw;
   auto collector = h.sys.spawn(sky_root_parent_fn, &result, &done);
   h.sys.spawn(sky_fn, collector, std::uint64_t{0}, p.skynet_leaves);
   done.wait();
-  double ms = seconds_since(start) * 1e3;
+  double ms = sw.wall() * 1e3;
+  std::string times = sw.times();
   if (result != skynet_expected(p.skynet_leaves)) {
     throw std::runtime_error("caf skynet sum " + std::to_string(result) + " != " +
                              std::to_string(skynet_expected(p.skynet_leaves)));
   }
-  return {{"skynet", ms, "ms", "sum=" + std::to_string(result)}};
+  return {{"skynet", ms, "ms", "sum=" + std::to_string(result) + " " + times}};
 }
 
 // ---- ask: sequential request/reply ---------------------------------------------------------
@@ -290,15 +297,16 @@ std::vector<figure> ask(const actor_params& p) {
   done_flag done;
   std::atomic<bool> wrong{false};
   auto server = h.sys.spawn(ask_server_fn);
-  auto start = bench_clock::now();
+  stopwatch sw;
   auto asker = h.sys.spawn(asker_fn, server, p.ask_round_trips, &done, &wrong);
   done.wait();
-  double s = seconds_since(start);
+  double s = sw.wall();
+  std::string times = sw.times();
   caf::anon_send_exit(asker, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
   if (wrong.load()) throw std::runtime_error("caf ask: a reply did not match its request");
   return {{"ask", s * 1e9 / static_cast<double>(p.ask_round_trips), "ns/roundtrip",
-           "seconds=" + std::to_string(s)}};
+           times}};
 }
 
 // ---- idle: memory held by actors that wait for a message ----------------------------------

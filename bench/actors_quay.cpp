@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "actor_bench.hpp"
@@ -77,20 +78,21 @@ struct ping_actor final : actor {
 };
 
 template <class M>
-double bounce_seconds(std::size_t threads, std::uint64_t n, std::uint64_t measured) {
+std::pair<double, std::string> bounce_seconds(std::size_t threads, std::uint64_t n,
+                                              std::uint64_t measured) {
   runtime_holder rt(threads);
   done_flag done;
-  auto start = bench_clock::now();
+  stopwatch sw;
   actor_ref pong = rt.sys.spawn<pong_actor<M>>();
   rt.sys.spawn<ping_actor<M>>(pong, n, measured, &done);
   done.wait();
-  return seconds_since(start);
+  return {sw.wall(), sw.times()};
 }
 
 std::vector<figure> pingpong(const actor_params& p) {
-  double s = bounce_seconds<ball>(p.threads, p.pingpong_round_trips, 0);
+  auto [s, times] = bounce_seconds<ball>(p.threads, p.pingpong_round_trips, 0);
   return {{"pingpong", 2.0 * static_cast<double>(p.pingpong_round_trips) / s, "msgs/s",
-           "seconds=" + std::to_string(s)}};
+           times}};
 }
 
 std::vector<figure> allocs(const actor_params& p) {
@@ -143,12 +145,13 @@ std::vector<figure> fanout(const actor_params& p) {
   for (std::uint64_t i = 0; i < p.fanout_workers; ++i) workers.push_back(rt.sys.spawn<fan_worker>());
   done_flag done;
   actor_ref driver = rt.sys.spawn<fan_driver>(workers, p.fanout_messages, &done);
-  auto start = bench_clock::now();
+  stopwatch sw;
   rt.sys.send(driver, go{});
   done.wait();
-  double s = seconds_since(start);
+  double s = sw.wall();
+  std::string times = sw.times();
   return {{"fanout", 2.0 * static_cast<double>(p.fanout_messages) / s, "msgs/s",
-           "seconds=" + std::to_string(s)}};
+           times}};
 }
 
 // ---- spawn --------------------------------------------------------------------------------
@@ -177,12 +180,13 @@ std::vector<figure> spawn(const actor_params& p) {
   runtime_holder rt(p.threads);
   done_flag done;
   progress.store(0);
-  auto start = bench_clock::now();
+  stopwatch sw;
   rt.sys.spawn<spawner>(p.spawn_actors, &done);
   done.wait();
-  double s = seconds_since(start);
+  double s = sw.wall();
+  std::string times = sw.times();
   return {{"spawn", static_cast<double>(p.spawn_actors) / s, "actors/s",
-           "seconds=" + std::to_string(s)}};
+           times}};
 }
 
 // ---- ring ---------------------------------------------------------------------------------
@@ -219,12 +223,13 @@ std::vector<figure> ring(const actor_params& p) {
   for (std::uint64_t i = 0; i < p.ring_size; ++i) {
     rt.sys.send(nodes[i], set_next{nodes[(i + 1) % p.ring_size]});
   }
-  auto start = bench_clock::now();
+  stopwatch sw;
   rt.sys.send(nodes[0], token{p.ring_hops});
   done.wait();
-  double s = seconds_since(start);
+  double s = sw.wall();
+  std::string times = sw.times();
   return {{"ring", static_cast<double>(p.ring_hops) / s, "hops/s",
-           "seconds=" + std::to_string(s)}};
+           times}};
 }
 
 // ---- skynet -------------------------------------------------------------------------------
@@ -275,16 +280,17 @@ std::vector<figure> skynet(const actor_params& p) {
   runtime_holder rt(p.threads);
   done_flag done;
   std::uint64_t result = 0;
-  auto start = bench_clock::now();
+  stopwatch sw;
   actor_ref collector = rt.sys.spawn<sky_collector>(&result, &done);
   rt.sys.spawn<sky_node>(collector, std::uint64_t{0}, p.skynet_leaves);
   done.wait();
-  double ms = seconds_since(start) * 1e3;
+  double ms = sw.wall() * 1e3;
+  std::string times = sw.times();
   if (result != skynet_expected(p.skynet_leaves)) {
     throw std::runtime_error("quay skynet sum " + std::to_string(result) + " != " +
                              std::to_string(skynet_expected(p.skynet_leaves)));
   }
-  return {{"skynet", ms, "ms", "sum=" + std::to_string(result)}};
+  return {{"skynet", ms, "ms", "sum=" + std::to_string(result) + " " + times}};
 }
 
 // ---- ask ----------------------------------------------------------------------------------
@@ -325,13 +331,14 @@ std::vector<figure> ask(const actor_params& p) {
   done_flag done;
   std::atomic<bool> wrong{false};
   actor_ref server = rt.sys.spawn<ask_server>();
-  auto start = bench_clock::now();
+  stopwatch sw;
   rt.sys.spawn<asker>(server, p.ask_round_trips, &done, &wrong);
   done.wait();
-  double s = seconds_since(start);
+  double s = sw.wall();
+  std::string times = sw.times();
   if (wrong.load()) throw std::runtime_error("quay ask: a reply was missing or wrong");
   return {{"ask", s * 1e9 / static_cast<double>(p.ask_round_trips), "ns/roundtrip",
-           "seconds=" + std::to_string(s)}};
+           times}};
 }
 
 // ---- idle ---------------------------------------------------------------------------------

@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
+
 namespace quay::bench {
 
 using bench_clock = std::chrono::steady_clock;
@@ -26,6 +28,35 @@ using bench_clock = std::chrono::steady_clock;
 inline double seconds_since(bench_clock::time_point start) {
   return std::chrono::duration<double>(bench_clock::now() - start).count();
 }
+
+/// CPU time (user + system) used so far by all threads of this process, in seconds.
+inline double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto sec = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  return sec(u.ru_utime) + sec(u.ru_stime);
+}
+
+/// Wall-clock and process CPU time since construction. On a loaded machine the CPU time shows
+/// how much work a run did, whatever share of the cores it was given. Thread-safe to read.
+class stopwatch {
+ public:
+  stopwatch() : wall0_(bench_clock::now()), cpu0_(process_cpu_seconds()) {}
+  double wall() const { return seconds_since(wall0_); }
+  double cpu() const { return process_cpu_seconds() - cpu0_; }
+  /// `seconds=<wall> cpu_s=<cpu>` for a figure's extra text, read now.
+  std::string times() const {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "seconds=%.4f cpu_s=%.4f", wall(), cpu());
+    return buf;
+  }
+
+ private:
+  bench_clock::time_point wall0_;
+  double cpu0_;
+};
 
 /// Prints one machine-readable figure: `BENCH name=<n> impl=<i> value=<v> unit=<u>[ extra]`.
 /// Flushes at once so a later hard exit (time bound) cannot lose it. Thread-safe (stdio locks).
