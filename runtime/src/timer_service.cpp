@@ -18,6 +18,10 @@ std::uint64_t to_ms(port_time t) noexcept {
   const auto c = t.time_since_epoch().count();
   return c < 0 ? 0 : static_cast<std::uint64_t>(c);
 }
+// Saturates instead of wrapping: a delay of millis::max() must mean "never", not "at once".
+std::uint64_t add_ms(std::uint64_t a, std::uint64_t b) noexcept {
+  return b > ~std::uint64_t{0} - a ? ~std::uint64_t{0} : a + b;
+}
 port_time from_ms(std::uint64_t ms) noexcept {
   return port_time{millis{static_cast<millis::rep>(ms)}};
 }
@@ -183,7 +187,7 @@ void timer_service::impl::record::on_run(completion* self, std::error_code port_
       to_post = s.prepare_post(r, make_error_code(errc::aborted), nullptr);
     } else {
       const std::uint64_t now = to_ms(s.owner.now());
-      std::uint64_t next = r.deadline + r.period;
+      std::uint64_t next = add_ms(r.deadline, r.period);
       if (next < now) next = now;
       armed_at = next;
       earlier = s.arm(r, next);
@@ -221,7 +225,7 @@ timer_id timer_service::start(port_time now, millis delay, timer_callback cb, mi
       r.period = period.count() > 0 ? static_cast<std::uint64_t>(period.count()) : 0;
       r.cancel_requested = false;
       const std::uint64_t d = delay.count() > 0 ? static_cast<std::uint64_t>(delay.count()) : 0;
-      deadline = to_ms(now) + d;
+      deadline = add_ms(to_ms(now), d);
       earlier = s.arm(r, deadline);
       id.value = (std::uint64_t{r.generation} << 32) | r.index;
     }

@@ -45,6 +45,19 @@ TEST(timer_service, a_one_shot_timer_posts_one_expiry_at_its_deadline) {
   EXPECT_FALSE(f.timers.next_deadline());
 }
 
+TEST(timer_service, a_timer_with_the_largest_delay_does_not_wrap_around_and_fire_early) {
+  fixture f;
+  f.move_to(1000);
+  int fired = 0;
+  f.timers.start(f.port.now(), millis::max(), [&](std::error_code ec) { fired += ec ? 0 : 1; },
+                 millis{0});
+  f.move_to(10'000'000);
+  f.port.run_all();
+  EXPECT_EQ(fired, 0);
+  EXPECT_EQ(f.timers.pending(), 1u);
+  f.timers.abort_all();
+}
+
 TEST(timer_service, expiries_are_posted_in_deadline_order) {
   fixture f;
   std::vector<int> order;
