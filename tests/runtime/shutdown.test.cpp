@@ -176,6 +176,7 @@ void stop_with_everything_in_flight(bool v6) {
   // Sockets close after stop() (no operation pending any more), then the port goes.
   send_pair.client.close();
   send_pair.server.close();
+  send_pair.listener.close();
   conns.clear();
   p.reset();
 }
