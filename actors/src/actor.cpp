@@ -55,6 +55,29 @@ detail::actor_extras& actor::extras() {
   return *extras_;
 }
 
+namespace {
+
+// (Re)arms the actor's single request-deadline timer for `at`.
+void arm_request_sweep(actor& a, detail::actor_extras& x, port_time at) {
+  detail::system_impl& sys = detail::actor_access::sys(a);
+  if (x.sweep_timer) {
+    sys.port_ref.cancel_timer(x.sweep_timer);
+  }
+  const std::uint64_t sweep = ++x.sweep_id;
+  const actor_ref me = detail::actor_access::self_of(a);
+  detail::system_impl* s = &sys;
+  const port_time now = sys.port_ref.now();
+  const millis delay = at > now ? std::chrono::duration_cast<millis>(at - now) : millis{0};
+  x.sweep_at = at;
+  x.sweep_timer = sys.port_ref.start_timer(delay, [s, me, sweep](std::error_code ec) {
+    if (!ec) {
+      s->deliver_signal(me, envelope_kind::timeout, 0, sweep);
+    }
+  });
+}
+
+}  // namespace
+
 std::error_code actor::send_envelope(actor_ref to, envelope* e) {
   assert_owner();
   e->sender = self();
@@ -83,13 +106,10 @@ void actor::begin_request(actor_ref to, envelope* e, millis timeout, detail::rep
   req.origin_sender = current_sender_;
   req.k = std::move(k);
   if (timeout.count() > 0) {
-    detail::system_impl* sys = sys_;
-    const actor_ref me = self();
-    req.timer = sys_->port_ref.start_timer(timeout, [sys, me, id](std::error_code ec) {
-      if (!ec) {
-        sys->deliver_signal(me, envelope_kind::timeout, 0, id);
-      }
-    });
+    req.deadline = sys_->port_ref.now() + timeout;
+    if (req.deadline < x.sweep_at) {
+      arm_request_sweep(*this, x, req.deadline);
+    }
   }
   x.requests.push_back(std::move(req));
   e->id = id;
@@ -244,6 +264,35 @@ void deliver_down_to_user(actor& a, const handler_table* table, envelope& e) {
 
 }  // namespace
 
+void actor_access::sweep_requests(actor& a, std::uint64_t sweep) {
+  if (a.extras_ == nullptr || sweep != a.extras_->sweep_id) {
+    return;  // a timer that was replaced by an earlier one
+  }
+  actor_extras& x = *a.extras_;
+  x.sweep_timer = timer_id{};
+  x.sweep_at = port_time::max();
+  const port_time now = a.sys_->port_ref.now();
+  // Take the expired ones out first: their continuations may start new requests.
+  std::vector<pending_request> expired;
+  port_time next = port_time::max();
+  for (auto it = x.requests.begin(); it != x.requests.end();) {
+    if (it->deadline <= now) {
+      expired.push_back(std::move(*it));
+      it = x.requests.erase(it);
+    } else {
+      next = std::min(next, it->deadline);
+      ++it;
+    }
+  }
+  if (next != port_time::max() && next < x.sweep_at) {
+    arm_request_sweep(a, x, next);
+  }
+  for (auto& r : expired) {
+    a.current_sender_ = r.origin_sender;
+    r.k(nullptr, make_error_code(actor_errc::timed_out));
+  }
+}
+
 void actor_access::handle(actor& a, envelope& e) {
   a.current_sender_ = e.sender;
   try {
@@ -288,8 +337,7 @@ void actor_access::handle(actor& a, envelope& e) {
           a.exit_reason_ = static_cast<exit_reason>(e.code);
         }
         break;
-      case envelope_kind::reply:
-      case envelope_kind::timeout: {
+      case envelope_kind::reply: {
         if (a.extras_ == nullptr) {
           break;
         }
@@ -297,26 +345,21 @@ void actor_access::handle(actor& a, envelope& e) {
         auto it = std::find_if(rs.begin(), rs.end(),
                                [&](const pending_request& r) { return r.id == e.id; });
         if (it == rs.end()) {
-          break;  // late reply after a timeout, or timeout after the reply
+          break;  // a late reply after the request timed out
         }
         reply_fn k = std::move(it->k);
-        const timer_id tid = it->timer;
         a.current_sender_ = it->origin_sender;
         rs.erase(it);
-        if (e.kind == envelope_kind::reply) {
-          if (tid) {
-            a.sys_->port_ref.cancel_timer(tid);
-          }
-          if (e.code != 0) {
-            k(nullptr, make_error_code(static_cast<actor_errc>(e.code)));
-          } else {
-            k(&e, std::error_code{});
-          }
+        if (e.code != 0) {
+          k(nullptr, make_error_code(static_cast<actor_errc>(e.code)));
         } else {
-          k(nullptr, make_error_code(actor_errc::timed_out));
+          k(&e, std::error_code{});
         }
         break;
       }
+      case envelope_kind::timeout:
+        sweep_requests(a, e.id);
+        break;
       case envelope_kind::monitor:
         add_watcher(a, e.sender, watch_kind::monitor);
         break;

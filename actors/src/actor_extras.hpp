@@ -13,7 +13,7 @@ namespace quay::detail {
 /// A request this actor made and is waiting on.
 struct pending_request {
   std::uint64_t id = 0;
-  timer_id timer{};
+  port_time deadline = port_time::max();  // max = no deadline
   actor_ref origin_sender{};  // sender() to restore while the continuation runs
   reply_fn k;
 };
@@ -45,6 +45,11 @@ struct child_entry {
 struct actor_extras {
   std::uint64_t next_id = 1;  // request and timer ids
   std::vector<pending_request> requests;
+  // One port timer per actor for all request deadlines, armed at the earliest one: a reply
+  // then costs no timer operation at all. `sweep_id` tells the current timer from stale ones.
+  timer_id sweep_timer{};
+  port_time sweep_at = port_time::max();
+  std::uint64_t sweep_id = 0;
   std::vector<active_timer> timers;
   std::vector<watcher> watchers;
   std::vector<actor_ref> monitoring;  // actors this one monitors (to filter after demonitor)

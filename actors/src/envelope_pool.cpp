@@ -97,7 +97,7 @@ envelope* allocate_envelope() {
   } else {
     mem = ::operator new(sizeof(envelope), std::align_val_t{alignof(envelope)});
   }
-  return ::new (mem) envelope();
+  return ::new (mem) envelope;  // default-init: the payload bytes stay unwritten
 }
 
 void free_envelope(envelope* e) noexcept {

@@ -95,10 +95,9 @@ void actor_access::shut_down(actor& a, system_impl& sys) noexcept {
       }
       p->self.destroy();
     }
-    for (auto& r : x->requests) {
-      if (r.timer) {
-        sys.port_ref.cancel_timer(r.timer);
-      }
+    if (x->sweep_timer) {
+      sys.port_ref.cancel_timer(x->sweep_timer);
+      x->sweep_timer = timer_id{};
     }
     x->requests.clear();
     for (auto& t : x->timers) {
@@ -152,6 +151,13 @@ void system_impl::terminate(actor_cell* c, actor* a) noexcept {
   c->current.store(nullptr, std::memory_order_release);
   delete a;
   c->capacity.store(0, std::memory_order_relaxed);
+  c->warn_shift = 0;
+  c->handled.store(0, std::memory_order_relaxed);
+  c->sampled.store(0, std::memory_order_relaxed);
+  c->wait_ns.store(0, std::memory_order_relaxed);
+  c->handler_ns.store(0, std::memory_order_relaxed);
+  c->dropped.store(0, std::memory_order_relaxed);
+  c->rejected.store(0, std::memory_order_relaxed);
   c->next_generation = me.generation + 1 == 0 ? 1 : me.generation + 1;
   live.fetch_sub(1, std::memory_order_relaxed);
   release_slot(c);

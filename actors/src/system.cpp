@@ -194,13 +194,8 @@ actor_ref actor_system::finish_spawn(void* slot, actor* a, const detail::handler
   if (o.parent) {
     detail::actor_access::add_watcher(*a, o.parent, detail::watch_kind::parent);
   }
-  c->warn_shift = 0;
-  c->handled.store(0, std::memory_order_relaxed);
-  c->sampled.store(0, std::memory_order_relaxed);
-  c->wait_ns.store(0, std::memory_order_relaxed);
-  c->handler_ns.store(0, std::memory_order_relaxed);
-  c->dropped.store(0, std::memory_order_relaxed);
-  c->rejected.store(0, std::memory_order_relaxed);
+  // Counters and the warning threshold were reset by the previous actor's terminate(), on
+  // the consumer side: the cell's last turn may still be running while we spawn.
   c->current.store(a, std::memory_order_release);
   c->live_generation.store(ref.generation, std::memory_order_release);
   impl_->live.fetch_add(1, std::memory_order_relaxed);

@@ -147,6 +147,8 @@ struct actor_access {
     a.exit_reason_ = r;
   }
   static void on_child_exit(actor& a, const down& d);
+  /// Times out every request past its deadline and re-arms the deadline timer. Owner only.
+  static void sweep_requests(actor& a, std::uint64_t sweep);
 };
 
 }  // namespace quay::detail

@@ -198,7 +198,47 @@ TEST(request_reply, asking_a_dead_actor_gives_dead_target_not_a_hang) {
   f.run();
   ASSERT_EQ(out.errors.size(), 1u);
   EXPECT_EQ(out.errors[0], actor_errc::dead_target);
-  EXPECT_EQ(f.port.pending_timers(), 0u);  // the deadline timer was cancelled
+  f.advance(2000ms);  // past the deadline: the request is settled, no second outcome
+  EXPECT_EQ(out.errors.size(), 1u);
+  EXPECT_EQ(f.port.pending_timers(), 0u);
+}
+
+TEST(request_reply, each_request_times_out_at_its_own_deadline) {
+  actor_fixture f;
+  outcome out;
+  const actor_ref hole = f.spawn<black_hole>();
+  class multi final : public quay::actor {
+   public:
+    multi(outcome* o, actor_ref t) : out_(o), t_(t) {}
+    static void define(quay::handlers<multi>& h) { h.on<&multi::on_go>(); }
+
+   private:
+    void on_go(go& g) {
+      const quay::millis timeout{g.kind};
+      ask(t_, add{g.kind, 0}, timeout, [this, g](result<int> r) {
+        out_->values.push_back(g.kind);
+        out_->errors.push_back(r.error());
+      });
+    }
+    outcome* out_;
+    actor_ref t_;
+  };
+  const actor_ref c = f.spawn<multi>(&out, hole);
+  f.send(c, go{hole, 300});
+  f.send(c, go{hole, 100});  // an earlier deadline after a later one
+  f.send(c, go{hole, 200});
+  f.run();
+  f.advance(99ms);
+  EXPECT_TRUE(out.values.empty());
+  f.advance(1ms);
+  EXPECT_EQ(out.values, std::vector<int>{100});
+  f.advance(100ms);
+  EXPECT_EQ(out.values, (std::vector<int>{100, 200}));
+  f.advance(100ms);
+  EXPECT_EQ(out.values, (std::vector<int>{100, 200, 300}));
+  for (const auto& e : out.errors) {
+    EXPECT_EQ(e, actor_errc::timed_out);
+  }
 }
 
 TEST(request_reply, a_request_without_an_answer_times_out_with_an_error) {
