@@ -1,0 +1,31 @@
+#pragma once
+// The zone server's configuration: defaults, a TOML file (toml++), then command-line overrides
+// (CLI11). Problems are returned as messages, never thrown.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "messages.hpp"
+
+namespace quay::game::server {
+
+/// Everything the zone-server program can be told.
+struct server_config {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 7777;
+  std::size_t workers = 0;  ///< 0: one per core
+  std::string zones_dir;    ///< directory of zone *.toml files
+  std::uint32_t start_zone = 1;
+  std::string data_dir = "zone-server-data";
+  std::string log_file;     ///< empty: <data_dir>/zone-server.log
+  std::string log_level = "info";
+  std::uint32_t shutdown_grace_s = 5;
+  server_settings settings;
+};
+
+/// Reads a TOML configuration file into `config` (keys it does not set keep their values).
+/// Returns the problems found ("file: key: message"); empty means success.
+std::vector<std::string> load_config_file(const std::string& path, server_config& config);
+
+}  // namespace quay::game::server

@@ -1,0 +1,209 @@
+// zone-server: the sample MMO zone server. Loads the zones, listens for clients, and runs the
+// gateway, one actor per zone and one per player on a Quay io_port until SIGINT/SIGTERM; then
+// stops accepting, saves and kicks every player with ServerShuttingDown, and exits 0.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/rotating_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "config.hpp"
+#include "gateway_actor.hpp"
+#include "player_actor.hpp"
+#include "quay/actors/system.hpp"
+#include "quay/net/network.hpp"
+#include "quay/runtime/io_port.hpp"
+#include "zone_actor.hpp"
+
+#ifndef QUAY_GAME_DATA_DIR
+#error "the build passes QUAY_GAME_DATA_DIR"
+#endif
+
+namespace {
+
+using namespace quay;
+using namespace quay::game;
+using namespace quay::game::server;
+
+std::atomic<int> g_signal{0};
+
+extern "C" void on_signal(int sig) { g_signal.store(sig); }
+
+// Frames go straight to the network: send and close are thread-safe there.
+class network_sink final : public frame_sink {
+public:
+  explicit network_sink(net::network& n) : net_(n) {}
+  void send(net::session_handle s, net::frame f) override { (void)net_.send(s, std::move(f)); }
+  void close(net::session_handle s, std::error_code reason) override {
+    (void)net_.close(s, reason);
+  }
+
+private:
+  net::network& net_;
+};
+
+std::shared_ptr<spdlog::logger> make_logger(const server_config& c) {
+  std::filesystem::create_directories(c.data_dir);
+  const std::string file =
+      c.log_file.empty() ? (std::filesystem::path(c.data_dir) / "zone-server.log").string()
+                         : c.log_file;
+  auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto rotating = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(file, 10 << 20, 3);
+  auto logger = std::make_shared<spdlog::logger>("zone-server",
+                                                 spdlog::sinks_init_list{console, rotating});
+  logger->set_level(spdlog::level::from_str(c.log_level));
+  logger->flush_on(spdlog::level::info);
+  return logger;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  server_config config;
+  config.zones_dir = std::string(QUAY_GAME_DATA_DIR) + "/zones";
+
+  CLI::App app{"zone-server: the Quay sample MMO zone server (login, zones with area of "
+               "interest, movement, chat, NPCs, combat, portals).\nSettings come from the "
+               "defaults, then --config's TOML file, then the options below."};
+  std::string config_file;
+  app.add_option("-c,--config", config_file, "TOML configuration file (see sample-game/zone-server.toml)")
+      ->check(CLI::ExistingFile);
+  std::string host;
+  std::uint16_t port = 0;
+  std::size_t workers = 0;
+  std::string zones_dir;
+  std::string data_dir;
+  std::string log_file;
+  std::string log_level;
+  std::uint16_t tick_rate = 0;
+  std::size_t max_players = 0;
+  std::uint32_t stats_interval = 0;
+  bool no_dev_accounts = false;
+  app.add_option("--host", host, "address to listen on (default 127.0.0.1)");
+  app.add_option("-p,--port", port, "TCP port to listen on (default 7777; 0 picks a free one)");
+  app.add_option("-w,--workers", workers, "worker threads of the completion port (default: one per core)");
+  app.add_option("--zones", zones_dir, "directory of zone *.toml files (default: the shipped sample-game/data/zones)");
+  app.add_option("--data-dir", data_dir, "directory for the log file and saved data (default ./zone-server-data)");
+  app.add_option("--log-file", log_file, "rotating log file (default <data-dir>/zone-server.log)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
+  app.add_option("--tick-rate", tick_rate, "zone ticks per second, 1-100 (default 10)");
+  app.add_option("--max-players", max_players, "players online at once (default 10000)");
+  app.add_option("--stats-interval", stats_interval, "seconds between per-zone CCU/tick statistics lines (default 10)");
+  app.add_flag("--no-dev-accounts", no_dev_accounts, "refuse unknown names instead of creating accounts on first login");
+  CLI11_PARSE(app, argc, argv);
+
+  if (!config_file.empty()) {
+    const auto errors = load_config_file(config_file, config);
+    for (const auto& e : errors) {
+      std::fprintf(stderr, "config: %s\n", e.c_str());
+    }
+    if (!errors.empty()) {
+      return 2;
+    }
+  }
+  // Command-line options override the file.
+  if (app.count("--host")) config.host = host;
+  if (app.count("--port")) config.port = port;
+  if (app.count("--workers")) config.workers = workers;
+  if (app.count("--zones")) config.zones_dir = zones_dir;
+  if (app.count("--data-dir")) config.data_dir = data_dir;
+  if (app.count("--log-file")) config.log_file = log_file;
+  if (app.count("--log-level")) config.log_level = log_level;
+  if (app.count("--tick-rate")) config.settings.tick_rate = tick_rate;
+  if (app.count("--max-players")) config.settings.max_players = max_players;
+  if (app.count("--stats-interval")) config.settings.stats_interval_s = stats_interval;
+  if (no_dev_accounts) config.settings.dev_accounts = false;
+  if (config.settings.tick_rate == 0 || config.settings.tick_rate > 100) {
+    std::fprintf(stderr, "--tick-rate must be between 1 and 100\n");
+    return 2;
+  }
+
+  auto logger = make_logger(config);
+  auto world = load_zone_directory(config.zones_dir);
+  for (const auto& e : world.errors) {
+    logger->error("zone data: {}: {}", e.where, e.message);
+  }
+  if (!world.errors.empty()) {
+    return 2;
+  }
+
+  quay::io_port_options port_options;
+  port_options.workers = config.workers;
+  port_options.name = "zone";
+  quay::io_port io(port_options);
+  quay::actor_system actors(io);
+  net::network network(io, &actors);
+  network_sink sink(network);
+  std::atomic<std::size_t> online{0};
+
+  server_context ctx;
+  ctx.sink = &sink;
+  ctx.settings = &config.settings;
+  ctx.log = logger.get();
+  ctx.gateway = actors.spawn<gateway_actor>(ctx, config.start_zone, &online);
+  actors.register_name("gateway", ctx.gateway);
+  std::uint64_t seed = 1;
+  for (auto& zone : world.zones) {
+    const std::uint32_t id = zone.id;
+    logger->info("zone {} '{}': {}x{} m, {} NPC groups, {} portals", id, zone.name,
+                 zone.bounds.width, zone.bounds.height, zone.npcs.size(), zone.portals.size());
+    const actor_ref z = actors.spawn<zone_actor>(ctx, std::move(zone), seed++);
+    actors.register_name(zone_actor_name(id), z);
+  }
+
+  net::listen_options lo;
+  lo.at = quay::endpoint::loopback_v4(config.port);
+  if (config.host != "127.0.0.1") {
+    if (auto parsed = quay::endpoint::parse(config.host, config.port)) {
+      lo.at = *parsed;
+    } else {
+      logger->error("--host {}: not an IPv4/IPv6 address", config.host);
+      return 2;
+    }
+  }
+  lo.max_connections = config.settings.max_players + 64;
+  quay::endpoint bound;
+  const std::error_code ec = network.listen(
+      lo,
+      [&actors, ctx](net::session_handle s, const quay::endpoint&) {
+        return actors.spawn<player_actor>(ctx, s);
+      },
+      &bound);
+  if (ec) {
+    logger->error("listen on {}:{}: {}", config.host, config.port, ec.message());
+    return 1;
+  }
+  logger->info("zone-server listening on {} ({} zones, tick {} Hz, dev accounts {})",
+               bound.to_string(), world.zones.size(), config.settings.tick_rate,
+               config.settings.dev_accounts ? "on" : "off");
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  while (g_signal.load() == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  logger->info("signal {}: stopping (saving and closing {} sessions)", g_signal.load(),
+               online.load());
+  // From here on the gateway refuses logins (ServerShuttingDown): the listener still accepts
+  // TCP connections until network.shutdown() below, but no new player enters the world.
+  actors.send(ctx.gateway, shutdown_msg{});
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(config.shutdown_grace_s);
+  while (online.load() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (online.load() != 0) {
+    logger->warn("{} players still online after {} s; closing anyway", online.load(),
+                 config.shutdown_grace_s);
+  }
+  network.shutdown();
+  io.stop();
+  logger->info("stopped");
+  return 0;
+}

@@ -1,0 +1,58 @@
+#pragma once
+// The player actor: owns one client session from accept to close. It verifies and dispatches
+// the client's messages, runs the session's state machine (login -> in zone -> leaving), applies
+// per-player chat limits, and forwards game requests to its zone.
+
+#include <optional>
+#include <string>
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "messages.hpp"
+#include "quay/actors/actor.hpp"
+#include "quay/game/chat_rules.hpp"
+#include "quay/net/dispatcher.hpp"
+
+namespace quay::game::server {
+
+/// One connected client. Thread contract: an actor — state touched only in its turns.
+class player_actor final : public actor {
+public:
+  player_actor(server_context ctx, net::session_handle session);
+
+  static void define(handlers<player_actor>& h);
+
+private:
+  enum class state : std::uint8_t { awaiting_login, logging_in, joining, playing, gone };
+
+  struct login_timeout_msg {};
+
+  void on_start() override;
+  void on_accepted(const net::session_accepted& m);
+  void on_frame(const net::session_frame& m);
+  void on_closed(const net::session_closed& m);
+  void on_granted(login_granted_msg& m);
+  void on_denied(const login_denied_msg& m);
+  void on_joined(const zone_joined_msg& m);
+  void on_kick(const kick_msg& m);
+  void on_login_timeout(const login_timeout_msg&);
+
+  void register_messages();
+  void error(std::uint32_t seq, std::uint16_t type, game_errc e);
+  bool require_playing(const net::envelope_view& env);
+  void kick(game_errc reason, std::error_code close_reason);
+  /// Leaves the world (zone saves the character), tells the gateway, stops this actor.
+  void leave();
+
+  server_context ctx_;
+  net::session_handle session_;
+  state state_ = state::awaiting_login;
+  std::string name_;
+  actor_ref zone_;
+  entity_id entity_ = no_entity;
+  chat_limiter chat_;
+  flatbuffers::FlatBufferBuilder fbb_;
+  net::dispatcher<player_actor> dispatch_;
+};
+
+}  // namespace quay::game::server

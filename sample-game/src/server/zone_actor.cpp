@@ -1,0 +1,229 @@
+// The zone actor (see zone_actor.hpp).
+#include "zone_actor.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "quay/actors/system.hpp"
+#include "quay/game/codec.hpp"
+#include "quay/runtime/log.hpp"
+
+namespace quay::game::server {
+
+namespace {
+spdlog::logger& logger(const server_context& ctx) {
+  return ctx.log != nullptr ? *ctx.log : *log::get("game");
+}
+}  // namespace
+
+zone_actor::zone_actor(server_context ctx, zone_definition zone, std::uint64_t seed)
+    : ctx_(ctx), world_(std::move(zone), ctx.settings->rules, seed, 0) {}
+
+void zone_actor::define(handlers<zone_actor>& h) {
+  h.on<&zone_actor::on_join>()
+      .on<&zone_actor::on_move>()
+      .on<&zone_actor::on_attack>()
+      .on<&zone_actor::on_portal>()
+      .on<&zone_actor::on_chat>()
+      .on<&zone_actor::on_leave>()
+      .on<&zone_actor::on_tick>()
+      .on<&zone_actor::on_stats>();
+}
+
+void zone_actor::on_start() {
+  const auto period = millis(1000 / std::max<std::uint16_t>(ctx_.settings->tick_rate, 1));
+  every(period, tick_msg{});
+  every(millis(1000 * std::max<std::uint32_t>(ctx_.settings->stats_interval_s, 1)), stats_msg{});
+}
+
+time_ms zone_actor::clock_ms() const { return now().time_since_epoch().count(); }
+
+void zone_actor::send_to(entity_id id, const net::frame& f) {
+  const auto it = members_.find(id);
+  if (it != members_.end()) {
+    ctx_.sink->send(it->second.session, f);
+    ++stats_.frames_out;
+  }
+}
+
+void zone_actor::send_error(entity_id id, std::uint32_t seq, std::uint16_t type, game_errc e) {
+  send_to(id, encode_error(fbb_, seq, type, e, to_string(e)));
+}
+
+void zone_actor::on_join(zone_join_msg& m) {
+  ++stats_.messages_in;
+  player_record record = std::move(m.record);
+  if (!m.spawn.empty()) {
+    if (const auto at = world_.spawn_position(m.spawn)) {
+      record.pos = *at;
+      record.has_pos = true;
+    } else {
+      record.has_pos = false;
+    }
+  }
+  record.zone_id = world_.definition().id;
+  const entity_id id = world_.add_player(record, clock_ms());
+  members_[id] = {m.player, m.session};
+  send_to(id, encode_enter_zone(fbb_, world_, id, ctx_.settings->rules));
+  if (send(m.player, zone_joined_msg{self(), id})) {
+    // The player actor is gone (disconnected during the login or a transfer): the character
+    // leaves again at once, and is saved.
+    on_leave(zone_leave_msg{id});
+  }
+}
+
+void zone_actor::on_move(const zone_move_msg& m) {
+  ++stats_.messages_in;
+  if (!members_.contains(m.id)) {
+    return;  // left (portal, kick) while the move was on its way
+  }
+  const move_result r = world_.submit_move(m.id, m.pos, clock_ms());
+  if (r.needs_correction()) {
+    send_to(m.id, encode_move_correction(fbb_, m.seq, r));
+  }
+}
+
+void zone_actor::on_attack(const zone_attack_msg& m) {
+  ++stats_.messages_in;
+  if (!members_.contains(m.id)) {
+    return;
+  }
+  const game_errc e = world_.submit_attack(m.id, m.target, clock_ms());
+  if (e != game_errc::ok) {
+    send_error(m.id, m.seq, type_id(wire::MessageType::Attack), e);
+  }
+}
+
+void zone_actor::on_portal(const zone_portal_msg& m) {
+  ++stats_.messages_in;
+  const auto it = members_.find(m.id);
+  if (it == members_.end()) {
+    return;
+  }
+  portal_exit exit;
+  game_errc e = world_.use_portal(m.id, exit);
+  std::optional<actor_ref> target;
+  if (e == game_errc::ok) {
+    target = system().whereis(zone_actor_name(exit.zone_id));
+    if (!target) {
+      e = game_errc::unknown_zone;
+    }
+  }
+  if (e != game_errc::ok) {
+    send_error(m.id, m.seq, type_id(wire::MessageType::UsePortal), e);
+    return;
+  }
+  const member who = it->second;
+  auto record = world_.remove_player(m.id);
+  members_.erase(it);
+  // The target zone answers the player with zone_joined_msg; until then the player's requests
+  // to this zone name an entity that is gone and are ignored.
+  send(*target, zone_join_msg{who.player, who.session, std::move(*record), exit.spawn});
+}
+
+void zone_actor::on_chat(zone_chat_msg& m) {
+  ++stats_.messages_in;
+  const auto v = world_.view(m.id);
+  if (!v || !members_.contains(m.id)) {
+    return;
+  }
+  const net::frame f = encode_chat_message(fbb_, m.channel, m.id, *v->name, m.text, {});
+  if (m.channel == 0) {
+    for (const entity_id to : world_.players_near(m.id, ctx_.settings->rules.chat.say_radius)) {
+      send_to(to, f);
+    }
+  } else {
+    for (const auto& [to, who] : members_) {
+      send_to(to, f);
+    }
+  }
+}
+
+void zone_actor::on_leave(const zone_leave_msg& m) {
+  ++stats_.messages_in;
+  auto record = world_.remove_player(m.id);
+  members_.erase(m.id);
+  if (record) {
+    send(ctx_.gateway, save_msg{std::move(*record), true});
+  }
+}
+
+void zone_actor::deliver(const tick_output& out) {
+  for (const auto& shared : out.view.shared) {
+    // Encoded once, the same bytes queued on every observer's session.
+    const net::frame f = encode_world_update(fbb_, world_, shared.batch, tick_, clock_ms());
+    for (const entity_id o : shared.observers) {
+      send_to(o, f);
+    }
+  }
+  for (const auto& personal : out.view.personal) {
+    send_to(personal.observer,
+            encode_world_update(fbb_, world_, personal.batch, tick_, clock_ms()));
+  }
+  if (!out.combat.empty() || !out.respawns.empty()) {
+    // Hits go to the players involved.
+    std::unordered_map<entity_id, std::vector<combat_event>> hits;
+    for (const combat_event& h : out.combat) {
+      if (members_.contains(h.attacker)) {
+        hits[h.attacker].push_back(h);
+      }
+      if (members_.contains(h.target)) {
+        hits[h.target].push_back(h);
+      }
+    }
+    // A respawned player hears it here; observers see any respawn in WorldUpdate (full hp at
+    // the spawn point), which costs nothing extra per observer.
+    std::unordered_map<entity_id, std::vector<entity_id>> respawned;
+    for (const respawn_event& r : out.respawns) {
+      if (members_.contains(r.id)) {
+        respawned[r.id].push_back(r.id);
+      }
+    }
+    for (auto& [player, list] : hits) {
+      const auto rs = respawned.find(player);
+      send_to(player, encode_combat_events(
+                          fbb_, list, rs == respawned.end() ? std::span<const entity_id>()
+                                                            : std::span<const entity_id>(rs->second)));
+      if (rs != respawned.end()) {
+        respawned.erase(rs);
+      }
+    }
+    for (auto& [player, list] : respawned) {
+      send_to(player, encode_combat_events(fbb_, {}, list));
+    }
+  }
+  for (const progress_event& p : out.progress) {
+    const auto v = world_.view(p.player);
+    send_to(p.player, encode_progress(fbb_, p, v ? v->max_hp : 0));
+  }
+}
+
+void zone_actor::on_tick(const tick_msg&) {
+  const auto start = std::chrono::steady_clock::now();
+  ++tick_;
+  deliver(world_.tick(clock_ms()));
+  stats_.ms.push_back(
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+}
+
+void zone_actor::on_stats(const stats_msg&) {
+  auto& ms = stats_.ms;
+  std::sort(ms.begin(), ms.end());
+  const auto pct = [&](double q) {
+    return ms.empty() ? 0.0 : ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * ms.size()))];
+  };
+  logger(ctx_).info("zone {} '{}': ccu={} npcs={} ticks={} tick_p50={:.2f}ms "
+                         "tick_p99={:.2f}ms msgs_in={} frames_out={}",
+                         world_.definition().id, world_.definition().name, world_.player_count(),
+                         world_.npc_count(), ms.size(), pct(0.50), pct(0.99), stats_.messages_in,
+                         stats_.frames_out);
+  stats_ = {};
+  // Periodic save of everyone in the zone.
+  for (const auto& [id, who] : members_) {
+    if (auto record = world_.record_of(id)) {
+      send(ctx_.gateway, save_msg{std::move(*record), false});
+    }
+  }
+}
+
+}  // namespace quay::game::server

@@ -1,0 +1,62 @@
+#pragma once
+// The zone actor: owns one zone_world, forwards player requests to it, ticks it at a fixed
+// rate, and sends each tick's batches (each encoded once) to the observers' sessions.
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "messages.hpp"
+#include "quay/actors/actor.hpp"
+
+namespace quay::game::server {
+
+/// Tick-time statistics over one logging interval.
+struct tick_stats {
+  std::vector<double> ms;  ///< durations of the ticks of the interval
+  std::uint64_t frames_out = 0;
+  std::uint64_t messages_in = 0;
+};
+
+/// One zone. Thread contract: an actor — its state is touched only in its own turns.
+class zone_actor final : public actor {
+public:
+  zone_actor(server_context ctx, zone_definition zone, std::uint64_t seed);
+
+  static void define(handlers<zone_actor>& h);
+
+  /// For tests: the world (owner only; tests on the deterministic fixture read it between steps).
+  const zone_world& world() const { return world_; }
+
+private:
+  struct member {
+    actor_ref player;
+    net::session_handle session;
+  };
+
+  void on_start() override;
+  void on_join(zone_join_msg& m);
+  void on_move(const zone_move_msg& m);
+  void on_attack(const zone_attack_msg& m);
+  void on_portal(const zone_portal_msg& m);
+  void on_chat(zone_chat_msg& m);
+  void on_leave(const zone_leave_msg& m);
+  void on_tick(const tick_msg&);
+  void on_stats(const stats_msg&);
+
+  time_ms clock_ms() const;
+  void send_to(entity_id id, const net::frame& f);
+  void send_error(entity_id id, std::uint32_t seq, std::uint16_t type, game_errc e);
+  void deliver(const tick_output& out);
+
+  server_context ctx_;
+  zone_world world_;
+  std::unordered_map<entity_id, member> members_;
+  flatbuffers::FlatBufferBuilder fbb_;
+  std::uint32_t tick_ = 0;
+  tick_stats stats_;
+};
+
+}  // namespace quay::game::server

@@ -1,0 +1,316 @@
+// The zone server's actors (gateway, zone, player) on the deterministic actor fixture: frames
+// in through session_frame messages, frames out into a recording sink, time moved by hand.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+
+#include "gateway_actor.hpp"
+#include "player_actor.hpp"
+#include "quay/actors/testing.hpp"
+#include "quay/game/codec.hpp"
+#include "quay/net/envelope.hpp"
+#include "quay/schemas/chat_generated.h"
+#include "quay/schemas/error_generated.h"
+#include "quay/schemas/login_generated.h"
+#include "quay/schemas/movement_generated.h"
+#include "quay/schemas/zone_generated.h"
+#include "zone_actor.hpp"
+
+namespace quay::game::server {
+namespace {
+
+using MT = wire::MessageType;
+
+// Records what the actors send, per session.
+class recording_sink final : public frame_sink {
+public:
+  void send(net::session_handle s, net::frame f) override {
+    std::lock_guard lock(mu_);
+    sent_[s.slot].push_back(std::move(f));
+  }
+  void close(net::session_handle s, std::error_code) override {
+    std::lock_guard lock(mu_);
+    closed_[s.slot] = true;
+  }
+  std::vector<net::frame> take(net::session_handle s) {
+    std::lock_guard lock(mu_);
+    return std::exchange(sent_[s.slot], {});
+  }
+  bool closed(net::session_handle s) {
+    std::lock_guard lock(mu_);
+    return closed_[s.slot];
+  }
+
+private:
+  std::mutex mu_;
+  std::map<std::uint32_t, std::vector<net::frame>> sent_;
+  std::map<std::uint32_t, bool> closed_;
+};
+
+constexpr const char* meadow = R"(
+id = 1
+name = "Meadow"
+width = 200
+height = 200
+cell_size = 20
+[[spawn]]
+name = "start"
+x = 20
+y = 20
+[[portal]]
+x = 25
+y = 20
+radius = 3
+target_zone = 2
+target_spawn = "gate"
+)";
+
+constexpr const char* forest = R"(
+id = 2
+name = "Forest"
+width = 100
+height = 100
+[[spawn]]
+name = "gate"
+x = 50
+y = 50
+)";
+
+net::session_frame client_frame(net::session_handle s, MT type, std::uint32_t seq,
+                                flatbuffers::FlatBufferBuilder& fbb) {
+  const auto* p = reinterpret_cast<const std::byte*>(fbb.GetBufferPointer());
+  net::session_frame m;
+  m.session = s;
+  m.data = net::encode_envelope(type_id(type), seq, {p, fbb.GetSize()});
+  EXPECT_FALSE(net::decode_envelope(m.data.payload(), m.envelope));
+  fbb.Clear();
+  return m;
+}
+
+template <class T>
+const T* as(const net::frame& f, MT type) {
+  net::envelope_view env;
+  if (net::decode_envelope(f.payload(), env) || env.type != type_id(type)) {
+    return nullptr;
+  }
+  return flatbuffers::GetRoot<T>(env.payload.data());
+}
+
+template <class T>
+const T* find(const std::vector<net::frame>& frames, MT type) {
+  for (const auto& f : frames) {
+    if (const T* m = as<T>(f, type)) {
+      return m;
+    }
+  }
+  return nullptr;
+}
+
+struct server_fixture : ::testing::Test {
+  testing::actor_fixture fx;
+  recording_sink sink;
+  server_settings settings;
+  server_context ctx;
+  std::uint32_t next_slot = 1;
+  flatbuffers::FlatBufferBuilder fbb;
+
+  void SetUp() override {
+    ctx.sink = &sink;
+    ctx.settings = &settings;
+    ctx.gateway = fx.spawn<gateway_actor>(ctx, 1u, nullptr);
+    fx.sys.register_name("zone/1", fx.spawn<zone_actor>(ctx, *parse_zone(meadow, "m").zone, 1u));
+    fx.sys.register_name("zone/2", fx.spawn<zone_actor>(ctx, *parse_zone(forest, "f").zone, 2u));
+    fx.run();
+  }
+
+  struct client {
+    net::session_handle session;
+    actor_ref player;
+    std::vector<net::frame> frames;  // everything received so far
+  };
+
+  client connect() {
+    client c{{next_slot++, 1}, {}, {}};
+    c.player = fx.spawn<player_actor>(ctx, c.session);
+    fx.run();
+    return c;
+  }
+
+  void login(client& c, const char* name, const char* token = "t") {
+    fbb.Finish(wire::CreateLoginRequestDirect(fbb, name, token));
+    fx.send(c.player, client_frame(c.session, MT::LoginRequest, 1, fbb));
+    fx.run();
+  }
+
+  void move(client& c, vec2 to, std::uint32_t seq) {
+    const wire::Vec2 p(to.x, to.y);
+    fbb.Finish(wire::CreateMoveIntent(fbb, &p));
+    fx.send(c.player, client_frame(c.session, MT::MoveIntent, seq, fbb));
+    fx.run();
+  }
+
+  std::vector<net::frame>& receive(client& c) {
+    auto got = sink.take(c.session);
+    c.frames.insert(c.frames.end(), got.begin(), got.end());
+    return c.frames;
+  }
+
+  void tick() { fx.advance(millis(100)); }
+};
+
+TEST_F(server_fixture, two_players_log_in_enter_the_zone_and_see_each_other) {
+  client ann = connect();
+  client bob = connect();
+  login(ann, "ann");
+  login(bob, "bob");
+  tick();
+  const auto* result = find<wire::LoginResult>(receive(ann), MT::LoginResult);
+  ASSERT_NE(result, nullptr);
+  EXPECT_EQ(result->error(), wire::ErrorCode::Ok);
+  const auto* enter = find<wire::EnterZone>(ann.frames, MT::EnterZone);
+  ASSERT_NE(enter, nullptr);
+  EXPECT_EQ(enter->zone_id(), 1u);
+  const auto* bob_enter = find<wire::EnterZone>(receive(bob), MT::EnterZone);
+  ASSERT_NE(bob_enter, nullptr);
+
+  bool ann_sees_bob = false;
+  for (const auto& f : ann.frames) {
+    if (const auto* u = as<wire::WorldUpdate>(f, MT::WorldUpdate)) {
+      for (const auto* e : *u->enters()) {
+        ann_sees_bob = ann_sees_bob || (e->id() == bob_enter->self_id() && e->name()->str() == "bob");
+      }
+    }
+  }
+  EXPECT_TRUE(ann_sees_bob);
+}
+
+TEST_F(server_fixture, a_move_too_fast_is_corrected_with_the_moves_seq) {
+  client ann = connect();
+  login(ann, "ann");
+  tick();
+  move(ann, {70, 20}, 77);  // 50 m at once
+  const auto& frames = receive(ann);
+  const net::frame* correction = nullptr;
+  for (const auto& f : frames) {
+    if (as<wire::MoveCorrection>(f, MT::MoveCorrection) != nullptr) {
+      correction = &f;
+    }
+  }
+  ASSERT_NE(correction, nullptr);
+  net::envelope_view env;
+  ASSERT_FALSE(net::decode_envelope(correction->payload(), env));
+  EXPECT_EQ(env.seq, 77u);
+  EXPECT_EQ(as<wire::MoveCorrection>(*correction, MT::MoveCorrection)->verdict(),
+            wire::MoveVerdict::Teleport);
+}
+
+TEST_F(server_fixture, a_request_before_login_is_refused_and_a_malformed_frame_kicks) {
+  client ann = connect();
+  move(ann, {1, 1}, 5);
+  const auto* e = find<wire::Error>(receive(ann), MT::Error);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->code(), wire::ErrorCode::UnexpectedMessage);
+  EXPECT_FALSE(sink.closed(ann.session));
+
+  // A payload that is not a LoginRequest flatbuffer.
+  const std::byte junk[8] = {std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4},
+                             std::byte{5}, std::byte{6}, std::byte{7}, std::byte{8}};
+  net::session_frame m;
+  m.session = ann.session;
+  m.data = net::encode_envelope(type_id(MT::LoginRequest), 2, junk);
+  ASSERT_FALSE(net::decode_envelope(m.data.payload(), m.envelope));
+  fx.send(ann.player, m);
+  fx.run();
+  const auto* k = find<wire::Kicked>(receive(ann), MT::Kicked);
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->reason(), wire::ErrorCode::MalformedMessage);
+  EXPECT_TRUE(sink.closed(ann.session));
+  EXPECT_FALSE(fx.sys.alive(ann.player));
+}
+
+TEST_F(server_fixture, a_second_login_kicks_the_first_session_and_continues_from_its_state) {
+  client first = connect();
+  login(first, "ann");
+  tick();
+  move(first, {20.5f, 20}, 2);
+  tick();
+  client second = connect();
+  login(second, "ann");
+  tick();
+  const auto* k = find<wire::Kicked>(receive(first), MT::Kicked);
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->reason(), wire::ErrorCode::ReplacedByNewLogin);
+  EXPECT_TRUE(sink.closed(first.session));
+  const auto* enter = find<wire::EnterZone>(receive(second), MT::EnterZone);
+  ASSERT_NE(enter, nullptr);
+  EXPECT_FLOAT_EQ(enter->position()->x(), 20.5f);
+}
+
+TEST_F(server_fixture, a_wrong_token_is_refused_and_the_session_closed) {
+  client ann = connect();
+  login(ann, "ann", "secret");
+  tick();
+  client eve = connect();
+  login(eve, "ann", "guess");
+  const auto* r = find<wire::LoginResult>(receive(eve), MT::LoginResult);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->error(), wire::ErrorCode::InvalidCredentials);
+  EXPECT_TRUE(sink.closed(eve.session));
+  EXPECT_FALSE(sink.closed(ann.session));
+}
+
+TEST_F(server_fixture, a_portal_moves_the_player_to_the_other_zone_with_its_state) {
+  client ann = connect();
+  login(ann, "ann");
+  fx.advance(millis(1000));  // a second of saved movement budget
+  move(ann, {24, 20}, 2);
+  tick();
+  fbb.Finish(wire::CreateUsePortal(fbb));
+  fx.send(ann.player, client_frame(ann.session, MT::UsePortal, 3, fbb));
+  fx.run();
+  tick();
+  std::vector<const wire::EnterZone*> enters;
+  for (const auto& f : receive(ann)) {
+    if (const auto* z = as<wire::EnterZone>(f, MT::EnterZone)) {
+      enters.push_back(z);
+    }
+  }
+  ASSERT_EQ(enters.size(), 2u);
+  EXPECT_EQ(enters[1]->zone_id(), 2u);
+  EXPECT_FLOAT_EQ(enters[1]->position()->x(), 50.0f);
+  EXPECT_EQ(enters[1]->hp(), enters[0]->hp());
+}
+
+TEST_F(server_fixture, say_reaches_nearby_players_and_whispers_reach_by_name) {
+  client ann = connect();
+  client bob = connect();
+  login(ann, "ann");
+  login(bob, "bob");
+  tick();
+  fbb.Finish(wire::CreateChatSendDirect(fbb, wire::ChatChannel::Say, "hello"));
+  fx.send(ann.player, client_frame(ann.session, MT::ChatSend, 4, fbb));
+  fx.run();
+  const auto* said = find<wire::ChatMessage>(receive(bob), MT::ChatMessage);
+  ASSERT_NE(said, nullptr);
+  EXPECT_EQ(said->text()->str(), "hello");
+  EXPECT_EQ(said->from_name()->str(), "ann");
+
+  bob.frames.clear();
+  fbb.Finish(wire::CreateChatSendDirect(fbb, wire::ChatChannel::Whisper, "psst", "bob"));
+  fx.send(ann.player, client_frame(ann.session, MT::ChatSend, 5, fbb));
+  fx.run();
+  const auto* w = find<wire::ChatMessage>(receive(bob), MT::ChatMessage);
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->channel(), wire::ChatChannel::Whisper);
+
+  fbb.Finish(wire::CreateChatSendDirect(fbb, wire::ChatChannel::Whisper, "hi", "nobody"));
+  fx.send(ann.player, client_frame(ann.session, MT::ChatSend, 6, fbb));
+  fx.run();
+  const auto* e = find<wire::Error>(receive(ann), MT::Error);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->code(), wire::ErrorCode::UnknownRecipient);
+}
+
+}  // namespace
+}  // namespace quay::game::server
