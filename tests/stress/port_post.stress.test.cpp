@@ -3,6 +3,7 @@
 // finishes: the test then fails at its deadline instead of hanging.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -136,12 +137,22 @@ void single_posts_into_an_idle_pool(std::size_t workers) {
   io_port_options o = options(workers);
   o.idle_spin = std::chrono::microseconds(5);
   io_port p(o);
-  const int rounds = static_cast<int>(test::scaled(1500));
+  const int rounds = static_cast<int>(test::scaled(4000));
   std::atomic<int> ran{0};
+  // Gaps between posts: long ones let every worker fall asleep or block in epoll_wait (a
+  // state we cannot observe from outside; the wait for the result below is what is checked);
+  // short ones, spun rather than slept, make posts land while a worker is on its way to sleep,
+  // where a missing re-check would lose the wake-up.
+  constexpr std::array<int, 8> gaps_us{1000, 0, 3, 10, 25, 50, 100, 300};
   for (int i = 0; i < rounds; ++i) {
-    // Long enough for spinning workers to give up and sleep (a condition we cannot observe
-    // from outside; the wait for the result below is what is checked).
-    std::this_thread::sleep_for(std::chrono::microseconds(i % 4 == 0 ? 1000 : 200));
+    const auto gap = std::chrono::microseconds(gaps_us[static_cast<std::size_t>(i) % gaps_us.size()]);
+    if (gap >= std::chrono::microseconds(300)) {
+      std::this_thread::sleep_for(gap);
+    } else {
+      const auto until = clock_type::now() + gap;
+      while (clock_type::now() < until) {
+      }
+    }
     p.post_fn([&] { ran.fetch_add(1, std::memory_order_release); });
     const auto deadline = clock_type::now() + std::chrono::seconds(10);
     while (ran.load(std::memory_order_acquire) != i + 1) {

@@ -63,6 +63,11 @@ native_backend::native_backend(io_port& owner, const io_port_options& options)
 
 native_backend::~native_backend() {
   // io_port::~io_port ran stop(); the workers are joined and nothing polls any more.
+  if (const std::size_t open = sockets_.live(); open != 0) {
+    // Their tcp_socket objects point into the slab freed below: closing them later is a
+    // use-after-free. Say so loudly; the contract is to close sockets before the port.
+    log::get("runtime")->error("{} socket(s) still open when their io_port is destroyed", open);
+  }
   blocking_.reset();
   timers_.reset();
   ::sem_destroy(&sleep_sem_);

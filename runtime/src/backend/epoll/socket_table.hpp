@@ -60,6 +60,11 @@ class socket_table {
   socket_state* at(std::uint32_t index) const noexcept;
   /// Slots allocated so far (live or free); indices below this are valid for at().
   std::uint32_t size() const noexcept { return size_.load(std::memory_order_acquire); }
+  /// Slots currently handed out (open sockets).
+  std::size_t live() noexcept {
+    std::lock_guard lock(mu_);
+    return size_.load(std::memory_order_relaxed) - free_.size();
+  }
 
   static constexpr std::size_t chunk_slots = 256;
   static constexpr std::size_t max_chunks = 4096;  // about a million sockets per port
