@@ -1,6 +1,7 @@
 // The actor base: construction from the spawn context, owner-only API, and handling of the
 // system message kinds.
 
+#include <algorithm>
 #include <cassert>
 #include <exception>
 

@@ -1,5 +1,7 @@
 // One-for-one supervision with a restart-intensity limit and escalation.
 
+#include <algorithm>
+
 #include "quay/runtime/log.hpp"
 #include "system_impl.hpp"
 
