@@ -83,10 +83,13 @@ void bot::on_timer(std::uint64_t token) {
   auto& m = *impl_;
   if (m.st != impl::state::waiting || token != m.wait_token || !m.wait_timer) return;
   m.wait_timer = false;
-  const bool was_sleep = m.wait == impl::wait_kind::sleep;
+  const auto kind = m.wait;
   m.end_wait();
-  if (was_sleep) {
+  if (kind == impl::wait_kind::sleep) {
     m.resume(0);
+  } else if (kind == impl::wait_kind::change) {
+    lua_pushboolean(m.co, 0);
+    m.resume(1);
   } else {
     lua_pushnil(m.co);
     lua_pushliteral(m.co, "timeout");
@@ -102,6 +105,14 @@ void bot::deliver(event ev) {
     m.history.push_back(ev);
   }
   if (m.is_ignored(ev.name)) return;
+  if (m.st == impl::state::waiting && m.wait == impl::wait_kind::change) {
+    // wait_change: something arrived; the event stays for a later wait_for.
+    m.keep(std::move(ev));
+    m.end_wait();
+    lua_pushboolean(m.co, 1);
+    m.resume(1);
+    return;
+  }
   if (m.st != impl::state::waiting || m.wait != impl::wait_kind::event) {
     m.keep(std::move(ev));
     return;

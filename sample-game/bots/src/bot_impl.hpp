@@ -17,7 +17,7 @@ namespace quay::bots {
 
 struct bot::impl {
   enum class state { created, running, waiting, done };
-  enum class wait_kind { none, sleep, event };
+  enum class wait_kind { none, sleep, event, change };
 
   impl(bot& owner, const script& s, bot_options o, bot_env& e, std::unique_ptr<bot_protocol> p)
       : self(owner), source(s), options(std::move(o)), env(e), protocol(std::move(p)) {}
@@ -88,7 +88,7 @@ struct bot::impl {
 lua_State* new_bot_state(bot::impl* owner);
 // The bot a Lua state belongs to.
 bot::impl* impl_of(lua_State* L) noexcept;
-// Pushes the Lua table of an event: `name`, `at` (ms), then the event's own fields.
+// Pushes the Lua table of an event: `event` (its name), `at` (ms), then its own fields.
 void push_event(lua_State* L, const event& ev);
 // Renders the value at `idx` as Lua-like text (tables to a small depth), at most `max_len` chars.
 std::string describe_value(lua_State* L, int idx, std::size_t max_len = 240);

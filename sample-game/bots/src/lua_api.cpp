@@ -94,6 +94,16 @@ int l_sleep(lua_State* T) {
   return lua_yield(T, 0);
 }
 
+// wait_change(timeout): suspends until the next event arrives (true) or the timeout (false),
+// without taking the event: it stays for wait_for. For polling a condition on tracked state.
+int l_wait_change(lua_State* T) {
+  auto* m = script_caller(T, "wait_change");
+  const millis timeout = timeout_arg(T, 1, *m);
+  m->end_wait();
+  m->begin_wait(bot::impl::wait_kind::change, timeout);
+  return lua_yield(T, 0);
+}
+
 // Raises "chunk:line: <prefix><message>" where the line is `level` frames up.
 int raise_at(lua_State* T, int level, const char* prefix, int msg_idx) {
   luaL_where(T, level);
@@ -221,7 +231,7 @@ function connect(timeout)
   _connect()
   local ev = wait_for({"connected", "disconnected"}, timeout)
   if ev == nil then return nil, "timeout" end
-  if ev.name == "disconnected" then return nil, ev.reason end
+  if ev.event == "disconnected" then return nil, ev.reason end
   return true
 end
 
@@ -243,6 +253,17 @@ function expect_event(names, timeout, filter, msg)
   return ev
 end
 
+function wait_until(pred, timeout)
+  local deadline = now() + (timeout or 5000)
+  while true do
+    local v = pred()
+    if v then return v end
+    local left = deadline - now()
+    if left <= 0 then return nil end
+    wait_change(left)
+  end
+end
+
 function wait_signal(key, timeout)
   local ev = wait_for("signal", timeout, {key = key})
   if ev == nil then return nil, "timeout" end
@@ -261,6 +282,7 @@ void bot::impl::begin_wait(wait_kind kind, millis timeout) {
 
 void bot::impl::install_core_api(lua_State* L) {
   static const luaL_Reg fns[] = {{"wait_for", l_wait_for},   {"sleep", l_sleep},
+                                 {"wait_change", l_wait_change},
                                  {"expect", l_expect},       {"fail", l_fail},
                                  {"now", l_now},             {"log", l_log},
                                  {"print", l_log},           {"signal", l_signal},

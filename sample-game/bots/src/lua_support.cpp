@@ -71,9 +71,9 @@ void describe_into(lua_State* L, int idx, std::string& out, int depth, std::size
       }
       out += '{';
       bool first = true;
-      // The name first, so a report line starts with what the event is.
-      if (lua_getfield(L, idx, "name") == LUA_TSTRING) {
-        out += "name=";
+      // The event's kind first, so a report line starts with what the event is.
+      if (lua_getfield(L, idx, "event") == LUA_TSTRING) {
+        out += "event=";
         describe_into(L, -1, out, depth + 1, max_len);
         first = false;
       }
@@ -85,7 +85,7 @@ void describe_into(lua_State* L, int idx, std::string& out, int depth, std::size
           break;
         }
         const bool is_name = lua_type(L, -2) == LUA_TSTRING &&
-                             std::strcmp(lua_tostring(L, -2), "name") == 0;
+                             std::strcmp(lua_tostring(L, -2), "event") == 0;
         if (!is_name) {
           if (!first) out += ", ";
           first = false;
@@ -142,7 +142,7 @@ bot::impl* impl_of(lua_State* L) noexcept {
 void push_event(lua_State* L, const event& ev) {
   lua_createtable(L, 0, 6);
   lua_pushlstring(L, ev.name.data(), ev.name.size());
-  lua_setfield(L, -2, "name");
+  lua_setfield(L, -2, "event");
   lua_pushinteger(L, static_cast<lua_Integer>(ev.at.time_since_epoch().count()));
   lua_setfield(L, -2, "at");
   if (ev.fill != nullptr) {

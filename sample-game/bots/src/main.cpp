@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args;
   double progress_s = 1.0;
 
-  app.add_option("script", script_path, "the Lua scenario to run (see docs/bots.md)")
+  app.add_option("script", script_path, "the Lua scenario to run (see sample-game/bots/README.md)")
       ->required()
       ->check(CLI::ExistingFile);
   app.add_option("-s,--server", server, "the zone server, HOST:PORT (numeric address)")

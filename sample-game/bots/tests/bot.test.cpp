@@ -131,7 +131,7 @@ TEST(Bot, ATableFilterMatchesOnlyEventsWhoseFieldsAreEqual) {
 
 TEST(Bot, AFunctionFilterSelectsEvents) {
   harness h("local ev = wait_for(nil, 1000, function(e) return e.text:find('^x') ~= nil end)\n"
-            "expect(ev.name == 'enter' and ev.text == 'xy')\n");
+            "expect(ev.event == 'enter' and ev.text == 'xy')\n");
   h.b->start();
   h.message("chat|ab");
   h.message("enter|xy");
@@ -173,7 +173,7 @@ TEST(Bot, AFailedExpectReportsTheLineTheBotAndTheLastEvents) {
   EXPECT_EQ(r.bot, "alice");
   EXPECT_EQ(r.message, "test.lua:3: expect failed: got no");
   ASSERT_EQ(r.last_events.size(), 2u);
-  EXPECT_NE(r.last_events[0].find("name=\"noise\""), std::string::npos) << r.last_events[0];
+  EXPECT_NE(r.last_events[0].find("event=\"noise\""), std::string::npos) << r.last_events[0];
   EXPECT_NE(r.last_events[1].find("text=\"no\""), std::string::npos) << r.last_events[1];
   EXPECT_NE(r.traceback.find("test.lua:3"), std::string::npos) << r.traceback;
 }
@@ -368,6 +368,22 @@ TEST(Bot, IgnoredEventsAreNotKeptAndDrainEmptiesTheInbox) {
   h.message("chat|b");
   h.message("enter|c");
   h.env.advance(10ms);
+  ASSERT_TRUE(h.b->done());
+  EXPECT_TRUE(h.env.result->ok) << h.env.result->message;
+}
+
+TEST(Bot, WaitUntilPollsAConditionOnEachEventWithoutTakingTheEvents) {
+  harness h("local n = 0\n"
+            "local ok = wait_until(function() n = n + 1 return n >= 3 end, 1000)\n"
+            "expect(ok, 'condition')\n"
+            "expect(wait_for('chat', 0) ~= nil and wait_for('chat', 0) ~= nil, 'events kept')\n"
+            "expect(wait_until(function() return false end, 50) == nil, 'times out')\n");
+  h.b->start();
+  h.message("chat|1");
+  EXPECT_FALSE(h.b->done());
+  h.message("chat|2");
+  EXPECT_FALSE(h.b->done());
+  h.env.advance(50ms);
   ASSERT_TRUE(h.b->done());
   EXPECT_TRUE(h.env.result->ok) << h.env.result->message;
 }

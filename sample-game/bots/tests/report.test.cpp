@@ -21,7 +21,7 @@ run_report sample() {
   bot_result f;
   f.bot = "bob";
   f.message = "chat.lua:7: expect failed: heard alice";
-  f.last_events = {"{name=\"chat\", text=\"hi\"}"};
+  f.last_events = {"{event=\"chat\", text=\"hi\"}"};
   r.failures.push_back(f);
   return r;
 }
@@ -34,7 +34,7 @@ TEST(RunReport, TheTextReportNamesFailuresErrorsAndRates) {
   EXPECT_NE(t.find("450/s"), std::string::npos) << t;
   EXPECT_NE(t.find("2 x server: on_cooldown"), std::string::npos) << t;
   EXPECT_NE(t.find("FAILED bob: chat.lua:7: expect failed: heard alice"), std::string::npos) << t;
-  EXPECT_NE(t.find("{name=\"chat\", text=\"hi\"}"), std::string::npos) << t;
+  EXPECT_NE(t.find("{event=\"chat\", text=\"hi\"}"), std::string::npos) << t;
   EXPECT_NE(t.find("p50 5.0"), std::string::npos) << t;
 }
 

@@ -19,7 +19,8 @@ namespace quay::bots {
 /// inspects the event.
 /// Thread contract: a plain value; one thread at a time.
 struct event {
-  /// The name scripts wait for. Must point to storage that outlives the bot (a literal).
+  /// The name scripts wait for (the `event` field of its table). Must point to storage that
+  /// outlives the bot (a literal).
   std::string_view name;
   /// Adds the event's fields to the table on top of `L`'s stack; null when `text`/`number`
   /// say everything (they are then added as fields `text` and `value`).

@@ -1,0 +1,358 @@
+// The game functions a scenario script calls (sample-game/bots/README.md): C primitives that encode the
+// client's messages and read the tracked state, and Lua helpers on top (login, walk_to, ...).
+
+#include <lua.hpp>
+
+#include <cmath>
+#include <limits>
+
+#include "game_protocol.hpp"
+#include "quay/net/envelope.hpp"
+#include "quay/schemas/chat_generated.h"
+#include "quay/schemas/combat_generated.h"
+#include "quay/schemas/login_generated.h"
+#include "quay/schemas/message_ids_generated.h"
+#include "quay/schemas/movement_generated.h"
+#include "quay/schemas/zone_generated.h"
+
+namespace quay::bots::detail {
+
+namespace wire = quay::game::wire;
+
+namespace {
+
+game_protocol& proto(lua_State* L) { return *static_cast<game_protocol*>(bot::from(L).protocol()); }
+
+std::uint32_t finish_and_send(lua_State* L, wire::MessageType type) {
+  auto& p = proto(L);
+  const auto seq = p.send(bot::from(L), static_cast<std::uint16_t>(type), p.fbb.GetBufferPointer(),
+                          p.fbb.GetSize());
+  p.fbb.Clear();
+  return seq;
+}
+
+int push_seq(lua_State* L, std::uint32_t seq) {
+  if (seq == 0) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "not connected");
+    return 2;
+  }
+  lua_pushinteger(L, seq);
+  return 1;
+}
+
+int l_login(lua_State* L) {
+  auto& p = proto(L);
+  const char* name = luaL_checkstring(L, 1);
+  const char* token = luaL_checkstring(L, 2);
+  p.fbb.Clear();
+  p.fbb.Finish(wire::CreateLoginRequestDirect(p.fbb, name, token, 1));
+  p.login_sent = bot::from(L).env().now();
+  const auto seq = finish_and_send(L, wire::MessageType::LoginRequest);
+  p.login_seq = seq;
+  return push_seq(L, seq);
+}
+
+int l_logout(lua_State* L) {
+  auto& p = proto(L);
+  p.fbb.Clear();
+  p.fbb.Finish(wire::CreateLogout(p.fbb));
+  return push_seq(L, finish_and_send(L, wire::MessageType::Logout));
+}
+
+int l_move(lua_State* L) {
+  auto& p = proto(L);
+  const auto x = static_cast<float>(luaL_checknumber(L, 1));
+  const auto y = static_cast<float>(luaL_checknumber(L, 2));
+  p.fbb.Clear();
+  const wire::Vec2 pos(x, y);
+  p.fbb.Finish(wire::CreateMoveIntent(p.fbb, &pos));
+  const auto seq = finish_and_send(L, wire::MessageType::MoveIntent);
+  // Client-side prediction: the server corrects us if it disagrees.
+  if (seq != 0) {
+    p.me.x = x;
+    p.me.y = y;
+  }
+  return push_seq(L, seq);
+}
+
+int l_chat(lua_State* L) {
+  auto& p = proto(L);
+  const auto channel = static_cast<wire::ChatChannel>(luaL_checkinteger(L, 1));
+  const char* text = luaL_checkstring(L, 2);
+  const char* to = luaL_optstring(L, 3, nullptr);
+  p.fbb.Clear();
+  p.fbb.Finish(wire::CreateChatSendDirect(p.fbb, channel, text, to));
+  return push_seq(L, finish_and_send(L, wire::MessageType::ChatSend));
+}
+
+int l_attack(lua_State* L) {
+  auto& p = proto(L);
+  const auto target = static_cast<std::uint32_t>(luaL_checkinteger(L, 1));
+  p.fbb.Clear();
+  p.fbb.Finish(wire::CreateAttack(p.fbb, target));
+  return push_seq(L, finish_and_send(L, wire::MessageType::Attack));
+}
+
+int l_use_portal(lua_State* L) {
+  auto& p = proto(L);
+  p.fbb.Clear();
+  p.fbb.Finish(wire::CreateUsePortal(p.fbb));
+  return push_seq(L, finish_and_send(L, wire::MessageType::UsePortal));
+}
+
+// A ping is an Attack on entity 0, which no entity ever has: the server refuses it with an
+// Error carrying the ping's seq after a full trip through the player and zone actors. (The
+// wire protocol's own ping/pong is answered inside the session layer and never reaches
+// clients' code, so it cannot be timed from a script.)
+int l_ping(lua_State* L) {
+  auto& p = proto(L);
+  p.fbb.Clear();
+  p.fbb.Finish(wire::CreateAttack(p.fbb, 0));
+  const auto sent = bot::from(L).env().now();
+  const auto seq = finish_and_send(L, wire::MessageType::Attack);
+  if (seq != 0) {
+    // Keep the table small: a ping never answered (the session died) is forgotten.
+    if (p.pings.size() >= 16) p.pings.erase(p.pings.begin());
+    p.pings.emplace_back(seq, sent);
+  }
+  return push_seq(L, seq);
+}
+
+int l_send_envelope(lua_State* L) {
+  const auto type = static_cast<std::uint16_t>(luaL_checkinteger(L, 1));
+  const auto seq = static_cast<std::uint32_t>(luaL_checkinteger(L, 2));
+  std::size_t n = 0;
+  const char* payload = luaL_optlstring(L, 3, "", &n);
+  const auto f = net::encode_envelope(type, seq, std::as_bytes(std::span(payload, n)));
+  const auto bytes = f.payload();
+  const auto ec = bot::from(L).env().send(
+      {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+  lua_pushboolean(L, ec ? 0 : 1);
+  return 1;
+}
+
+void push_entity(lua_State* L, const entity_info& e) {
+  lua_createtable(L, 0, 8);
+  lua_pushinteger(L, e.id);
+  lua_setfield(L, -2, "id");
+  lua_pushstring(L, e.npc ? "npc" : "player");
+  lua_setfield(L, -2, "kind");
+  lua_pushlstring(L, e.name.data(), e.name.size());
+  lua_setfield(L, -2, "name");
+  lua_pushnumber(L, e.x);
+  lua_setfield(L, -2, "x");
+  lua_pushnumber(L, e.y);
+  lua_setfield(L, -2, "y");
+  lua_pushinteger(L, e.hp);
+  lua_setfield(L, -2, "hp");
+  lua_pushinteger(L, e.max_hp);
+  lua_setfield(L, -2, "max_hp");
+  lua_pushinteger(L, e.level);
+  lua_setfield(L, -2, "level");
+}
+
+int l_me_state(lua_State* L) {
+  const auto& m = proto(L).me;
+  lua_createtable(L, 0, 20);
+  auto num = [L](const char* k, double v) {
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, k);
+  };
+  auto integer = [L](const char* k, lua_Integer v) {
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+  };
+  lua_pushboolean(L, m.in_zone ? 1 : 0);
+  lua_setfield(L, -2, "in_zone");
+  lua_pushlstring(L, m.name.data(), m.name.size());
+  lua_setfield(L, -2, "name");
+  lua_pushlstring(L, m.zone_name.data(), m.zone_name.size());
+  lua_setfield(L, -2, "zone_name");
+  integer("character_id", static_cast<lua_Integer>(m.character_id));
+  integer("id", m.id);
+  integer("zone", m.zone);
+  num("x", m.x);
+  num("y", m.y);
+  integer("hp", m.hp);
+  integer("max_hp", m.max_hp);
+  integer("level", m.level);
+  integer("xp", m.xp);
+  integer("xp_to_next", m.xp_to_next);
+  num("max_speed", m.max_speed);
+  num("width", m.width);
+  num("height", m.height);
+  num("cell_size", m.cell_size);
+  integer("aoi_radius", m.aoi_radius);
+  lua_createtable(L, static_cast<int>(m.portals.size()), 0);
+  for (std::size_t i = 0; i < m.portals.size(); ++i) {
+    const auto& p = m.portals[i];
+    lua_createtable(L, 0, 5);
+    lua_pushlstring(L, p.name.data(), p.name.size());
+    lua_setfield(L, -2, "name");
+    num("x", p.x);
+    num("y", p.y);
+    num("radius", p.radius);
+    integer("target_zone", p.target_zone);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  lua_setfield(L, -2, "portals");
+  return 1;
+}
+
+int l_entities(lua_State* L) {
+  const auto& ents = proto(L).entities;
+  lua_createtable(L, 0, static_cast<int>(ents.size()));
+  for (const auto& [id, e] : ents) {
+    push_entity(L, e);
+    lua_rawseti(L, -2, id);
+  }
+  return 1;
+}
+
+int l_entity(lua_State* L) {
+  const auto& ents = proto(L).entities;
+  const auto it = ents.find(static_cast<std::uint32_t>(luaL_checkinteger(L, 1)));
+  if (it == ents.end()) return 0;
+  push_entity(L, it->second);
+  return 1;
+}
+
+// find_entity(name): the nearest entity in view with that name (ties: the lowest id), or nil.
+int l_find_entity(lua_State* L) {
+  auto& p = proto(L);
+  std::size_t n = 0;
+  const char* name = luaL_checklstring(L, 1, &n);
+  const std::string_view want(name, n);
+  const entity_info* best = nullptr;
+  float best_d = std::numeric_limits<float>::max();
+  for (const auto& [id, e] : p.entities) {
+    if (e.name != want) continue;
+    const float d = std::hypot(e.x - p.me.x, e.y - p.me.y);
+    if (d < best_d || (d == best_d && best != nullptr && e.id < best->id)) {
+      best = &e;
+      best_d = d;
+    }
+  }
+  if (best == nullptr) return 0;
+  push_entity(L, *best);
+  return 1;
+}
+
+constexpr const char* game_prelude = R"lua(
+function login(name, token, timeout)
+  name = name or bot.name
+  token = token or ("token-" .. name)
+  timeout = timeout or 10000
+  if not connected() then
+    local ok, why = connect(timeout)
+    if not ok then return nil, "connect: " .. tostring(why) end
+  end
+  drain("login_result"); drain("enter_zone"); drain("kicked")
+  local seq = _login(name, token)
+  if not seq then return nil, "not connected" end
+  local r = wait_for("login_result", timeout, {seq = seq})
+  if r == nil then return nil, "timeout" end
+  if r.error ~= "ok" then
+    wait_for("disconnected", 2000)  -- the server closes the session after a refusal
+    return nil, r.error
+  end
+  if wait_for("enter_zone", timeout) == nil then return nil, "no enter_zone after login" end
+  return me_state()
+end
+
+function logout(timeout)
+  if not connected() then return true end
+  drain("disconnected")
+  _logout()
+  return wait_for("disconnected", timeout or 5000) ~= nil
+end
+
+function say(text) return _chat(0, text) end
+function zone_say(text) return _chat(1, text) end
+function whisper(to, text) return _chat(2, text, to) end
+
+function use_portal(timeout)
+  drain("enter_zone")
+  local seq = _use_portal()
+  if not seq then return nil, "not connected" end
+  local ev = wait_for({"enter_zone", "error"}, timeout or 5000, function(e)
+    return e.event == "enter_zone" or e.seq == seq
+  end)
+  if ev == nil then return nil, "timeout" end
+  if ev.event == "error" then return nil, ev.error end
+  return me_state()
+end
+
+function ping(timeout)
+  local seq = _ping()
+  if not seq then return nil, "not connected" end
+  local ev = wait_for("pong", timeout or 5000, {seq = seq})
+  if ev == nil then return nil, "timeout" end
+  return ev.rtt_ms
+end
+
+-- Walks in steps a little under the speed limit, one per 100 ms (the server's tick), until at
+-- (x, y). Returns true there; false and why when dead, corrected away for good, or out of time.
+function walk_to(x, y, timeout)
+  local deadline = now() + (timeout or 30000)
+  while true do
+    local s = me_state()
+    if s.hp <= 0 and s.in_zone then return false, "dead" end
+    local dx, dy = x - s.x, y - s.y
+    local d = math.sqrt(dx * dx + dy * dy)
+    if d < 0.05 then return true end
+    if now() >= deadline then return false, "timeout" end
+    local step = (s.max_speed > 0 and s.max_speed or 7) * 0.085
+    if d <= step then move(x, y) else move(s.x + dx / d * step, s.y + dy / d * step) end
+    sleep(100)
+  end
+end
+)lua";
+
+}  // namespace
+
+std::uint32_t game_protocol::send(bot& b, std::uint16_t type, const std::uint8_t* payload,
+                                  std::size_t size) {
+  const std::uint32_t seq = next_seq++;
+  const auto f = net::encode_envelope(
+      type, seq, std::as_bytes(std::span(payload, size)));
+  const auto bytes = f.payload();
+  const auto ec = b.env().send({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+  return ec ? 0 : seq;
+}
+
+void game_protocol::install(lua_State* L) {
+  static const luaL_Reg fns[] = {{"_login", l_login},
+                                 {"_logout", l_logout},
+                                 {"move", l_move},
+                                 {"_chat", l_chat},
+                                 {"attack", l_attack},
+                                 {"_use_portal", l_use_portal},
+                                 {"_ping", l_ping},
+                                 {"send_envelope", l_send_envelope},
+                                 {"me_state", l_me_state},
+                                 {"entities", l_entities},
+                                 {"entity", l_entity},
+                                 {"find_entity", l_find_entity}};
+  lua_pushglobaltable(L);
+  luaL_setfuncs(L, fns, 0);
+  lua_pop(L, 1);
+  if (luaL_loadbufferx(L, game_prelude, std::char_traits<char>::length(game_prelude), "=game",
+                       "t") != LUA_OK ||
+      lua_pcall(L, 0, 0, 0) != LUA_OK) {
+    bot::from(L).env().log(std::string("bots: the game prelude failed to load: ") +
+                           lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+}
+
+}  // namespace quay::bots::detail
+
+namespace quay::bots {
+
+std::unique_ptr<bot_protocol> make_game_protocol(run_stats& stats) {
+  return std::make_unique<detail::game_protocol>(stats);
+}
+
+}  // namespace quay::bots

@@ -1,0 +1,87 @@
+#pragma once
+
+// The game protocol's state for one bot: what the client knows of itself and of the entities in
+// view, kept up to date from every message (so scripts can ask "where is bob" at any time), and
+// the requests in flight whose replies feed the statistics.
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "quay/bots/game_protocol.hpp"
+
+namespace quay::bots::detail {
+
+struct entity_info {
+  std::uint32_t id = 0;
+  bool npc = false;
+  std::string name;
+  float x = 0;
+  float y = 0;
+  std::int32_t hp = 0;
+  std::int32_t max_hp = 0;
+  std::int32_t level = 0;
+};
+
+struct portal_info {
+  std::string name;
+  float x = 0;
+  float y = 0;
+  float radius = 0;
+  std::uint32_t target_zone = 0;
+};
+
+struct self_info {
+  bool in_zone = false;
+  std::string name;
+  std::uint64_t character_id = 0;
+  std::uint32_t id = 0;
+  std::uint32_t zone = 0;
+  std::string zone_name;
+  float width = 0;
+  float height = 0;
+  float cell_size = 0;
+  std::int32_t aoi_radius = 0;
+  float max_speed = 7;
+  float x = 0;
+  float y = 0;
+  std::int32_t hp = 0;
+  std::int32_t max_hp = 0;
+  std::int32_t level = 0;
+  std::int64_t xp = 0;
+  std::int64_t xp_to_next = 0;
+  std::vector<portal_info> portals;
+};
+
+class game_protocol final : public bot_protocol {
+ public:
+  explicit game_protocol(run_stats& s) : stats(s) {}
+
+  void install(lua_State* L) override;                         // game_api.cpp
+  void on_message(bot& b, const net::frame& message) override;  // game_decode.cpp
+  void on_closed(bot& b) override;
+
+  /// Encodes and sends one message; returns its seq (0 when it could not be sent).
+  std::uint32_t send(bot& b, std::uint16_t type, const std::uint8_t* payload, std::size_t size);
+
+  run_stats& stats;
+  flatbuffers::FlatBufferBuilder fbb{256};
+  std::uint32_t next_seq = 1;
+  self_info me;
+  std::unordered_map<std::uint32_t, entity_info> entities;
+  // ping() requests in flight: seq -> sent at.
+  std::vector<std::pair<std::uint32_t, port_time>> pings;
+  std::uint32_t login_seq = 0;
+  port_time login_sent{};
+  // Server clock minus ours, estimated at login (half the login round trip assumed one way).
+  bool have_offset = false;
+  std::int64_t offset_ms = 0;
+};
+
+/// "OnCooldown" -> "on_cooldown".
+std::string snake(const char* camel);
+
+}  // namespace quay::bots::detail
