@@ -14,12 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config.hpp"
-#include "gateway_actor.hpp"
-#include "player_actor.hpp"
-#include "quay/actors/system.hpp"
-#include "quay/net/network.hpp"
-#include "quay/runtime/io_port.hpp"
-#include "zone_actor.hpp"
+#include "zone_server.hpp"
 
 #ifndef QUAY_GAME_DATA_DIR
 #error "the build passes QUAY_GAME_DATA_DIR"
@@ -34,19 +29,6 @@ using namespace quay::game::server;
 std::atomic<int> g_signal{0};
 
 extern "C" void on_signal(int sig) { g_signal.store(sig); }
-
-// Frames go straight to the network: send and close are thread-safe there.
-class network_sink final : public frame_sink {
-public:
-  explicit network_sink(net::network& n) : net_(n) {}
-  void send(net::session_handle s, net::frame f) override { (void)net_.send(s, std::move(f)); }
-  void close(net::session_handle s, std::error_code reason) override {
-    (void)net_.close(s, reason);
-  }
-
-private:
-  net::network& net_;
-};
 
 std::shared_ptr<spdlog::logger> make_logger(const server_config& c) {
   std::filesystem::create_directories(c.data_dir);
@@ -125,62 +107,16 @@ int main(int argc, char** argv) {
   }
 
   auto logger = make_logger(config);
-  auto world = load_zone_directory(config.zones_dir);
-  for (const auto& e : world.errors) {
-    logger->error("zone data: {}: {}", e.where, e.message);
+  zone_server server;
+  const auto problems = server.start(config, logger.get());
+  for (const auto& p : problems) {
+    logger->error("{}", p);
   }
-  if (!world.errors.empty()) {
+  if (!problems.empty()) {
     return 2;
   }
-
-  quay::io_port_options port_options;
-  port_options.workers = config.workers;
-  port_options.name = "zone";
-  quay::io_port io(port_options);
-  quay::actor_system actors(io);
-  net::network network(io, &actors);
-  network_sink sink(network);
-  std::atomic<std::size_t> online{0};
-
-  server_context ctx;
-  ctx.sink = &sink;
-  ctx.settings = &config.settings;
-  ctx.log = logger.get();
-  ctx.gateway = actors.spawn<gateway_actor>(ctx, config.start_zone, &online);
-  actors.register_name("gateway", ctx.gateway);
-  std::uint64_t seed = 1;
-  for (auto& zone : world.zones) {
-    const std::uint32_t id = zone.id;
-    logger->info("zone {} '{}': {}x{} m, {} NPC groups, {} portals", id, zone.name,
-                 zone.bounds.width, zone.bounds.height, zone.npcs.size(), zone.portals.size());
-    const actor_ref z = actors.spawn<zone_actor>(ctx, std::move(zone), seed++);
-    actors.register_name(zone_actor_name(id), z);
-  }
-
-  net::listen_options lo;
-  lo.at = quay::endpoint::loopback_v4(config.port);
-  if (config.host != "127.0.0.1") {
-    if (auto parsed = quay::endpoint::parse(config.host, config.port)) {
-      lo.at = *parsed;
-    } else {
-      logger->error("--host {}: not an IPv4/IPv6 address", config.host);
-      return 2;
-    }
-  }
-  lo.max_connections = config.settings.max_players + 64;
-  quay::endpoint bound;
-  const std::error_code ec = network.listen(
-      lo,
-      [&actors, ctx](net::session_handle s, const quay::endpoint&) {
-        return actors.spawn<player_actor>(ctx, s);
-      },
-      &bound);
-  if (ec) {
-    logger->error("listen on {}:{}: {}", config.host, config.port, ec.message());
-    return 1;
-  }
-  logger->info("zone-server listening on {} ({} zones, tick {} Hz, dev accounts {})",
-               bound.to_string(), world.zones.size(), config.settings.tick_rate,
+  logger->info("zone-server listening on {} (tick {} Hz, dev accounts {})",
+               server.bound().to_string(), config.settings.tick_rate,
                config.settings.dev_accounts ? "on" : "off");
 
   std::signal(SIGINT, on_signal);
@@ -189,21 +125,13 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   logger->info("signal {}: stopping (saving and closing {} sessions)", g_signal.load(),
-               online.load());
-  // From here on the gateway refuses logins (ServerShuttingDown): the listener still accepts
-  // TCP connections until network.shutdown() below, but no new player enters the world.
-  actors.send(ctx.gateway, shutdown_msg{});
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(config.shutdown_grace_s);
-  while (online.load() != 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  if (online.load() != 0) {
-    logger->warn("{} players still online after {} s; closing anyway", online.load(),
+               server.online());
+  server.begin_shutdown();
+  const std::size_t left = server.stop(std::chrono::seconds(config.shutdown_grace_s));
+  if (left != 0) {
+    logger->warn("{} players still online after {} s; closed anyway", left,
                  config.shutdown_grace_s);
   }
-  network.shutdown();
-  io.stop();
   logger->info("stopped");
   return 0;
 }

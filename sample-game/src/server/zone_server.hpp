@@ -1,0 +1,51 @@
+#pragma once
+// The whole zone server in one object: the port, the actor system, the network, the gateway
+// and the zone actors, wired together. The zone-server program and the end-to-end tests both
+// use it.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "config.hpp"
+#include "quay/runtime/socket.hpp"
+
+namespace quay::game::server {
+
+/// A running zone server. Thread contract: start, begin_shutdown and stop from one controlling
+/// thread (not a worker); online() from any thread.
+class zone_server {
+public:
+  zone_server();
+  ~zone_server();
+  zone_server(const zone_server&) = delete;
+  zone_server& operator=(const zone_server&) = delete;
+
+  /// Loads the zones, spawns the actors and starts listening. On failure returns the problems
+  /// (zone file errors, listen errors) and leaves nothing running.
+  std::vector<std::string> start(const server_config& config, spdlog::logger* log);
+
+  /// The address it listens on (after a successful start).
+  const endpoint& bound() const { return bound_; }
+
+  /// Players in the world. Thread-safe.
+  std::size_t online() const { return online_.load(std::memory_order_acquire); }
+
+  /// Stops letting players in and kicks everyone (ServerShuttingDown) after saving.
+  void begin_shutdown();
+
+  /// Waits up to `grace` for every player to leave, then closes all sessions and stops the
+  /// port. Returns the number of players still online when the grace ended. Idempotent.
+  std::size_t stop(std::chrono::milliseconds grace);
+
+private:
+  struct parts;
+  std::unique_ptr<parts> parts_;
+  endpoint bound_;
+  std::atomic<std::size_t> online_{0};
+  server_config config_;
+};
+
+}  // namespace quay::game::server

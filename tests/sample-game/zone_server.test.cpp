@@ -1,0 +1,140 @@
+// The zone server end to end over TCP on 127.0.0.1: real port, actors and network, clients on
+// the SDK's connector. Every wait has a deadline.
+#include "zone_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+
+#include "quay/game/codec.hpp"
+#include "quay/net/network.hpp"
+#include "quay/runtime/io_port.hpp"
+#include "quay/schemas/login_generated.h"
+#include "quay/schemas/movement_generated.h"
+#include "quay/schemas/zone_generated.h"
+
+#ifndef QUAY_GAME_DATA_DIR
+#error "the build passes QUAY_GAME_DATA_DIR"
+#endif
+
+namespace quay::game::server {
+namespace {
+
+using MT = wire::MessageType;
+using namespace std::chrono_literals;
+
+// Collects every frame the server sends, per client session.
+class clients final : public net::session_handler {
+public:
+  void on_accepted(net::session_handle, const endpoint&) override {}
+  void on_frame(net::session_handle s, const net::frame& data, const net::envelope_view& env) override {
+    std::lock_guard lock(mu_);
+    got_[s.slot].push_back({env.type, data});
+    cv_.notify_all();
+  }
+  void on_closed(net::session_handle s, std::error_code) override {
+    std::lock_guard lock(mu_);
+    closed_[s.slot] = true;
+    cv_.notify_all();
+  }
+
+  /// Waits until `pred(frames of s)` holds; false after the deadline.
+  bool wait(net::session_handle s,
+            const std::function<bool(const std::vector<std::pair<std::uint16_t, net::frame>>&)>& pred,
+            std::chrono::milliseconds deadline = 5s) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, deadline, [&] { return pred(got_[s.slot]); });
+  }
+  bool wait_closed(net::session_handle s, std::chrono::milliseconds deadline = 5s) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, deadline, [&] { return closed_[s.slot]; });
+  }
+
+private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::uint32_t, std::vector<std::pair<std::uint16_t, net::frame>>> got_;
+  std::map<std::uint32_t, bool> closed_;
+};
+
+template <class T>
+const T* payload(const net::frame& f) {
+  net::envelope_view env;
+  if (net::decode_envelope(f.payload(), env)) {
+    return nullptr;
+  }
+  return flatbuffers::GetRoot<T>(env.payload.data());
+}
+
+bool has_type(const std::vector<std::pair<std::uint16_t, net::frame>>& v, MT t) {
+  for (const auto& [type, f] : v) {
+    if (type == type_id(t)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+net::frame login_frame(const char* name) {
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(wire::CreateLoginRequestDirect(fbb, name, "token"));
+  return net::encode_envelope(type_id(MT::LoginRequest), 1,
+                              {reinterpret_cast<const std::byte*>(fbb.GetBufferPointer()), fbb.GetSize()});
+}
+
+TEST(zone_server, players_log_in_over_tcp_see_each_other_and_are_kicked_cleanly_at_shutdown) {
+  server_config config;
+  config.port = 0;
+  config.workers = 2;
+  config.zones_dir = std::string(QUAY_GAME_DATA_DIR) + "/zones";
+  zone_server server;
+  const auto problems = server.start(config, nullptr);
+  ASSERT_TRUE(problems.empty()) << problems.front();
+
+  io_port_options po;
+  po.workers = 1;
+  io_port client_port(po);
+  clients sink;
+  net::network client_net(client_port, nullptr);
+  const auto ann = client_net.connect(server.bound(), sink);
+  const auto bob = client_net.connect(server.bound(), sink);
+  ASSERT_FALSE(client_net.send(ann, login_frame("ann")));
+  ASSERT_FALSE(client_net.send(bob, login_frame("bob")));
+
+  ASSERT_TRUE(sink.wait(ann, [](const auto& v) { return has_type(v, MT::EnterZone); }));
+  ASSERT_TRUE(sink.wait(bob, [](const auto& v) { return has_type(v, MT::EnterZone); }));
+  EXPECT_TRUE(sink.wait(ann, [](const auto& v) {
+    for (const auto& [type, f] : v) {
+      if (type == type_id(MT::WorldUpdate)) {
+        for (const auto* e : *payload<wire::WorldUpdate>(f)->enters()) {
+          if (e->name() != nullptr && e->name()->str() == "bob") {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  })) << "ann never saw bob enter";
+  EXPECT_EQ(server.online(), 2u);
+
+  server.begin_shutdown();
+  EXPECT_TRUE(sink.wait(ann, [](const auto& v) {
+    for (const auto& [type, f] : v) {
+      if (type == type_id(MT::Kicked) &&
+          payload<wire::Kicked>(f)->reason() == wire::ErrorCode::ServerShuttingDown) {
+        return true;
+      }
+    }
+    return false;
+  }));
+  EXPECT_TRUE(sink.wait_closed(ann));
+  EXPECT_TRUE(sink.wait_closed(bob));
+  EXPECT_EQ(server.stop(5s), 0u) << "every player was saved and released before the deadline";
+  client_net.shutdown();
+  client_port.stop();
+}
+
+}  // namespace
+}  // namespace quay::game::server
