@@ -4,6 +4,10 @@
 
 find_package(Threads REQUIRED)
 
+if(CMAKE_CROSSCOMPILING AND WIN32)
+  include(quay_deps_windows)   # header-only variants and GoogleTest from source (mingw-w64)
+endif()
+
 if(NOT TARGET quay::dep_concurrentqueue)
   find_package(concurrentqueue REQUIRED)          # cmake/Findconcurrentqueue.cmake
   find_package(fmt REQUIRED)
@@ -29,9 +33,11 @@ endif()
 
 if(QUAY_BUILD_TESTS AND NOT TARGET quay::test_main)
   find_package(GTest REQUIRED)
-  add_library(quay_test_main STATIC ${CMAKE_CURRENT_LIST_DIR}/../tests/support/test_main.cpp)
+  add_library(quay_test_main STATIC ${CMAKE_CURRENT_LIST_DIR}/../tests/support/test_main.cpp
+              ${CMAKE_CURRENT_LIST_DIR}/../runtime/src/backend/epoll/test_crash_handler.cpp)
   target_link_libraries(quay_test_main PUBLIC GTest::gtest GTest::gmock Threads::Threads)
-  target_include_directories(quay_test_main PUBLIC ${CMAKE_CURRENT_LIST_DIR}/../tests/support)
+  target_include_directories(quay_test_main PUBLIC ${CMAKE_CURRENT_LIST_DIR}/../tests/support
+                                            PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../runtime/src)
   quay_target_defaults(quay_test_main)
   add_library(quay::test_main ALIAS quay_test_main)
 endif()
