@@ -5,13 +5,14 @@
 //   bench_echo [--impls=quay-session,quay-actor,asio,epoll] [--seconds=2] [--idle=9000]
 //
 // Prints per case and impl: frames/s, p50/p99/p99.9 round trip (us), server CPU per frame (us),
-// and for the idle case the server's memory per idle connection (bytes).
+// and for the idle case the server's heap per idle connection (bytes; malloc'd memory in use,
+// so kernel socket buffers are not counted, for any impl).
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <sstream>
@@ -34,12 +35,11 @@ void pin_self(int cpu) {
   pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
-// Resident set size in bytes (/proc/self/statm, second field in pages).
-std::size_t rss_bytes() {
-  std::ifstream f("/proc/self/statm");
-  std::size_t size = 0, resident = 0;
-  f >> size >> resident;
-  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+// Heap bytes in use (malloc'd, including mmapped blocks). Unlike RSS this is not hidden by
+// memory an earlier case freed but malloc kept, so cases can run in any order.
+std::size_t heap_in_use() {
+  const struct mallinfo2 m = ::mallinfo2();
+  return m.uordblks + m.hblkhd;
 }
 
 struct echo_case {
@@ -104,14 +104,14 @@ void run_case(const echo_case& c, const std::string& impl, const factory& f, dou
 
 void run_idle(const std::string& impl, const factory& f, std::size_t n) {
   auto server = start_pinned(f);
-  const std::size_t before = rss_bytes();
+  const std::size_t before = heap_in_use();
   auto fds = open_idle(server->port(), n);
   const auto start = bench_clock::now();
   while (server->open_sessions() < fds.size() && seconds_since(start) < 30) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  const std::size_t after = rss_bytes();
+  const std::size_t after = heap_in_use();
   const std::size_t held = server->open_sessions();
   close_all(fds);
   if (held == 0) {
