@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <filesystem>
+#include <thread>
 #include <functional>
 #include <mutex>
 
@@ -31,12 +33,12 @@ public:
   void on_accepted(net::session_handle, const endpoint&) override {}
   void on_frame(net::session_handle s, const net::frame& data, const net::envelope_view& env) override {
     std::lock_guard lock(mu_);
-    got_[s.slot].push_back({env.type, data});
+    got_[key(s)].push_back({env.type, data});
     cv_.notify_all();
   }
   void on_closed(net::session_handle s, std::error_code) override {
     std::lock_guard lock(mu_);
-    closed_[s.slot] = true;
+    closed_[key(s)] = true;
     cv_.notify_all();
   }
 
@@ -45,18 +47,22 @@ public:
             const std::function<bool(const std::vector<std::pair<std::uint16_t, net::frame>>&)>& pred,
             std::chrono::milliseconds deadline = 5s) {
     std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, deadline, [&] { return pred(got_[s.slot]); });
+    return cv_.wait_for(lock, deadline, [&] { return pred(got_[key(s)]); });
   }
   bool wait_closed(net::session_handle s, std::chrono::milliseconds deadline = 5s) {
     std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, deadline, [&] { return closed_[s.slot]; });
+    return cv_.wait_for(lock, deadline, [&] { return closed_[key(s)]; });
   }
 
 private:
+  // Slots are reused by later sessions; the generation tells them apart.
+  static std::uint64_t key(net::session_handle s) {
+    return (std::uint64_t{s.slot} << 32) | s.generation;
+  }
   std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::uint32_t, std::vector<std::pair<std::uint16_t, net::frame>>> got_;
-  std::map<std::uint32_t, bool> closed_;
+  std::map<std::uint64_t, std::vector<std::pair<std::uint16_t, net::frame>>> got_;
+  std::map<std::uint64_t, bool> closed_;
 };
 
 template <class T>
@@ -84,11 +90,42 @@ net::frame login_frame(const char* name) {
                               {reinterpret_cast<const std::byte*>(fbb.GetBufferPointer()), fbb.GetSize()});
 }
 
-TEST(zone_server, players_log_in_over_tcp_see_each_other_and_are_kicked_cleanly_at_shutdown) {
+struct temp_dir {
+  std::filesystem::path path;
+  explicit temp_dir(const char* name)
+      : path(std::filesystem::temp_directory_path() / (std::string("quay-zs-") + name)) {
+    std::filesystem::remove_all(path);
+  }
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+server_config test_config(const temp_dir& dir) {
   server_config config;
   config.port = 0;
   config.workers = 2;
   config.zones_dir = std::string(QUAY_GAME_DATA_DIR) + "/zones";
+  config.data_dir = dir.path.string();
+  return config;
+}
+
+net::frame move_frame(float x, float y, std::uint32_t seq) {
+  flatbuffers::FlatBufferBuilder fbb;
+  const wire::Vec2 p(x, y);
+  fbb.Finish(wire::CreateMoveIntent(fbb, &p));
+  return net::encode_envelope(type_id(MT::MoveIntent), seq,
+                              {reinterpret_cast<const std::byte*>(fbb.GetBufferPointer()), fbb.GetSize()});
+}
+
+net::frame logout_frame() {
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(wire::CreateLogout(fbb));
+  return net::encode_envelope(type_id(MT::Logout), 9,
+                              {reinterpret_cast<const std::byte*>(fbb.GetBufferPointer()), fbb.GetSize()});
+}
+
+TEST(zone_server, players_log_in_over_tcp_see_each_other_and_are_kicked_cleanly_at_shutdown) {
+  temp_dir dir("see");
+  const server_config config = test_config(dir);
   zone_server server;
   const auto problems = server.start(config, nullptr);
   ASSERT_TRUE(problems.empty()) << problems.front();
@@ -132,6 +169,63 @@ TEST(zone_server, players_log_in_over_tcp_see_each_other_and_are_kicked_cleanly_
   EXPECT_TRUE(sink.wait_closed(ann));
   EXPECT_TRUE(sink.wait_closed(bob));
   EXPECT_EQ(server.stop(5s), 0u) << "every player was saved and released before the deadline";
+  client_net.shutdown();
+  client_port.stop();
+}
+
+}  // namespace
+}  // namespace quay::game::server
+
+namespace quay::game::server {
+namespace {
+
+TEST(zone_server, a_character_logs_out_and_back_in_after_a_restart_at_its_saved_position) {
+  temp_dir dir("restart");
+  const server_config config = test_config(dir);
+  io_port_options po;
+  po.workers = 1;
+  io_port client_port(po);
+  clients sink;
+  net::network client_net(client_port, nullptr);
+  vec2 spawn;
+  {
+    zone_server server;
+    const auto problems = server.start(config, nullptr);
+    ASSERT_TRUE(problems.empty()) << problems.front();
+    const auto ann = client_net.connect(server.bound(), sink);
+    ASSERT_FALSE(client_net.send(ann, login_frame("ann")));
+    ASSERT_TRUE(sink.wait(ann, [](const auto& v) { return has_type(v, MT::EnterZone); }));
+    std::this_thread::sleep_for(300ms);  // earn movement budget (bounded; the move is checked)
+    ASSERT_TRUE(sink.wait(ann, [&](const auto& v) {
+      for (const auto& [type, f] : v) {
+        if (type == type_id(MT::EnterZone)) {
+          spawn = {payload<wire::EnterZone>(f)->position()->x(), payload<wire::EnterZone>(f)->position()->y()};
+          return true;
+        }
+      }
+      return false;
+    }));
+    ASSERT_FALSE(client_net.send(ann, move_frame(spawn.x + 1.0f, spawn.y, 2)));
+    ASSERT_FALSE(client_net.send(ann, logout_frame()));
+    ASSERT_TRUE(sink.wait_closed(ann));
+    EXPECT_EQ(server.stop(5s), 0u);
+  }
+  zone_server again;
+  const auto problems = again.start(config, nullptr);
+  ASSERT_TRUE(problems.empty()) << problems.front();
+  const auto back = client_net.connect(again.bound(), sink);
+  ASSERT_FALSE(client_net.send(back, login_frame("ann")));
+  ASSERT_TRUE(sink.wait(back, [](const auto& v) { return has_type(v, MT::EnterZone); }));
+  EXPECT_TRUE(sink.wait(back, [&](const auto& v) {
+    for (const auto& [type, f] : v) {
+      if (type == type_id(MT::EnterZone)) {
+        return payload<wire::EnterZone>(f)->position()->x() == spawn.x + 1.0f;
+      }
+    }
+    return false;
+  })) << "entered at the saved position";
+  again.begin_shutdown();
+  EXPECT_EQ(again.stop(5s), 0u);
   client_net.shutdown();
   client_port.stop();
 }

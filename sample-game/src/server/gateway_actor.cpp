@@ -1,6 +1,9 @@
 // The gateway actor (see gateway_actor.hpp).
 #include "gateway_actor.hpp"
 
+#include <algorithm>
+#include <memory>
+
 #include "quay/actors/system.hpp"
 #include "quay/game/codec.hpp"
 #include "quay/runtime/log.hpp"
@@ -34,8 +37,20 @@ bool valid_character_name(std::string_view name) {
 }
 
 gateway_actor::gateway_actor(server_context ctx, std::uint32_t start_zone,
-                             std::atomic<std::size_t>* online_count)
-    : ctx_(ctx), start_zone_(start_zone), online_count_(online_count) {}
+                             std::atomic<std::size_t>* online_count, character_store* store,
+                             std::vector<stored_character> stored,
+                             std::atomic<std::size_t>* pending_writes)
+    : ctx_(ctx),
+      start_zone_(start_zone),
+      online_count_(online_count),
+      store_(store),
+      pending_writes_(pending_writes) {
+  for (auto& c : stored) {
+    next_character_id_ = std::max(next_character_id_, c.record.character_id + 1);
+    const std::string name = c.record.name;
+    characters_.insert_or_assign(name, character{std::move(c.token), std::move(c.record)});
+  }
+}
 
 void gateway_actor::define(handlers<gateway_actor>& h) {
   h.on<&gateway_actor::on_login>()
@@ -43,7 +58,8 @@ void gateway_actor::define(handlers<gateway_actor>& h) {
       .on<&gateway_actor::on_save>()
       .on<&gateway_actor::on_whisper>()
       .on<&gateway_actor::on_shutdown>()
-      .on<&gateway_actor::on_release>();
+      .on<&gateway_actor::on_release>()
+      .on<&gateway_actor::on_write_done>();
 }
 
 const character* gateway_actor::find(const std::string& name) const {
@@ -76,6 +92,7 @@ void gateway_actor::on_login(login_msg& m) {
     c.record.name = m.name;
     c.record.zone_id = start_zone_;
     it = characters_.emplace(m.name, std::move(c)).first;
+    mark_dirty(m.name);
   } else if (it->second.token != m.token) {
     return deny(game_errc::invalid_credentials);
   }
@@ -134,6 +151,7 @@ void gateway_actor::on_save(save_msg& m) {
     return;
   }
   it->second.record = m.record;
+  mark_dirty(m.record.name);
   if (m.final) {
     const auto on = online_.find(m.record.name);
     if (on != online_.end() && on->second.leaving) {
@@ -184,6 +202,62 @@ void gateway_actor::on_shutdown(const shutdown_msg&) {
     send(w.player, login_denied_msg{game_errc::server_shutting_down, w.seq});
   }
   waiting_.clear();
+}
+
+}  // namespace quay::game::server
+
+namespace quay::game::server {
+
+void gateway_actor::publish_pending() {
+  if (pending_writes_ != nullptr) {
+    pending_writes_->store(dirty_.size() + in_flight_, std::memory_order_release);
+  }
+}
+
+void gateway_actor::mark_dirty(const std::string& name) {
+  if (store_ == nullptr) {
+    return;
+  }
+  if (std::find(dirty_.begin(), dirty_.end(), name) == dirty_.end()) {
+    dirty_.push_back(name);
+  }
+  flush();
+}
+
+void gateway_actor::flush() {
+  // One write in flight at a time: the blocking pool has several threads, and two writes of
+  // the same character running at once could land in the wrong order.
+  if (store_ == nullptr || in_flight_ != 0 || dirty_.empty()) {
+    publish_pending();
+    return;
+  }
+  auto batch = std::make_shared<std::vector<stored_character>>();
+  for (const auto& name : dirty_) {
+    const character& c = characters_.at(name);
+    batch->push_back({c.token, c.record});
+  }
+  dirty_.clear();
+  in_flight_ = batch->size();
+  publish_pending();
+  auto error = std::make_shared<std::string>();
+  character_store* store = store_;
+  actor_system* sys = &system();
+  const actor_ref me = self();
+  system().get_port().run_blocking(
+      [store, batch, error] { *error = store->save(*batch); },
+      [sys, me, batch, error](std::error_code ec) {
+        // On a worker, outside the gateway's turns: only a message may reach its state.
+        std::string e = ec ? "blocking pool: " + ec.message() : *error;
+        (void)sys->send(me, write_done_msg{std::move(e), batch->size()});
+      });
+}
+
+void gateway_actor::on_write_done(const write_done_msg& m) {
+  in_flight_ = 0;
+  if (!m.error.empty()) {
+    logger(ctx_).error("saving {} characters failed: {}", m.count, m.error);
+  }
+  flush();
 }
 
 }  // namespace quay::game::server

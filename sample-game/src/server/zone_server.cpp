@@ -1,6 +1,7 @@
 // zone_server: the wiring of port, actors, network and game actors (see zone_server.hpp).
 #include "zone_server.hpp"
 
+#include <filesystem>
 #include <thread>
 
 #include "gateway_actor.hpp"
@@ -32,6 +33,7 @@ private:
 // Destruction order matters: network before actors before port (see network's lifetime rule,
 // which stop() follows explicitly).
 struct zone_server::parts {
+  character_store store;  // outlives the port: blocking jobs use it until io.stop() joins them
   explicit parts(const io_port_options& o) : io(o), actors(io), network(io, &actors), sink(network) {}
   io_port io;
   actor_system actors;
@@ -65,10 +67,27 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   po.name = "zone";
   parts_ = std::make_unique<parts>(po);
   parts& p = *parts_;
+  std::error_code dir_ec;
+  std::filesystem::create_directories(config_.data_dir, dir_ec);
+  const std::string db = (std::filesystem::path(config_.data_dir) / "characters.sqlite3").string();
+  std::string load_error = p.store.open(db);
+  std::vector<stored_character> stored;
+  if (load_error.empty()) {
+    // At startup, on the controlling thread, before any game code runs: the one blocking read.
+    stored = p.store.load_all(load_error);
+  }
+  if (!load_error.empty()) {
+    parts_.reset();
+    return {"database: " + load_error};
+  }
+  if (log != nullptr) {
+    log->info("database {}: {} characters (schema v{})", db, stored.size(), p.store.version());
+  }
   p.ctx.sink = &p.sink;
   p.ctx.settings = &config_.settings;
   p.ctx.log = log;
-  p.ctx.gateway = p.actors.spawn<gateway_actor>(p.ctx, config_.start_zone, &online_);
+  p.ctx.gateway = p.actors.spawn<gateway_actor>(p.ctx, config_.start_zone, &online_, &p.store,
+                                                std::move(stored), &pending_writes_);
   p.actors.register_name("gateway", p.ctx.gateway);
   std::uint64_t seed = 1;
   for (auto& zone : world.zones) {
@@ -113,10 +132,13 @@ std::size_t zone_server::stop(std::chrono::milliseconds grace) {
   }
   const auto deadline = std::chrono::steady_clock::now() + grace;
   // Bounded wait: every player's kick, final save and release go through the gateway.
-  while (online() != 0 && std::chrono::steady_clock::now() < deadline) {
+  const auto busy = [&] {
+    return online() != 0 || pending_writes_.load(std::memory_order_acquire) != 0;
+  };
+  while (busy() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  const std::size_t left = online();
+  const std::size_t left = online() + pending_writes_.load(std::memory_order_acquire);
   parts_->network.shutdown();
   parts_->io.stop();
   parts_->stopped = true;

@@ -36,8 +36,9 @@ public:
   /// Stops letting players in and kicks everyone (ServerShuttingDown) after saving.
   void begin_shutdown();
 
-  /// Waits up to `grace` for every player to leave, then closes all sessions and stops the
-  /// port. Returns the number of players still online when the grace ended. Idempotent.
+  /// Waits up to `grace` for every player to leave and every change to reach the database,
+  /// then closes all sessions and stops the port. Returns the number of players still online
+  /// (or characters unsaved) when the grace ended. Idempotent.
   std::size_t stop(std::chrono::milliseconds grace);
 
 private:
@@ -45,6 +46,7 @@ private:
   std::unique_ptr<parts> parts_;
   endpoint bound_;
   std::atomic<std::size_t> online_{0};
+  std::atomic<std::size_t> pending_writes_{0};
   server_config config_;
 };
 

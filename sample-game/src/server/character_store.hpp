@@ -1,0 +1,57 @@
+#pragma once
+// Characters in SQLite: one file under the data directory, WAL journal, schema versioned with
+// PRAGMA user_version and migrated forward on open. Every call blocks on disk, so the server
+// calls it only at startup (before any worker runs game code) and through the port's
+// blocking-work pool (port::run_blocking) — never on a worker.
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "quay/game/zone_world.hpp"
+
+struct sqlite3;
+
+namespace quay::game::server {
+
+/// A character as stored: its secret and its record.
+struct stored_character {
+  std::string token;
+  player_record record;
+};
+
+/// The SQLite character store. Thread contract: every member is thread-safe (one mutex), but
+/// callers must order writes to the same character themselves (the gateway keeps one write
+/// batch in flight at a time).
+class character_store {
+public:
+  /// The schema version this code writes.
+  static constexpr int schema_version = 1;
+
+  character_store() = default;
+  ~character_store();
+  character_store(const character_store&) = delete;
+  character_store& operator=(const character_store&) = delete;
+
+  /// Opens (creating if needed) the database file, enables WAL and migrates the schema.
+  /// Returns an error message, empty on success.
+  std::string open(const std::string& path);
+
+  /// Every stored character. Empty on error (the message goes to `error`).
+  std::vector<stored_character> load_all(std::string& error);
+
+  /// Inserts or updates characters in one transaction. Returns an error message or empty.
+  std::string save(const std::vector<stored_character>& batch);
+
+  /// The schema version of the open database (PRAGMA user_version).
+  int version();
+
+private:
+  std::string exec(const char* sql);
+
+  std::mutex mu_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace quay::game::server
