@@ -1,5 +1,7 @@
 // The name registry and the drain notifications for non-actor components.
 
+#include <vector>
+
 #include "system_impl.hpp"
 
 namespace quay::detail {
@@ -49,27 +51,25 @@ void system_impl::unregister_all(actor_ref r) {
 
 void system_impl::notify_when_drained(actor_ref r, std::uint64_t low_water, completion* done) {
   actor_cell* c = r.node == 0 ? cell_at(r.slot) : nullptr;
-  if (c == nullptr) {
-    done->set_result(make_error_code(actor_errc::dead_target), 0);
-    port_ref.post(done);
-    return;
+  std::error_code ec = make_error_code(actor_errc::dead_target);
+  std::int64_t depth = 0;
+  if (c != nullptr) {
+    std::lock_guard<std::mutex> lock(drain_mu);
+    // Flag first, then read the depth (the turn does the mirror image: depth, then flag), so
+    // either this call sees the drained depth or the turn sees the registration.
+    c->drain_watch.store(true, std::memory_order_seq_cst);
+    if (c->live_generation.load(std::memory_order_seq_cst) == r.generation) {
+      depth = c->pending.load(std::memory_order_seq_cst);
+      if (depth > static_cast<std::int64_t>(low_water)) {
+        drain_entries[c->slot].push_back(drain_entry{r.generation, low_water, done});
+        return;
+      }
+      ec = {};
+    }
   }
-  std::lock_guard<std::mutex> lock(drain_mu);
-  // Flag first, then read the depth (the turn does the mirror image: depth, then flag), so
-  // either this call sees the drained depth or the turn sees the registration.
-  c->drain_watch.store(true, std::memory_order_seq_cst);
-  if (c->live_generation.load(std::memory_order_seq_cst) != r.generation) {
-    done->set_result(make_error_code(actor_errc::dead_target), 0);
-    port_ref.post(done);
-    return;
-  }
-  const std::int64_t depth = c->pending.load(std::memory_order_seq_cst);
-  if (depth <= static_cast<std::int64_t>(low_water)) {
-    done->set_result({}, static_cast<std::size_t>(depth < 0 ? 0 : depth));
-    port_ref.post(done);
-    return;
-  }
-  drain_entries[c->slot].push_back(drain_entry{r.generation, low_water, done});
+  // Posted outside the lock: a stopped port may invoke the completion inline.
+  done->set_result(ec, static_cast<std::size_t>(depth < 0 ? 0 : depth));
+  port_ref.post(done);
 }
 
 bool system_impl::cancel_drain_notification(actor_ref r, completion* done) {
@@ -86,43 +86,51 @@ bool system_impl::cancel_drain_notification(actor_ref r, completion* done) {
 }
 
 void system_impl::check_drain(actor_cell* c) {
-  std::lock_guard<std::mutex> lock(drain_mu);
-  auto it = drain_entries.find(c->slot);
-  if (it == drain_entries.end()) {
-    c->drain_watch.store(false, std::memory_order_relaxed);
-    return;
+  std::vector<completion*> ready;
+  {
+    std::lock_guard<std::mutex> lock(drain_mu);
+    auto it = drain_entries.find(c->slot);
+    if (it == drain_entries.end()) {
+      c->drain_watch.store(false, std::memory_order_relaxed);
+      return;
+    }
+    const std::int64_t depth = c->pending.load(std::memory_order_seq_cst);
+    const std::uint32_t gen = c->live_generation.load(std::memory_order_seq_cst);
+    std::erase_if(it->second, [&](const drain_entry& d) {
+      if (d.generation != gen) {
+        d.c->set_result(make_error_code(actor_errc::dead_target), 0);
+      } else if (depth <= static_cast<std::int64_t>(d.low_water)) {
+        d.c->set_result({}, static_cast<std::size_t>(depth < 0 ? 0 : depth));
+      } else {
+        return false;
+      }
+      ready.push_back(d.c);
+      return true;
+    });
+    if (it->second.empty()) {
+      drain_entries.erase(it);
+    }
   }
-  const std::int64_t depth = c->pending.load(std::memory_order_seq_cst);
-  const std::uint32_t gen = c->live_generation.load(std::memory_order_seq_cst);
-  std::erase_if(it->second, [&](const drain_entry& d) {
-    if (d.generation != gen) {
-      d.c->set_result(make_error_code(actor_errc::dead_target), 0);
-      port_ref.post(d.c);
-      return true;
-    }
-    if (depth <= static_cast<std::int64_t>(d.low_water)) {
-      d.c->set_result({}, static_cast<std::size_t>(depth < 0 ? 0 : depth));
-      port_ref.post(d.c);
-      return true;
-    }
-    return false;
-  });
-  if (it->second.empty()) {
-    drain_entries.erase(it);
+  for (completion* done : ready) {
+    port_ref.post(done);
   }
 }
 
 void system_impl::fail_drain(actor_cell* c) {
-  std::lock_guard<std::mutex> lock(drain_mu);
-  auto it = drain_entries.find(c->slot);
-  if (it != drain_entries.end()) {
-    for (const drain_entry& d : it->second) {
-      d.c->set_result(make_error_code(actor_errc::dead_target), 0);
-      port_ref.post(d.c);
+  std::vector<drain_entry> entries;
+  {
+    std::lock_guard<std::mutex> lock(drain_mu);
+    auto it = drain_entries.find(c->slot);
+    if (it != drain_entries.end()) {
+      entries = std::move(it->second);
+      drain_entries.erase(it);
     }
-    drain_entries.erase(it);
+    c->drain_watch.store(false, std::memory_order_relaxed);
   }
-  c->drain_watch.store(false, std::memory_order_relaxed);
+  for (const drain_entry& d : entries) {
+    d.c->set_result(make_error_code(actor_errc::dead_target), 0);
+    port_ref.post(d.c);
+  }
 }
 
 }  // namespace quay::detail
