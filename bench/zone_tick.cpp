@@ -20,6 +20,9 @@
 #include "quay/game/aoi_grid.hpp"
 #include "quay/game/rng.hpp"
 #include "quay/game/zone_world.hpp"
+#ifdef QUAY_BENCH_HAVE_GAME_PROTOCOL
+#include "quay/game/codec.hpp"
+#endif
 
 namespace {
 
@@ -109,6 +112,11 @@ void run_world(std::size_t n, int ticks, int warmup) {
   }
   std::vector<double> tick_ms;
   std::vector<double> cpu_ms;
+  std::vector<double> encode_cpu_ms;
+  std::size_t encoded_bytes = 0;
+#ifdef QUAY_BENCH_HAVE_GAME_PROTOCOL
+  flatbuffers::FlatBufferBuilder fbb;
+#endif
   double total_us = 0;
   std::size_t entries = 0;
   std::size_t frames = 0;
@@ -126,6 +134,21 @@ void run_world(std::size_t n, int ticks, int warmup) {
     const tick_output& out = world.tick(now);
     const double cpu = cpu_us_since(cpu_start);
     const double us = us_since(start);
+#ifdef QUAY_BENCH_HAVE_GAME_PROTOCOL
+    // What the zone actor adds: each shared batch encoded once, each personal one per player.
+    const std::clock_t encode_start = std::clock();
+    std::size_t bytes = 0;
+    for (const auto& s : out.view.shared) {
+      bytes += encode_world_update(fbb, world, s.batch, static_cast<std::uint32_t>(t), now).wire_size();
+    }
+    for (const auto& p : out.view.personal) {
+      bytes += encode_world_update(fbb, world, p.batch, static_cast<std::uint32_t>(t), now).wire_size();
+    }
+    if (t >= warmup) {
+      encode_cpu_ms.push_back((cpu + cpu_us_since(encode_start)) / 1000.0);
+      encoded_bytes += bytes;
+    }
+#endif
     if (t >= warmup) {
       tick_ms.push_back(us / 1000.0);
       cpu_ms.push_back(cpu / 1000.0);
@@ -155,6 +178,14 @@ void run_world(std::size_t n, int ticks, int warmup) {
                            quay::bench::percentile(cpu_ms, 0.50), "ms", players);
   quay::bench::print_bench(name + "_cpu_p99", "quay_game_core",
                            quay::bench::percentile(cpu_ms, 0.99), "ms", players);
+  if (!encode_cpu_ms.empty()) {
+    const std::string bytes = players + " encoded_bytes_per_tick=" +
+                              std::to_string(encoded_bytes / static_cast<std::size_t>(ticks));
+    quay::bench::print_bench(name + "_with_encode_cpu_p50", "quay_game_core+codec",
+                             quay::bench::percentile(encode_cpu_ms, 0.50), "ms", bytes);
+    quay::bench::print_bench(name + "_with_encode_cpu_p99", "quay_game_core+codec",
+                             quay::bench::percentile(encode_cpu_ms, 0.99), "ms", bytes);
+  }
   quay::bench::print_bench(name + "_cpu_per_player_tick", "quay_game_core", per_player, "us",
                            players);
 }
