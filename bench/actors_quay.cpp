@@ -5,6 +5,7 @@
 #include <quay/runtime/io_port.hpp>
 
 #include <array>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -24,6 +25,15 @@ namespace {
 struct runtime_holder {
   explicit runtime_holder(std::size_t threads) : port(options(threads)), sys(port) {}
   ~runtime_holder() { port.stop(); }
+  /// Stops `refs` and waits (bounded) until no actor is alive, so that teardown does not rely
+  /// on ~actor_system stopping live actors.
+  void stop_and_wait(std::initializer_list<actor_ref> refs) {
+    for (actor_ref r : refs) sys.stop(r);
+    auto deadline = bench_clock::now() + std::chrono::seconds(10);
+    while (sys.live_actors() != 0 && bench_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
   static io_port_options options(std::size_t threads) {
     io_port_options o;
     o.workers = threads;
@@ -332,10 +342,11 @@ std::vector<figure> ask(const actor_params& p) {
   std::atomic<bool> wrong{false};
   actor_ref server = rt.sys.spawn<ask_server>();
   stopwatch sw;
-  rt.sys.spawn<asker>(server, p.ask_round_trips, &done, &wrong);
+  actor_ref client = rt.sys.spawn<asker>(server, p.ask_round_trips, &done, &wrong);
   done.wait();
   double s = sw.wall();
   std::string times = sw.times();
+  rt.stop_and_wait({client, server});
   if (wrong.load()) throw std::runtime_error("quay ask: a reply was missing or wrong");
   return {{"ask", s * 1e9 / static_cast<double>(p.ask_round_trips), "ns/roundtrip",
            times}};

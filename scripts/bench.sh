@@ -55,6 +55,18 @@ median() {
       printf "%.6g\n", vals[int((c - 1) / 2)]
     }' "$log"
 }
+# median_cpu <name> <impl>: median process CPU seconds of the runs (empty if not reported).
+median_cpu() {
+  awk -v n="$1" -v i="$2" '
+    $1 == "BENCH" && $2 == "name=" n && $3 == "impl=" i {
+      for (f = 5; f <= NF; f++) if ($f ~ /^cpu_s=/) vals[c++] = substr($f, 7) + 0
+    }
+    END {
+      if (c == 0) exit
+      for (a = 0; a < c; a++) for (b = a + 1; b < c; b++) if (vals[b] < vals[a]) { t = vals[a]; vals[a] = vals[b]; vals[b] = t }
+      printf "%.4g\n", vals[int((c - 1) / 2)]
+    }' "$log"
+}
 unit_of() {
   awk -v n="$1" '$1 == "BENCH" && $2 == "name=" n { for (f = 5; f <= NF; f++) if ($f ~ /^unit=/) { print substr($f, 6); exit } }' "$log"
 }
@@ -70,7 +82,9 @@ emit() {
   if [[ "$v" == "DNF" ]]; then
     echo "BENCH name=$1 impl=$2 value=DNF unit=$u $(dnf_detail "$1" "$2")"
   else
-    echo "BENCH name=$1 impl=$2 value=$v unit=$u runs=$repeat"
+    local cpu
+    cpu="$(median_cpu "$1" "$2")"
+    echo "BENCH name=$1 impl=$2 value=$v unit=$u runs=$repeat${cpu:+ cpu_s=$cpu}"
   fi
 }
 # ratio <name> <quay-impl> <anchor-impl> higher|lower: times better Quay is than the anchor.
@@ -120,7 +134,7 @@ fi
 
 echo "# medians over $repeat runs; ratios = times better than the anchor in this run"
 if [[ -z "$only" || "$only" == "port" ]]; then
-  grep -E '^BENCH name=(post_outside|post_from_workers|wake_p50|wake_p99|[a-z_]+_ratio) ' "$log" |
+  grep -E '^BENCH name=(post_outside|post_from_workers|wake_p50|wake_p99|[a-z0-9_]+_ratio) ' "$log" |
     grep -E 'impl=(asio|quay|quay/asio|asio/quay) ' || true
 fi
 if [[ "$only" != "port" ]]; then
