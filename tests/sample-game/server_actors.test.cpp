@@ -11,6 +11,7 @@
 #include "quay/game/codec.hpp"
 #include "quay/net/envelope.hpp"
 #include "quay/schemas/chat_generated.h"
+#include "quay/schemas/combat_generated.h"
 #include "quay/schemas/error_generated.h"
 #include "quay/schemas/login_generated.h"
 #include "quay/schemas/movement_generated.h"
@@ -280,6 +281,35 @@ TEST_F(server_fixture, a_portal_moves_the_player_to_the_other_zone_with_its_stat
   EXPECT_EQ(enters[1]->zone_id(), 2u);
   EXPECT_FLOAT_EQ(enters[1]->position()->x(), 50.0f);
   EXPECT_EQ(enters[1]->hp(), enters[0]->hp());
+}
+
+TEST_F(server_fixture, attacks_are_refused_with_the_reason_or_hit_and_reported_to_both) {
+  client ann = connect();
+  client bob = connect();
+  login(ann, "ann");
+  login(bob, "bob");
+  tick();
+  const auto* bob_zone = find<wire::EnterZone>(receive(bob), MT::EnterZone);
+  ASSERT_NE(bob_zone, nullptr);
+  const entity_id bob_id = bob_zone->self_id();
+
+  fbb.Finish(wire::CreateAttack(fbb, 9999));
+  fx.send(ann.player, client_frame(ann.session, MT::Attack, 11, fbb));
+  fx.run();
+  const auto* e = find<wire::Error>(receive(ann), MT::Error);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->code(), wire::ErrorCode::UnknownTarget);
+
+  fbb.Finish(wire::CreateAttack(fbb, bob_id));  // both at the spawn point: in range
+  fx.send(ann.player, client_frame(ann.session, MT::Attack, 12, fbb));
+  fx.run();
+  tick();
+  const auto* hits = find<wire::CombatEvents>(receive(bob), MT::CombatEvents);
+  ASSERT_NE(hits, nullptr);
+  ASSERT_EQ(hits->hits()->size(), 1u);
+  EXPECT_EQ(hits->hits()->Get(0)->target(), bob_id);
+  EXPECT_GT(hits->hits()->Get(0)->damage(), 0);
+  EXPECT_NE(find<wire::CombatEvents>(receive(ann), MT::CombatEvents), nullptr);
 }
 
 TEST_F(server_fixture, say_reaches_nearby_players_and_whispers_reach_by_name) {
