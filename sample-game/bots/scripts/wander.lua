@@ -1,0 +1,45 @@
+-- Wander and chat: the load script. Each bot logs in, then walks to random points of the zone
+-- in steps at 10 Hz (the server's tick), says something to the players around it now and then,
+-- and times a round trip (ping) about once a second. It runs until the load run ends.
+--   bot.args.radius   how far from its start a bot wanders (metres; default: the whole zone)
+--   bot.args.chat_s   mean seconds between two chat lines of one bot (default 15; 0 = never)
+--! bots=100
+-- Only the tracked state matters here: keeping every update as an event would cost memory.
+ignore("world_update", "entity_enter", "entity_leave", "hit", "respawned", "progress", "chat",
+       "correction", "error", "pong")
+local me = expect(login(), "login")
+local w, h = me.width, me.height
+local radius = tonumber(bot.args.radius or "0")
+if radius <= 0 then radius = math.max(w, h) end
+local chat_ms = tonumber(bot.args.chat_s or "15") * 1000
+local ox, oy = me.x, me.y
+
+local function clamp(v, lo, hi) return math.max(lo, math.min(hi, v)) end
+
+local next_chat = chat_ms > 0 and now() + math.random(0, 2 * chat_ms) or math.huge
+local next_ping = now() + math.random(0, 1000)
+local lines = {"hello", "anyone up for the wolves?", "nice weather", "lag?", "brb"}
+while true do
+  local tx = clamp(ox + (math.random() * 2 - 1) * radius, 1, w - 1)
+  local ty = clamp(oy + (math.random() * 2 - 1) * radius, 1, h - 1)
+  for _ = 1, 100 do
+    local s = me_state()
+    if s.hp <= 0 then break end            -- dead: wait for the respawn below
+    local dx, dy = tx - s.x, ty - s.y
+    local d = math.sqrt(dx * dx + dy * dy)
+    if d < 0.5 then break end
+    local step = math.min(d, s.max_speed * 0.085)
+    move(s.x + dx / d * step, s.y + dy / d * step)
+    local t = now()
+    if t >= next_ping then
+      _ping()                              -- the pong is timed in C++, no need to wait
+      next_ping = t + 1000
+    end
+    if t >= next_chat then
+      say(lines[math.random(#lines)])
+      next_chat = t + math.random(chat_ms // 2, chat_ms * 3 // 2)
+    end
+    sleep(100)
+  end
+  if me_state().hp <= 0 then sleep(1000) end
+end
