@@ -174,6 +174,10 @@ void bot_actor::env::disconnect() {
   a_.run_.network->close(a_.session_);
 }
 
+void bot_actor::env::expect_close() {
+  if (a_.session_) a_.close_requested_ = true;
+}
+
 void bot_actor::env::log(std::string_view line) {
   if (a_.run_.options.on_log) a_.run_.options.on_log(a_.bot_.options().name, line);
 }

@@ -32,6 +32,7 @@ class bot_actor final : public actor {
     std::error_code send(std::span<const std::uint8_t> envelope) override;
     std::error_code send_raw(std::span<const std::uint8_t> bytes) override;
     void disconnect() override;
+    void expect_close() override;
     void log(std::string_view line) override;
     void signal(std::string_view key, std::string_view value) override;
     void finished(const bot_result& result) override;

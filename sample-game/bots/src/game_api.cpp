@@ -57,7 +57,10 @@ int l_logout(lua_State* L) {
   auto& p = proto(L);
   p.fbb.Clear();
   p.fbb.Finish(wire::CreateLogout(p.fbb));
-  return push_seq(L, finish_and_send(L, wire::MessageType::Logout));
+  const auto seq = finish_and_send(L, wire::MessageType::Logout);
+  // The server saves the character and closes the session: an end the script asked for.
+  if (seq != 0) bot::from(L).env().expect_close();
+  return push_seq(L, seq);
 }
 
 int l_move(lua_State* L) {

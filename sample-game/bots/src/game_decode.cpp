@@ -392,6 +392,13 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
       }
       if (c->respawned() != nullptr) {
         for (const auto id : *c->respawned()) {
+          // Back to life means back to full hp (docs/protocol.md, "Combat"); a WorldUpdate may
+          // bring the rest of the new state later.
+          if (id == me.id) {
+            me.hp = me.max_hp;
+          } else if (auto it = entities.find(id); it != entities.end()) {
+            it->second.hp = it->second.max_hp;
+          }
           event ev = make("respawned", &fill_id);
           ev.message = {};
           ev.number = id;

@@ -19,6 +19,7 @@ class fake_env final : public bot_env {
   std::map<std::uint64_t, port_time> timers;  // token -> deadline
   int connects = 0;
   int disconnects = 0;
+  int expected_closes = 0;
   std::vector<std::string> sent;
   std::vector<std::string> raw;
   std::vector<std::string> logs;
@@ -39,6 +40,7 @@ class fake_env final : public bot_env {
     return {};
   }
   void disconnect() override { ++disconnects; }
+  void expect_close() override { ++expected_closes; }
   void log(std::string_view line) override { logs.emplace_back(line); }
   void signal(std::string_view key, std::string_view value) override {
     signals.emplace_back(key, value);

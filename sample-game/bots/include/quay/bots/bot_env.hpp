@@ -59,6 +59,9 @@ class bot_env {
   virtual std::error_code send_raw(std::span<const std::uint8_t> bytes) = 0;
   /// Closes the connection; the owner later calls bot::on_closed (once per connection).
   virtual void disconnect() = 0;
+  /// The script expects the server to close the connection (it logged out): that end is not
+  /// counted as an unexpected disconnect.
+  virtual void expect_close() = 0;
 
   /// A line the script logged (log() or print()), for the run's output.
   virtual void log(std::string_view line) = 0;
