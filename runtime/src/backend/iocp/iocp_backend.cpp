@@ -132,8 +132,9 @@ void native_backend::request_stop() noexcept {
     stopping_.store(true, std::memory_order_seq_cst);
   }
   wait_cv_.notify_all();
-  // One exit packet per worker: a worker exits on the first packet (of any kind) it dequeues
-  // after stopping_, so each blocked worker is woken and none consumes two exit packets.
+  // One exit packet per worker. A worker exits on the first packet (of any kind) it dequeues
+  // after stopping_ and puts back the exit packets of its batch, so the port always holds at
+  // least one per worker still waiting.
   for (std::size_t i = 0; i < threads_.size(); ++i) post_packet(exit_key, nullptr);
 }
 

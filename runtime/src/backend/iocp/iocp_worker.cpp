@@ -45,11 +45,17 @@ void native_backend::worker_loop() {
     for (ULONG i = 0; i < n; ++i) {
       if (stopping_.load(std::memory_order_acquire)) {
         // A worker exits after its current completion; the rest of its batch goes to stop(),
-        // which runs it with errc::aborted.
+        // which runs it with errc::aborted. Exit packets in the batch are put back: one batch
+        // can hold several, and a worker still blocked in the wait needs one to wake up.
         std::lock_guard lock(leftover_mu_);
         for (; i < n; ++i) {
           const OVERLAPPED_ENTRY& e = entries[i];
-          leftovers_.push_back({e.lpCompletionKey, e.lpOverlapped, e.dwNumberOfBytesTransferred});
+          if (e.lpCompletionKey == exit_key) {
+            post_packet(exit_key, nullptr);
+          } else {
+            leftovers_.push_back(
+                {e.lpCompletionKey, e.lpOverlapped, e.dwNumberOfBytesTransferred});
+          }
         }
         break;
       }
