@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   std::size_t max_players = 0;
   std::uint32_t stats_interval = 0;
   bool no_dev_accounts = false;
+  std::size_t demo_clients = 0;
   app.add_option("--host", host, "address to listen on (default 127.0.0.1)");
   app.add_option("-p,--port", port, "TCP port to listen on (default 7777; 0 picks a free one)");
   app.add_option("-w,--workers", workers, "worker threads of the completion port (default: one per core)");
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-players", max_players, "players online at once (default 10000)");
   app.add_option("--stats-interval", stats_interval, "seconds between per-zone CCU/tick statistics lines (default 10)");
   app.add_flag("--no-dev-accounts", no_dev_accounts, "refuse unknown names instead of creating accounts on first login");
+  app.add_option("--demo-clients", demo_clients, "start this many built-in demo clients that log in over TCP and wander (default 0)");
   CLI11_PARSE(app, argc, argv);
 
   if (!config_file.empty()) {
@@ -118,6 +120,11 @@ int main(int argc, char** argv) {
   logger->info("zone-server listening on {} (tick {} Hz, dev accounts {})",
                server.bound().to_string(), config.settings.tick_rate,
                config.settings.dev_accounts ? "on" : "off");
+
+  if (demo_clients > 0) {
+    logger->info("starting {} demo clients", demo_clients);
+    server.start_demo_clients(demo_clients);
+  }
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "demo_client.hpp"
 #include "gateway_actor.hpp"
 #include "player_actor.hpp"
 #include "quay/actors/system.hpp"
@@ -116,6 +117,16 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
     return {"listen on " + at->to_string() + ": " + ec.message()};
   }
   return {};
+}
+
+void zone_server::start_demo_clients(std::size_t n) {
+  if (!parts_) {
+    return;
+  }
+  for (std::size_t i = 1; i <= n; ++i) {
+    parts_->actors.spawn<demo_client>(&parts_->network, bound_, "demo" + std::to_string(i),
+                                      std::uint64_t{1000} + i);
+  }
 }
 
 void zone_server::begin_shutdown() {

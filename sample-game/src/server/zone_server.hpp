@@ -33,6 +33,10 @@ public:
   /// Players in the world. Thread-safe.
   std::size_t online() const { return online_.load(std::memory_order_acquire); }
 
+  /// Starts `n` built-in demo clients (demo_client actors) that connect over TCP, log in as
+  /// demo1..demoN and wander. After a successful start only.
+  void start_demo_clients(std::size_t n);
+
   /// Stops letting players in and kicks everyone (ServerShuttingDown) after saving.
   void begin_shutdown();
 
