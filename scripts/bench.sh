@@ -6,7 +6,11 @@
 #
 #   scripts/bench.sh                 # everything, 3 runs each
 #   BENCH_REPEAT=5 scripts/bench.sh  # more runs
-#   BENCH_ONLY=ring scripts/bench.sh # one actor workload (or "port")
+#   BENCH_ONLY=ring scripts/bench.sh # one actor workload, or port, echo, zone_tick, zone_ccu
+#
+# Besides bench_port and bench_actors it runs, when they are built, the other modules'
+# benchmarks (each prints its own BENCH lines and anchors): bench_echo (net), bench_zone_tick
+# and bench/zone_ccu.sh (sample game; the longest, set BENCH_SKIP_CCU=1 to leave it out).
 #
 # Environment: BENCH_REPEAT (3), BENCH_BOUND seconds per run (120), BENCH_SPAWN_BOUND (60: CAF's
 # default scheduler does not finish the 1M spawn burst; it is reported as DNF with the bound),
@@ -30,9 +34,17 @@ say "configuring Release in $build"
 # Warnings are not errors here: the Debug CI build is the warnings gate, and g++ 12 at -O3
 # reports false -Wrestrict positives inside libstdc++ that -O0 does not.
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DQUAY_WERROR=OFF \
-  -DQUAY_BUILD_TESTS=OFF -DQUAY_BUILD_GAME=OFF "${launcher[@]}" >/dev/null
+  -DQUAY_BUILD_TESTS=OFF -DQUAY_BUILD_GAME=ON "${launcher[@]}" >/dev/null
+# Build only the targets this configuration defines (each appears once its module exists).
 say "building bench_port bench_actors"
 cmake --build "$build" -j2 --target bench_port bench_actors >/dev/null
+# The other modules' benchmarks: a failure to build one is reported, not fatal.
+known="$(cmake --build "$build" --target help 2>/dev/null || true)"
+for t in bench_echo bench_zone_tick zone-server quay-bots; do
+  grep -q "^$t:" <<<"$known" || continue
+  say "building $t"
+  cmake --build "$build" -j2 --target "$t" >/dev/null || say "building $t failed; skipped"
+done
 
 mkdir -p "$(dirname "$log")"
 : >"$log"
@@ -108,9 +120,28 @@ if [[ -z "$only" || "$only" == "port" ]]; then
   "$bin/bench_port" --threads="$threads" --repeat="$repeat" | tee -a "$log" >&2
 fi
 
+extra="$build/bench.extra"
+: >"$extra"
+# run_extra <label> <command...>: another module's benchmark; its BENCH lines are kept as is.
+run_extra() {
+  local label="$1"
+  shift
+  [[ -n "$only" && "$only" != "$label" ]] && return 0
+  say "$label: $*"
+  "$@" 2>>"$log.stderr" | tee -a "$log" | grep '^BENCH ' >>"$extra" || say "$label failed"
+}
+[[ -x "$bin/bench_echo" ]] && run_extra echo "$bin/bench_echo"
+[[ -x "$bin/bench_zone_tick" ]] && run_extra zone_tick "$bin/bench_zone_tick"
+if [[ -z "${BENCH_SKIP_CCU:-}" && -x "$build/sample-game/zone-server" && -x "$build/sample-game/quay-bots" ]]; then
+  run_extra zone_ccu bash "$root/bench/zone_ccu.sh" "$build/sample-game/zone-server" \
+    "$build/sample-game/quay-bots"
+fi
+
+actor_only=1
+case "$only" in port | echo | zone_tick | zone_ccu) actor_only=0 ;; esac
 workloads=(pingpong fanout ring skynet ask alloc idle spawn)
-[[ -n "$only" && "$only" != "port" ]] && workloads=("$only")
-if [[ "$only" != "port" ]]; then
+[[ -n "$only" && "$actor_only" == 1 ]] && workloads=("$only")
+if [[ "$actor_only" == 1 ]]; then
   for w in "${workloads[@]}"; do
     b="$bound"
     [[ "$w" == spawn ]] && b="$spawn_bound"
@@ -137,7 +168,7 @@ if [[ -z "$only" || "$only" == "port" ]]; then
   grep -E '^BENCH name=(post_outside|post_from_workers|wake_p50|wake_p99|[a-z0-9_]+_ratio) ' "$log" |
     grep -E 'impl=(asio|quay|quay/asio|asio/quay) ' || true
 fi
-if [[ "$only" != "port" ]]; then
+if [[ "$actor_only" == 1 ]]; then
   for w in "${workloads[@]}"; do
     case "$w" in
       alloc) for n in alloc_per_msg_8B alloc_per_msg_64B; do emit "$n" caf; emit "$n" quay; done ;;
@@ -147,3 +178,4 @@ if [[ "$only" != "port" ]]; then
     esac
   done
 fi
+cat "$extra"
