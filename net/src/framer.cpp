@@ -51,12 +51,14 @@ void framer::grow_for(std::size_t needed) {
   end_ = n;
 }
 
-std::span<std::byte> framer::prepare() {
+std::span<std::byte> framer::prepare(bool keep_block) {
   last_prepared_ = 0;
   if (error_) return {};
   if (begin_ == end_) {
     begin_ = end_ = 0;
-    if (!hot_) {
+    if (keep_block && heap_ && capacity_ == block_bytes_) {
+      // An active stream keeps its block: no extra receive through the small inline area.
+    } else if (!hot_) {
       // Quiet stream: an idle session keeps only the inline area.
       heap_.reset();
       capacity_ = inline_bytes;

@@ -100,6 +100,7 @@ struct session {
   bool paused = false;
   bool ping_sent = false;
   bool fin_sent = false;
+  bool active = false;  // the last receive came soon after the one before: keep the read block
   port_time last_rx{};
   port_time closing_since{};
   std::error_code reason;

@@ -60,7 +60,7 @@ void configure(session& s, const session_options& o) {
   s.mailbox_high = o.mailbox_high_water;
   s.mailbox_low = std::min(o.mailbox_low_water, o.mailbox_high_water);
   s.recv_pending = s.send_pending = s.drain_pending = s.connect_pending = false;
-  s.delivering = s.paused = s.ping_sent = s.fin_sent = false;
+  s.delivering = s.paused = s.ping_sent = s.fin_sent = s.active = false;
   s.reason = {};
   s.last_rx = s.net.port.now();
 }
@@ -89,7 +89,7 @@ void open_session(session& s, std::unique_lock<std::mutex>& lk, const endpoint& 
 void start_recv_locked(session& s) {
   if (s.recv_pending || s.paused) return;
   if (s.state != session_state::open && s.state != session_state::closing) return;
-  auto space = s.reader.prepare();
+  auto space = s.reader.prepare(s.active);
   if (space.empty()) return;
   s.rop.buffer = mutable_buffer{space.data(), space.size()};
   s.recv_pending = true;
@@ -311,7 +311,11 @@ void on_recv(completion* c, std::error_code ec, std::size_t n) {
     return finish(s, lk);
   }
   s.reader.commit(n);
-  s.last_rx = s.net.port.now();
+  const port_time now = s.net.port.now();
+  // A session receiving again within a second keeps its read block between receives (one
+  // syscall per burst); a rarely talking one drops back to the inline area and costs no heap.
+  s.active = now - s.last_rx < millis(1000);
+  s.last_rx = now;
   s.ping_sent = false;
   if (s.state == session_state::closing) {
     s.reader = framer(1);  // discarding until the peer's FIN

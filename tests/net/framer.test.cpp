@@ -250,4 +250,17 @@ TEST(framer, gives_a_large_frame_a_buffer_of_its_size_then_shrinks_back) {
   EXPECT_EQ(f.heap_bytes(), 0u);
 }
 
+TEST(framer, keeps_its_block_between_receives_while_the_caller_says_the_stream_is_active) {
+  framer f(64 * 1024, 4096);
+  bytes s;
+  for (int i = 0; i < 20; ++i) append_frame(s, payload_of(60, static_cast<std::uint8_t>(i)));
+  decode_chunks(f, s, {});
+  const auto block = f.prepare(true);
+  EXPECT_EQ(f.heap_bytes(), 4096u);
+  EXPECT_EQ(block.size(), 4096u);
+  f.commit(0);
+  f.prepare(false);
+  EXPECT_EQ(f.heap_bytes(), 0u);
+}
+
 }  // namespace

@@ -26,7 +26,8 @@ enum class decode_status {
 /// Memory: an idle reader owns only a small inline area. A receive that fills the area switches
 /// to a heap block of `block_bytes` (a busy stream); a frame larger than the block gets a buffer
 /// of exactly its size (bounded by the max frame size). When every buffered byte has been
-/// consumed and the last receive did not fill its space, the heap memory is released.
+/// consumed and the last receive did not fill its space, the heap memory is released, unless
+/// the caller says the stream is still active (prepare(true)).
 ///
 /// Thread contract: owner only (one session's receive path; no internal synchronisation).
 class framer {
@@ -41,8 +42,10 @@ class framer {
   ~framer();
 
   /// Free space where the next receive may write; never empty while error() is clear.
-  /// Invalidates payload spans returned by next().
-  std::span<std::byte> prepare();
+  /// Invalidates payload spans returned by next(). `keep_block`: the caller expects more data
+  /// soon (the stream was active a moment ago), so a heap block is kept even after a short
+  /// receive; otherwise an empty buffer after a short receive goes back to the inline area.
+  std::span<std::byte> prepare(bool keep_block = false);
   /// Records that the first `n` bytes of the last prepare() span were filled.
   void commit(std::size_t n) noexcept;
   /// Takes the next whole frame, if the buffer holds one. `payload` stays valid until the next
