@@ -67,12 +67,19 @@ std::string endpoint::to_string() const {
     sockaddr_in6 v6{};
     std::memcpy(&v6, storage_, sizeof v6);
     ::inet_ntop(AF_INET6, &v6.sin6_addr, text, sizeof text);
-    return "[" + std::string(text) + "]:" + std::to_string(ntohs(v6.sin6_port));
+    // Appended piecewise, as on Linux (GCC 12 -O3 warns falsely on operator+ chains).
+    std::string out;
+    out.reserve(64);
+    out.append("[").append(text).append("]:").append(std::to_string(ntohs(v6.sin6_port)));
+    return out;
   }
   sockaddr_in v4{};
   std::memcpy(&v4, storage_, sizeof v4);
   ::inet_ntop(AF_INET, &v4.sin_addr, text, sizeof text);
-  return std::string(text) + ":" + std::to_string(ntohs(v4.sin_port));
+  std::string out;
+  out.reserve(32);
+  out.append(text).append(":").append(std::to_string(ntohs(v4.sin_port)));
+  return out;
 }
 
 // Winsock reports WSAE* codes from calls; a packet's NTSTATUS becomes a Win32 ERROR_* code
