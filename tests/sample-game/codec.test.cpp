@@ -97,8 +97,9 @@ TEST(codec, enter_zone_describes_the_zone_and_the_player) {
   const entity_id ann = world.add_player(a, 0);
   flatbuffers::FlatBufferBuilder fbb;
   net::envelope_view env;
-  const auto* z = open<wire::EnterZone>(encode_enter_zone(fbb, world, ann, world_rules{}),
-                                        wire::MessageType::EnterZone, env);
+  // The frame owns the bytes the table points into: keep it alive while reading.
+  const net::frame f = encode_enter_zone(fbb, world, ann, world_rules{});
+  const auto* z = open<wire::EnterZone>(f, wire::MessageType::EnterZone, env);
   EXPECT_EQ(z->zone_id(), 3u);
   EXPECT_EQ(z->zone_name()->str(), "Small");
   EXPECT_EQ(z->self_id(), ann);
@@ -113,9 +114,9 @@ TEST(codec, enter_zone_describes_the_zone_and_the_player) {
 TEST(codec, errors_keep_the_request_seq_and_the_codes_match_the_schema) {
   flatbuffers::FlatBufferBuilder fbb;
   net::envelope_view env;
-  const auto* e = open<wire::Error>(
-      encode_error(fbb, 41, type_id(wire::MessageType::Attack), game_errc::on_cooldown, "wait"),
-      wire::MessageType::Error, env);
+  const net::frame f =
+      encode_error(fbb, 41, type_id(wire::MessageType::Attack), game_errc::on_cooldown, "wait");
+  const auto* e = open<wire::Error>(f, wire::MessageType::Error, env);
   EXPECT_EQ(env.seq, 41u);
   EXPECT_EQ(e->code(), wire::ErrorCode::OnCooldown);
   EXPECT_EQ(e->request_type(), type_id(wire::MessageType::Attack));
@@ -142,9 +143,8 @@ TEST(codec, errors_keep_the_request_seq_and_the_codes_match_the_schema) {
 TEST(codec, a_move_correction_carries_position_verdict_and_the_moves_seq) {
   flatbuffers::FlatBufferBuilder fbb;
   net::envelope_view env;
-  const auto* c = open<wire::MoveCorrection>(
-      encode_move_correction(fbb, 9, {{3, 4}, move_verdict::teleport}),
-      wire::MessageType::MoveCorrection, env);
+  const net::frame f = encode_move_correction(fbb, 9, {{3, 4}, move_verdict::teleport});
+  const auto* c = open<wire::MoveCorrection>(f, wire::MessageType::MoveCorrection, env);
   EXPECT_EQ(env.seq, 9u);
   EXPECT_EQ(c->verdict(), wire::MoveVerdict::Teleport);
   EXPECT_FLOAT_EQ(c->position()->y(), 4.0f);
