@@ -17,7 +17,7 @@ scripts/setup.sh --windows
 echo "windows-test: configure and build in $build (-j$jobs)"
 cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchain-mingw-w64.cmake" \
-  -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g0 \
   -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
   -DQUAY_WERROR=ON -DQUAY_BUILD_TESTS=ON -DQUAY_BUILD_BENCH=OFF -DQUAY_BUILD_GAME=OFF \
   >/dev/null
