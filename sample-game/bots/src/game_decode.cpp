@@ -160,7 +160,17 @@ void fill_hit(lua_State* L, const event& ev) {
   lua_setfield(L, -2, "killed");
 }
 
-void fill_id(lua_State* L, const event& ev) { set_int(L, "id", ev.number); }
+// The bot's own respawn keeps its frame, so the table also holds where it came back (x, y);
+// another entity's respawn is just its id.
+void fill_respawned(lua_State* L, const event& ev) {
+  set_int(L, "id", ev.number);
+  if (!ev.message) return;
+  const auto* at = root_of<wire::CombatEvents>(ev.message)->respawn_position();
+  if (at != nullptr) {
+    set_num(L, "x", at->x());
+    set_num(L, "y", at->y());
+  }
+}
 
 void fill_progress(lua_State* L, const event& ev) {
   const auto* p = root_of<wire::Progress>(ev.message);
@@ -392,15 +402,21 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
       }
       if (c->respawned() != nullptr) {
         for (const auto id : *c->respawned()) {
-          // Back to life means back to full hp (docs/protocol.md, "Combat"); a WorldUpdate may
-          // bring the rest of the new state later.
+          // Back to life means back to full hp (docs/protocol.md, "Combat"), and for the bot
+          // itself at `respawn_position`, which no WorldUpdate repeats.
+          event ev = make("respawned", &fill_respawned);
           if (id == me.id) {
             me.hp = me.max_hp;
-          } else if (auto it = entities.find(id); it != entities.end()) {
-            it->second.hp = it->second.max_hp;
+            if (c->respawn_position() != nullptr) {
+              me.x = c->respawn_position()->x();
+              me.y = c->respawn_position()->y();
+            }
+          } else {
+            if (auto it = entities.find(id); it != entities.end()) {
+              it->second.hp = it->second.max_hp;
+            }
+            ev.message = {};
           }
-          event ev = make("respawned", &fill_id);
-          ev.message = {};
           ev.number = id;
           out.push_back(std::move(ev));
         }

@@ -120,7 +120,8 @@ net::frame encode_move_correction(flatbuffers::FlatBufferBuilder& fbb, std::uint
 
 net::frame encode_combat_events(flatbuffers::FlatBufferBuilder& fbb,
                                 std::span<const combat_event> hits,
-                                std::span<const entity_id> respawned) {
+                                std::span<const entity_id> respawned,
+                                std::optional<vec2> respawn_position) {
   fbb.Clear();
   std::vector<wire::Hit> wire_hits;
   wire_hits.reserve(hits.size());
@@ -129,7 +130,9 @@ net::frame encode_combat_events(flatbuffers::FlatBufferBuilder& fbb,
   }
   const auto hits_vec = fbb.CreateVectorOfStructs(wire_hits);
   const auto respawned_vec = fbb.CreateVector(respawned.data(), respawned.size());
-  fbb.Finish(wire::CreateCombatEvents(fbb, hits_vec, respawned_vec));
+  const wire::Vec2 at = to_wire(respawn_position.value_or(vec2{}));
+  fbb.Finish(wire::CreateCombatEvents(fbb, hits_vec, respawned_vec,
+                                      respawn_position ? &at : nullptr));
   return seal(fbb, wire::MessageType::CombatEvents, 0);
 }
 

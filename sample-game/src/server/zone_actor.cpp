@@ -171,25 +171,29 @@ void zone_actor::deliver(const tick_output& out) {
         hits[h.target].push_back(h);
       }
     }
-    // A respawned player hears it here; observers see any respawn in WorldUpdate (full hp at
-    // the spawn point), which costs nothing extra per observer.
-    std::unordered_map<entity_id, std::vector<entity_id>> respawned;
+    // A respawned player hears it here, with its new position: a respawn far from where it
+    // died changes its cell, and the personal AOI batch that follows leaves the player itself
+    // out. Observers see any respawn in WorldUpdate (full hp at the spawn point), which costs
+    // nothing extra per observer.
+    std::unordered_map<entity_id, vec2> respawned;
     for (const respawn_event& r : out.respawns) {
       if (members_.contains(r.id)) {
-        respawned[r.id].push_back(r.id);
+        respawned[r.id] = r.pos;
       }
     }
     for (auto& [player, list] : hits) {
       const auto rs = respawned.find(player);
-      send_to(player, encode_combat_events(
-                          fbb_, list, rs == respawned.end() ? std::span<const entity_id>()
-                                                            : std::span<const entity_id>(rs->second)));
-      if (rs != respawned.end()) {
-        respawned.erase(rs);
+      if (rs == respawned.end()) {
+        send_to(player, encode_combat_events(fbb_, list, {}, std::nullopt));
+        continue;
       }
+      const entity_id self[] = {player};
+      send_to(player, encode_combat_events(fbb_, list, self, rs->second));
+      respawned.erase(rs);
     }
-    for (auto& [player, list] : respawned) {
-      send_to(player, encode_combat_events(fbb_, {}, list));
+    for (const auto& [player, at] : respawned) {
+      const entity_id self[] = {player};
+      send_to(player, encode_combat_events(fbb_, {}, self, at));
     }
   }
   for (const progress_event& p : out.progress) {

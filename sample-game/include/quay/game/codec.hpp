@@ -7,6 +7,7 @@
 // caller (one per actor).
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -49,10 +50,12 @@ net::frame encode_kicked(flatbuffers::FlatBufferBuilder& fbb, game_errc reason,
 net::frame encode_move_correction(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq,
                                   const move_result& result);
 
-/// Hits and respawns that concern one player.
+/// Hits that concern one player and, when it came back to life in this tick, its own respawn:
+/// `respawned` is then its id and `respawn_position` where it stands now.
 net::frame encode_combat_events(flatbuffers::FlatBufferBuilder& fbb,
                                 std::span<const combat_event> hits,
-                                std::span<const entity_id> respawned);
+                                std::span<const entity_id> respawned,
+                                std::optional<vec2> respawn_position);
 
 /// Experience gained.
 net::frame encode_progress(flatbuffers::FlatBufferBuilder& fbb, const progress_event& p,
