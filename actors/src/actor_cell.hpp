@@ -34,6 +34,10 @@ struct actor_cell final : completion {
   std::atomic<std::uint32_t> capacity{0};         // ordinary-lane bound, 0 = unbounded
   std::atomic<std::int64_t> pending{0};
   std::atomic<actor*> current{nullptr};
+  // Next cell of a ready chain (see system_impl::schedule): written by the worker that made this
+  // cell runnable, read by the worker the port gives the chain to (ordered by the post). A cell
+  // is in at most one chain at a time because it is runnable at most once.
+  actor_cell* chain_next = nullptr;
   mailbox_queue control;
   mailbox_queue normal;
   std::atomic<std::uint32_t> normal_depth{0};     // counted envelopes (bounded mailboxes)

@@ -32,11 +32,38 @@ system_impl::system_impl(actor_system& o, port& p, const actor_system_options& o
 
 void system_impl::schedule(actor_cell* c) noexcept {
   thread_state& t = tls();
-  if (opts.local_handoff && t.sys == this && t.handoff == nullptr) {
-    t.handoff = c;
-    return;
+  if (t.sys == this) {
+    if (opts.local_handoff && t.handoff == nullptr) {
+      t.handoff = c;
+      return;
+    }
+    if (opts.ready_batch > 1) {
+      // Chained behind the others this turn made runnable; run_turn posts the chain when it
+      // ends, so the delay is bounded by one turn, like the hand-off's.
+      c->chain_next = nullptr;
+      if (t.ready_tail != nullptr) {
+        t.ready_tail->chain_next = c;
+      } else {
+        t.ready_head = c;
+      }
+      t.ready_tail = c;
+      if (++t.ready_count >= opts.ready_batch) {
+        flush_ready(t);
+      }
+      return;
+    }
   }
   port_ref.post(c);
+}
+
+void system_impl::flush_ready(thread_state& t) noexcept {
+  actor_cell* head = t.ready_head;
+  t.ready_head = nullptr;
+  t.ready_tail = nullptr;
+  t.ready_count = 0;
+  if (head != nullptr) {
+    port_ref.post(head);
+  }
 }
 
 std::error_code system_impl::deliver(actor_ref to, envelope* e) {

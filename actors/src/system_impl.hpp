@@ -19,6 +19,9 @@ namespace quay::detail {
 struct thread_state {
   system_impl* sys = nullptr;        // system whose turn runs on this thread, if any
   actor_cell* handoff = nullptr;     // next runnable cell to run on this worker
+  actor_cell* ready_head = nullptr;  // cells made runnable by this turn, posted together
+  actor_cell* ready_tail = nullptr;
+  std::uint32_t ready_count = 0;
   actor* current = nullptr;          // actor whose handler runs now
   actor* constructing = nullptr;     // actor being constructed by spawn on this thread
   actor_cell* spawn_cell = nullptr;  // slot reserved by begin_spawn, read by actor::actor()
@@ -79,8 +82,11 @@ class system_impl {
   void deliver_error_reply(actor_ref to, std::uint64_t id, actor_errc code);
   /// Handles an envelope that cannot reach `target`. Thread-safe.
   void dead_letter(actor_ref target, envelope* e) noexcept;
-  /// Makes `c` run: a hand-off on this worker or a post. Thread-safe.
+  /// Makes `c` run: a hand-off on this worker, the ready chain of the running turn, or a post.
+  /// Thread-safe.
   void schedule(actor_cell* c) noexcept;
+  /// Posts the ready chain of this thread's turn (one post for the whole chain). Worker only.
+  void flush_ready(thread_state& t) noexcept;
   std::atomic<std::uint64_t> dead_letters{0};
   std::atomic<std::uint64_t> unhandled{0};
   std::atomic<std::int64_t> last_dead_letter_log_ns{0};
@@ -88,6 +94,8 @@ class system_impl {
 
   // ---- turns (turn.cpp) ---------------------------------------------------------------------
   static void turn_entry(completion* self, std::error_code ec, std::size_t bytes);
+  /// Runs `c` and then every cell chained behind it. Worker only.
+  void run_chain(actor_cell* c);
   void run_from_port(actor_cell* c);
   void run_turn(actor_cell* c);
   void drain_aborted(actor_cell* c) noexcept;

@@ -11,18 +11,40 @@ void system_impl::turn_entry(completion* self, std::error_code ec, std::size_t /
   auto* c = static_cast<actor_cell*>(self);
   if (ec) {
     // The port is shutting down: handlers must not run any more (they would keep posting).
-    c->sys->drain_aborted(c);
+    while (c != nullptr) {
+      actor_cell* next = c->chain_next;
+      c->chain_next = nullptr;
+      c->sys->drain_aborted(c);
+      c = next;
+    }
     return;
   }
-  c->sys->run_from_port(c);
+  c->sys->run_chain(c);
+}
+
+void system_impl::run_chain(actor_cell* c) {
+  // The link is read and cleared before the cell runs: once its turn starts, the cell may be
+  // made runnable again (and chained anew) by any thread.
+  while (c != nullptr) {
+    actor_cell* next = c->chain_next;
+    c->chain_next = nullptr;
+    run_from_port(c);
+    c = next;
+  }
 }
 
 void system_impl::run_from_port(actor_cell* c) {
   thread_state& t = tls();
   system_impl* const saved_sys = t.sys;
   actor_cell* const saved_handoff = t.handoff;
+  actor_cell* const saved_head = t.ready_head;
+  actor_cell* const saved_tail = t.ready_tail;
+  const std::uint32_t saved_count = t.ready_count;
   t.sys = this;
   t.handoff = nullptr;
+  t.ready_head = nullptr;
+  t.ready_tail = nullptr;
+  t.ready_count = 0;
   run_turn(c);
   // Hand-offs: an actor our turn made runnable runs here next, without a port round trip.
   for (std::uint32_t hops = 0; t.handoff != nullptr && hops < opts.handoff_limit; ++hops) {
@@ -35,6 +57,9 @@ void system_impl::run_from_port(actor_cell* c) {
   }
   t.sys = saved_sys;
   t.handoff = saved_handoff;
+  t.ready_head = saved_head;
+  t.ready_tail = saved_tail;
+  t.ready_count = saved_count;
 }
 
 namespace {
@@ -110,10 +135,24 @@ void system_impl::run_turn(actor_cell* c) {
   if (c->drain_watch.load(std::memory_order_seq_cst)) {
     check_drain(c);
   }
+  thread_state& t = tls();
   if (left > 0) {
-    // More is waiting (or a producer is mid-push): yield the worker and come back.
-    port_ref.post(c);
+    // More is waiting (or a producer is mid-push): yield the worker and come back, at the end
+    // of the chain of the actors this turn made runnable (one post for all of them).
+    if (opts.ready_batch > 1) {
+      c->chain_next = nullptr;
+      if (t.ready_tail != nullptr) {
+        t.ready_tail->chain_next = c;
+      } else {
+        t.ready_head = c;
+      }
+      t.ready_tail = c;
+      ++t.ready_count;
+    } else {
+      port_ref.post(c);
+    }
   }
+  flush_ready(t);
 }
 
 void system_impl::dispatch(actor_cell* c, envelope* e) {

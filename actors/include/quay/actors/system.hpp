@@ -28,6 +28,10 @@ struct actor_system_options {
   bool local_handoff = true;
   /// Consecutive hand-offs on one worker before the next runnable actor goes to the port.
   std::uint32_t handoff_limit = 256;
+  /// The other actors a turn makes runnable are posted to the port together, as one chain run
+  /// by one worker, at the end of the turn or once this many are waiting: one port post and at
+  /// most one wake-up instead of one per actor. 1 = post each at once (deterministic tests).
+  std::uint32_t ready_batch = 32;
   /// First mailbox depth that logs a warning; the threshold then doubles (reset when drained).
   std::uint64_t mailbox_warn_threshold = 1024;
   /// Time one message in this many (1 = all) for the mailbox-wait / handler-time counters.

@@ -18,6 +18,7 @@ inline actor_system_options deterministic_options() {
   actor_system_options o;
   o.batch = 1;
   o.local_handoff = false;
+  o.ready_batch = 1;
   o.metrics_sample_every = 1;
   return o;
 }
