@@ -152,7 +152,11 @@ std::string run_report::to_json() const {
   j += "\"errors\":{";
   bool first = true;
   for (const auto& [kind, n] : errors) {
-    j += (first ? "" : ",") + json_string(kind) + ":" + std::to_string(n);
+    // Appended piecewise: GCC 12 at -O3 warns falsely (-Wrestrict) on `"," + string&&`.
+    if (!first) j += ',';
+    j += json_string(kind);
+    j += ':';
+    j += std::to_string(n);
     first = false;
   }
   j += "},\"failures\":[";
@@ -162,7 +166,8 @@ std::string run_report::to_json() const {
     j += "{\"bot\":" + json_string(f.bot) + ",\"message\":" + json_string(f.message) +
          ",\"traceback\":" + json_string(f.traceback) + ",\"last_events\":[";
     for (std::size_t i = 0; i < f.last_events.size(); ++i) {
-      j += (i ? "," : "") + json_string(f.last_events[i]);
+      if (i != 0) j += ',';
+      j += json_string(f.last_events[i]);
     }
     j += "]}";
     first = false;
