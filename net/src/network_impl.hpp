@@ -70,6 +70,8 @@ struct session {
   session_state state = session_state::free;
 
   tcp_socket sock;
+  // A pending receive writes into the reader's memory: the reader is replaced (which frees its
+  // block) only while recv_pending is false, or by that receive's own completion.
   framer reader{1};
   send_queue out{0};
   session_recv rop{this};

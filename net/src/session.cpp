@@ -138,7 +138,9 @@ void graceful_close_locked(session& s, std::error_code reason) {
   s.state = session_state::closing;
   s.closing_since = s.net.port.now();
   // Inbound frames are no longer delivered; received bytes are discarded until the peer's FIN.
-  s.reader = framer(1);
+  // The read buffer may be dropped only if no receive is writing into it: a pending receive
+  // (an active session's 16 KiB block) keeps it until on_recv, which drops it then.
+  if (!s.recv_pending) s.reader = framer(1);
   s.paused = false;
   if (s.out.empty() && !s.send_pending) {
     s.sock.shutdown_send();
@@ -317,11 +319,10 @@ void on_recv(completion* c, std::error_code ec, std::size_t n) {
   s.active = now - s.last_rx < millis(1000);
   s.last_rx = now;
   s.ping_sent = false;
-  if (s.state == session_state::closing) {
-    s.reader = framer(1);  // discarding until the peer's FIN
-  } else {
-    process_locked(s, lk);
-  }
+  if (s.state == session_state::open) process_locked(s, lk);
+  // Closing (before this receive or during its delivery): discard until the peer's FIN. The
+  // receive has completed, so nothing writes into the read buffer and it may go.
+  if (s.state == session_state::closing) s.reader = framer(1);
   s.recv_pending = false;
   start_recv_locked(s);
   finish(s, lk);
