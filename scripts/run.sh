@@ -67,8 +67,16 @@ stop_server() {
 }
 cleanup() {
   stop_server
-  sleep 0.2  # let the tail print the server's last lines
-  if [[ -n $tail_pid ]]; then kill "$tail_pid" 2>/dev/null || true; fi
+  # The tail follows the server (--pid): once the server is gone it prints the last lines and
+  # ends, and the sed after it sees the end of its input. Bounded, then stopped.
+  if [[ -n $tail_pid ]]; then
+    for _ in $(seq 30); do
+      kill -0 "$tail_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill "$tail_pid" 2>/dev/null || true
+    wait "$tail_pid" 2>/dev/null || true
+  fi
 }
 trap cleanup EXIT
 # Ctrl-C reaches every process of the terminal's foreground group: quay-bots stops its bots
@@ -80,7 +88,11 @@ trap ':' INT
 "$server_bin" --port "$port" --data-dir "$data_dir" --workers "$server_workers" \
   --stats-interval 5 >"$console" 2>&1 &
 server_pid=$!
-tail -n +1 -f "$console" 2>/dev/null | sed -u 's/^/[server] /' &
+# Process substitution, not a pipeline: $! is then the tail itself (a pipeline's $! would be
+# the sed, and killing it left the tail following the file for ever). Both ignore Ctrl-C so the
+# server's shutdown lines still get printed (the tail as a background job, the sed by its trap).
+tail -n +1 -f --pid="$server_pid" "$console" 2>/dev/null \
+  > >(trap '' INT; exec sed -u 's/^/[server] /') &
 tail_pid=$!
 
 for _ in $(seq 200); do

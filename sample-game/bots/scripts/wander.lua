@@ -16,6 +16,9 @@ local ox, oy = me.x, me.y
 
 local function clamp(v, lo, hi) return math.max(lo, math.min(hi, v)) end
 
+-- Entering the zone empties the server's movement budget (docs/protocol.md, "Entity sync"):
+-- let one tick refill it before the first step, or that step comes back speed_clamped.
+sleep(100)
 local next_chat = chat_ms > 0 and now() + math.random(0, 2 * chat_ms) or math.huge
 local next_ping = now() + math.random(0, 1000)
 local lines = {"hello", "anyone up for the wolves?", "nice weather", "lag?", "brb"}
