@@ -44,7 +44,10 @@ struct actor_cell final : completion {
   std::atomic<std::uint8_t> policy{0};
   std::atomic<bool> drain_watch{false};
   std::atomic<bool> has_names{false};
-  std::uint8_t warn_shift = 0;                    // consumer only
+  // Written by the consumer; atomic (relaxed) because terminate() resets it for the cell's next
+  // incarnation while TSan once saw a read from a turn on another worker (issue noted in the
+  // actors closing note; not root-caused).
+  std::atomic<std::uint8_t> warn_shift{0};
   // Counters: written by the consumer only (relaxed), read by anyone.
   std::atomic<std::uint64_t> handled{0};
   std::atomic<std::uint64_t> sampled{0};

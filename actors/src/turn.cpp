@@ -107,15 +107,16 @@ void system_impl::run_turn(actor_cell* c) {
   }
   // Overload warning with a doubling threshold (reset once the mailbox drains).
   const std::int64_t depth = c->pending.load(std::memory_order_relaxed);
-  if (a != nullptr && opts.mailbox_warn_threshold != 0 && c->warn_shift < 48 &&
-      static_cast<std::uint64_t>(depth) > (opts.mailbox_warn_threshold << c->warn_shift)) {
+  std::uint8_t shift = c->warn_shift.load(std::memory_order_relaxed);
+  if (a != nullptr && opts.mailbox_warn_threshold != 0 && shift < 48 &&
+      static_cast<std::uint64_t>(depth) > (opts.mailbox_warn_threshold << shift)) {
     log::get("actors")->warn("actor {}:{} mailbox holds {} messages (warning threshold {})",
                              c->slot, actor_access::generation(*a), depth,
-                             opts.mailbox_warn_threshold << c->warn_shift);
-    while (c->warn_shift < 48 &&
-           static_cast<std::uint64_t>(depth) > (opts.mailbox_warn_threshold << c->warn_shift)) {
-      ++c->warn_shift;
+                             opts.mailbox_warn_threshold << shift);
+    while (shift < 48 && static_cast<std::uint64_t>(depth) > (opts.mailbox_warn_threshold << shift)) {
+      ++shift;
     }
+    c->warn_shift.store(shift, std::memory_order_relaxed);
   }
   std::int64_t done = 0;
   std::uint32_t handled = 0;
@@ -129,8 +130,8 @@ void system_impl::run_turn(actor_cell* c) {
     dispatch(c, e);
   }
   const std::int64_t left = c->pending.fetch_sub(done, std::memory_order_acq_rel) - done;
-  if (left == 0 && c->warn_shift != 0) {
-    c->warn_shift = 0;
+  if (left == 0 && c->warn_shift.load(std::memory_order_relaxed) != 0) {
+    c->warn_shift.store(0, std::memory_order_relaxed);
   }
   if (c->drain_watch.load(std::memory_order_seq_cst)) {
     check_drain(c);
