@@ -4,9 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <malloc.h>
 #include <new>
 #include <vector>
 
@@ -16,53 +17,62 @@
 #include "quay/actors/testing.hpp"
 #include "quay/runtime/io_port.hpp"
 
+// A counting operator new that is portable (glibc, mingw's msvcrt/ucrt): each block carries a
+// header with the raw malloc pointer and the request size, so delete needs no allocator query
+// such as malloc_usable_size. The bytes counted as live model what a general-purpose malloc
+// really spends on a request of n bytes: an 8-byte chunk header, rounded up to 16, at least 32
+// (glibc's chunk rule). The test's own header is not counted: production has none.
 namespace {
 std::atomic<long long> g_allocs{0};
 std::atomic<long long> g_bytes{0};
-std::atomic<long long> g_live{0};  // bytes currently allocated (usable sizes)
-void count_in(void* p) { g_live.fetch_add(static_cast<long long>(malloc_usable_size(p))); }
-void count_out(void* p) {
-  if (p != nullptr) {
-    g_live.fetch_sub(static_cast<long long>(malloc_usable_size(p)));
+std::atomic<long long> g_live{0};  // modelled heap bytes currently allocated
+
+struct block_header {
+  void* raw;
+  std::size_t size;
+};
+
+long long chunk_cost(std::size_t n) {
+  const std::size_t chunk = (n + 8 + 15) / 16 * 16;
+  return static_cast<long long>(chunk < 32 ? 32 : chunk);
+}
+
+void* counted_alloc(std::size_t n, std::size_t align) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  g_bytes.fetch_add(static_cast<long long>(n), std::memory_order_relaxed);
+  align = align < alignof(std::max_align_t) ? alignof(std::max_align_t) : align;
+  // Room for the header in front of the user block, and for aligning the user block.
+  void* raw = std::malloc(n + sizeof(block_header) + align);
+  if (raw == nullptr) {
+    throw std::bad_alloc();
   }
+  const auto base = reinterpret_cast<std::uintptr_t>(raw) + sizeof(block_header);
+  const std::uintptr_t user = (base + align - 1) / align * align;
+  auto* h = reinterpret_cast<block_header*>(user - sizeof(block_header));
+  h->raw = raw;
+  h->size = n;
+  g_live.fetch_add(chunk_cost(n), std::memory_order_relaxed);
+  return reinterpret_cast<void*>(user);
+}
+
+void counted_free(void* p) noexcept {
+  if (p == nullptr) {
+    return;
+  }
+  auto* h = reinterpret_cast<block_header*>(static_cast<char*>(p) - sizeof(block_header));
+  g_live.fetch_sub(chunk_cost(h->size), std::memory_order_relaxed);
+  std::free(h->raw);
 }
 }  // namespace
 
-void* operator new(std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  g_bytes.fetch_add(static_cast<long long>(n), std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) {
-    count_in(p);
-    return p;
-  }
-  throw std::bad_alloc();
-}
+void* operator new(std::size_t n) { return counted_alloc(n, alignof(std::max_align_t)); }
 void* operator new(std::size_t n, std::align_val_t al) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  g_bytes.fetch_add(static_cast<long long>(n), std::memory_order_relaxed);
-  const std::size_t a = static_cast<std::size_t>(al);
-  if (void* p = std::aligned_alloc(a, (n + a - 1) / a * a)) {
-    count_in(p);
-    return p;
-  }
-  throw std::bad_alloc();
+  return counted_alloc(n, static_cast<std::size_t>(al));
 }
-void operator delete(void* p) noexcept {
-  count_out(p);
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  count_out(p);
-  std::free(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-  count_out(p);
-  std::free(p);
-}
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-  count_out(p);
-  std::free(p);
-}
+void operator delete(void* p) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
 
 namespace {
 
