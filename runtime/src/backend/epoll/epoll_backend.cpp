@@ -93,6 +93,8 @@ bool native_backend::in_worker() const noexcept {
 //   poller:  poller_waiting_ = true; fence(seq_cst); re-check the queue; epoll_wait with a zero
 //            timeout if it is not empty.
 //
+// A post from one of this port's own workers skips the protocol (see the branch below): the
+// poster is awake and returns to the queue itself, so its items are never stranded.
 // Why no wake-up is lost: the two seq_cst fences (the poster's, and the sleeper's or the
 // poller's) are totally ordered. If the poster's fence comes first, the sleeper's re-check
 // after its own fence sees the enqueued item and does not sleep. If the sleeper's fence comes
@@ -105,6 +107,18 @@ void native_backend::post(completion* c) noexcept {
   if (w != nullptr && w->owner == this) {
     // Workers are joined before closed_ is set, so a worker's post always reaches the queue.
     enqueue_or_die(queue_.enqueue(w->ptok, c));
+    // A worker's own post cannot be stranded: this worker goes back to the queue before it can
+    // poll or sleep, so it runs the item itself if nobody else does. Waking someone is only
+    // about sharing work, so it needs no fence on the common path: wake only when more is
+    // queued than this worker takes next and someone looks idle (a stale relaxed read costs
+    // parallelism for a moment, never an item).
+    if ((sleepers_.load(std::memory_order_relaxed) != 0 ||
+         poller_waiting_.load(std::memory_order_relaxed)) &&
+        queue_.size_approx() > 1) {
+      full_fence();
+      if (!wake_sleeper() && poller_waiting_.load(std::memory_order_relaxed)) interrupt_poller();
+    }
+    return;
   } else {
     // outside_posts_ lets stop() wait for a post that saw closed_ == false but has not enqueued
     // yet; both sides use seq_cst, so either the post sees closed_ or stop() sees the count.

@@ -73,7 +73,7 @@ class native_backend {
 
   void start_workers(std::size_t count);
   void worker_loop(worker& w);
-  bool run_batch(worker& w);
+  std::size_t run_batch(worker& w);  // completions run, 0 if the queue was empty
   bool try_poll(worker& w, bool block);
   void poll_once(worker& w, bool block);
   bool spin();
