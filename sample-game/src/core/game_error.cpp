@@ -10,6 +10,7 @@ std::string_view to_string(game_errc e) noexcept {
     case game_errc::ok: return "ok";
     case game_errc::malformed_message: return "malformed_message";
     case game_errc::unexpected_message: return "unexpected_message";
+    case game_errc::message_flood: return "message_flood";
     case game_errc::invalid_credentials: return "invalid_credentials";
     case game_errc::invalid_name: return "invalid_name";
     case game_errc::replaced_by_new_login: return "replaced_by_new_login";
@@ -27,6 +28,7 @@ std::string_view to_string(game_errc e) noexcept {
     case game_errc::unknown_recipient: return "unknown_recipient";
     case game_errc::not_on_portal: return "not_on_portal";
     case game_errc::unknown_zone: return "unknown_zone";
+    case game_errc::zone_unavailable: return "zone_unavailable";
     case game_errc::internal_error: return "internal_error";
   }
   return "unknown_error";

@@ -55,7 +55,7 @@ int character_store::version() {
   return sqlite3_column_int(st.s, 0);
 }
 
-std::string character_store::open(const std::string& path) {
+std::string character_store::open(const std::string& path, int busy_timeout_ms) {
   {
     std::lock_guard lock(mu_);
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
@@ -65,7 +65,7 @@ std::string character_store::open(const std::string& path) {
       db_ = nullptr;
       return path + ": " + m;
     }
-    sqlite3_busy_timeout(db_, 2000);
+    sqlite3_busy_timeout(db_, busy_timeout_ms);
     if (auto e = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !e.empty()) {
       return e;
     }
@@ -123,9 +123,16 @@ std::vector<stored_character> character_store::load_all(std::string& error) {
   return out;
 }
 
+std::string character_store::limit_pages(std::uint32_t pages) {
+  std::lock_guard lock(mu_);
+  return exec(("PRAGMA max_page_count=" + std::to_string(pages) + ";").c_str());
+}
+
 std::string character_store::save(const std::vector<stored_character>& batch) {
   std::lock_guard lock(mu_);
-  if (auto e = exec("BEGIN;"); !e.empty()) {
+  // IMMEDIATE takes the write lock up front: a database locked by another writer fails here
+  // (after the busy timeout), before anything is written.
+  if (auto e = exec("BEGIN IMMEDIATE;"); !e.empty()) {
     return e;
   }
   statement st;
@@ -158,7 +165,15 @@ std::string character_store::save(const std::vector<stored_character>& batch) {
     }
     sqlite3_reset(st.s);
   }
-  return exec("COMMIT;");
+  if (auto e = exec("COMMIT;"); !e.empty()) {
+    // A COMMIT that fails (busy, full, I/O) may leave the transaction open: end it, so the
+    // next batch starts clean and the file keeps only whole batches.
+    if (sqlite3_get_autocommit(db_) == 0) {
+      exec("ROLLBACK;");
+    }
+    return e;
+  }
+  return {};
 }
 
 }  // namespace quay::game::server

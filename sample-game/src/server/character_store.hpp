@@ -34,15 +34,22 @@ public:
   character_store(const character_store&) = delete;
   character_store& operator=(const character_store&) = delete;
 
-  /// Opens (creating if needed) the database file, enables WAL and migrates the schema.
-  /// Returns an error message, empty on success.
-  std::string open(const std::string& path);
+  /// Opens (creating if needed) the database file, enables WAL and migrates the schema. A
+  /// write that finds the database locked waits up to `busy_timeout_ms`, then fails (the
+  /// caller retries). Returns an error message, empty on success.
+  std::string open(const std::string& path, int busy_timeout_ms = 2000);
 
   /// Every stored character. Empty on error (the message goes to `error`).
   std::vector<stored_character> load_all(std::string& error);
 
-  /// Inserts or updates characters in one transaction. Returns an error message or empty.
+  /// Inserts or updates characters in one transaction: all of them or, on any error (locked,
+  /// full, I/O), none (rolled back). Returns an error message or empty.
   std::string save(const std::vector<stored_character>& batch);
+
+  /// Caps the database at `pages` pages (PRAGMA max_page_count): a write that would grow it
+  /// further fails with "database or disk is full". Tests simulate a full disk with it; an
+  /// operator could cap the file. Returns an error message or empty.
+  std::string limit_pages(std::uint32_t pages);
 
   /// The schema version of the open database (PRAGMA user_version).
   int version();

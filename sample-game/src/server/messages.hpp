@@ -1,11 +1,19 @@
 #pragma once
 // Messages between the zone server's actors, and the context they share.
 //
-// Actors: one gateway (login, who is online, the character store, whisper routing), one per
-// zone (owns a zone_world, ticks at a fixed rate), one per player session. Frames to clients
-// go straight from the actor that produced them to the session through a frame_sink
-// (net::network in the server, a recorder in tests): a zone encodes each AOI batch once and
-// sends the same frame to every observer.
+// Actors: one gateway (login, who is online, duplicate logins, shutdown), one persistence
+// actor (the characters and their store: loads, ordered write batches on the blocking pool,
+// retries), one chat actor (chat limits, whisper by name, relaying say/zone to the zone), one
+// per zone (owns a zone_world, ticks at a fixed rate; each under its own supervisor), one per
+// player session. Frames to clients go straight from the actor that produced them to the
+// session through a frame_sink (net::network in the server, a recorder in tests): a zone
+// encodes each AOI batch once and sends the same frame to every observer.
+//
+// Ordering across actors: mailboxes are linearizable at the push (actors/src/mailbox_queue.hpp),
+// so when A sends m1 to C and then (causally) B sends m2 to C, C handles m1 first. The release
+// of a character (zone -> persistence -> gateway -> persistence) relies on it only through
+// one actor's own program order: persistence stores the final record before it tells the
+// gateway, so the gateway's next load sees it.
 
 #include <cstdint>
 #include <string>
@@ -13,7 +21,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "character_store.hpp"
 #include "quay/actors/actor_ref.hpp"
+#include "quay/game/rate_limit.hpp"
 #include "quay/game/zone_world.hpp"
 #include "quay/net/frame.hpp"
 #include "quay/net/session.hpp"
@@ -37,6 +47,16 @@ struct server_settings {
   bool dev_accounts = true;            ///< unknown names create accounts on first login
   std::size_t max_players = 10'000;
   std::uint32_t stats_interval_s = 10; ///< how often zones log CCU and tick percentiles
+  /// Client messages per session: over this bucket the session is kicked (MessageFlood).
+  rate_rule messages{100.0, 50.0};
+  /// Well-formed messages in the wrong state (UnexpectedMessage) a session may send: over
+  /// this bucket it is kicked with UnexpectedMessage.
+  rate_rule unexpected{20.0, 0.5};
+  /// First delay before a failed database write is retried; doubles up to save_retry_max_ms.
+  std::uint32_t save_retry_ms = 100;
+  std::uint32_t save_retry_max_ms = 5000;
+  /// How long a player whose zone failed waits for the zone's restart before it is kicked.
+  std::uint32_t zone_rejoin_wait_ms = 2000;
 };
 
 /// What the actors share. Thread contract: every member is thread-safe or immutable.
@@ -46,6 +66,8 @@ struct server_context {
   spdlog::logger* log = nullptr;
   const server_settings* settings = nullptr;
   actor_ref gateway;
+  actor_ref persistence;
+  actor_ref chat;
 };
 
 /// The registry name of zone `id`'s actor.
@@ -64,16 +86,6 @@ struct player_offline_msg {
   actor_ref player;
   std::string name;
 };
-/// A whisper to route by name.
-struct whisper_msg {
-  actor_ref from_player;
-  net::session_handle from_session;
-  entity_id from_id = no_entity;
-  std::string from_name;
-  std::string to;
-  std::string text;
-  std::uint32_t seq = 0;
-};
 /// Begin shutdown: kick everyone with ServerShuttingDown (external sender).
 struct shutdown_msg {};
 
@@ -90,6 +102,60 @@ struct login_denied_msg {
 /// Tells a player to send Kicked and close (duplicate login, shutdown).
 struct kick_msg {
   game_errc reason = game_errc::replaced_by_new_login;
+};
+
+// ---- gateway/zone/player -> persistence ------------------------------------------------
+struct load_character_reply;
+/// Asks for a character by name; creates it (with `token`, in `start_zone`) when unknown and
+/// `create` is set. The gateway checks the token.
+struct load_character_msg {
+  using reply_type = load_character_reply;
+  std::string name;
+  std::string token;
+  bool create = false;
+  std::uint32_t start_zone = 1;
+};
+struct load_character_reply {
+  bool found = false;    ///< false: unknown and not created
+  bool created = false;  ///< it did not exist and was created by this request
+  stored_character character;
+};
+/// A character's latest state, to store (on leave, periodically, when its zone fails).
+struct save_msg {
+  player_record record;
+  bool final = false;     ///< the character left the world
+  actor_ref release_to;   ///< final: told (character_released_msg) once the record is stored
+};
+
+// ---- persistence -> gateway --------------------------------------------------------------
+/// The character's final state is stored (in memory, and queued for the database): a new
+/// login of it may go ahead.
+struct character_released_msg {
+  std::string name;
+};
+
+// ---- player -> chat ----------------------------------------------------------------------
+/// The player is in the world under `name` (sent when it enters its first zone).
+struct chat_join_msg {
+  std::string name;
+  actor_ref player;
+  net::session_handle session;
+};
+/// The player left the world (ignored unless `player` is the one registered under `name`).
+struct chat_leave_msg {
+  std::string name;
+  actor_ref player;
+};
+/// A ChatSend, unchecked: the chat actor applies the rules and the rate limit.
+struct chat_send_msg {
+  std::string name;
+  net::session_handle session;
+  actor_ref zone;           ///< the sender's zone (say and zone channels)
+  entity_id id = no_entity; ///< the sender's entity in that zone
+  std::uint8_t channel = 0;
+  std::string text;
+  std::string to;
+  std::uint32_t seq = 0;
 };
 
 // ---- player <-> zone ---------------------------------------------------------------------
@@ -123,16 +189,21 @@ struct zone_chat_msg {
   std::uint8_t channel = 0;
   std::string text;
 };
-/// The player leaves (logout, disconnect, kick): the zone saves its record via the gateway.
+/// The player leaves (logout, disconnect, kick): the zone saves its record via persistence.
 struct zone_leave_msg {
   entity_id id = no_entity;
 };
-
-// ---- zone -> gateway ---------------------------------------------------------------------
-/// A character's latest state, to store (on leave, and periodically).
-struct save_msg {
+/// The zone stopped abnormally (a handler threw, or its supervisor gave up): here is the
+/// player's last state, already sent to persistence. The player re-enters the zone's restarted
+/// incarnation, or is kicked (ZoneUnavailable) if it does not come back in time.
+struct zone_lost_msg {
+  actor_ref zone;
   player_record record;
-  bool final = false;  ///< the character left the world (logout): the gateway may release it
+};
+/// Fault injection (tests, chaos runs): the zone's handler throws `what`. No client can send
+/// it; it exists to prove that a failing zone is restarted and harms no other zone.
+struct zone_fault_msg {
+  std::string what;
 };
 
 // ---- timers ------------------------------------------------------------------------------

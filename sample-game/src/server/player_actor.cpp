@@ -4,7 +4,9 @@
 #include <limits>
 
 #include "quay/game/codec.hpp"
+#include "quay/actors/system.hpp"
 #include "quay/net/error.hpp"
+#include "quay/runtime/log.hpp"
 #include "quay/schemas/chat_generated.h"
 #include "quay/schemas/combat_generated.h"
 #include "quay/schemas/login_generated.h"
@@ -15,10 +17,19 @@ namespace quay::game::server {
 
 namespace {
 constexpr millis login_deadline{10'000};
+// How often a player whose zone failed looks for the zone's restarted incarnation.
+constexpr millis rejoin_poll{50};
+
+spdlog::logger& logger(const server_context& ctx) {
+  return ctx.log != nullptr ? *ctx.log : *log::get("game");
 }
+}  // namespace
 
 player_actor::player_actor(server_context ctx, net::session_handle session)
-    : ctx_(ctx), session_(session), chat_(ctx.settings->rules.chat, 0) {
+    : ctx_(ctx),
+      session_(session),
+      messages_(ctx.settings->messages, 0),
+      unexpected_(ctx.settings->unexpected, 0) {
   register_messages();
 }
 
@@ -30,11 +41,15 @@ void player_actor::define(handlers<player_actor>& h) {
       .on<&player_actor::on_denied>()
       .on<&player_actor::on_joined>()
       .on<&player_actor::on_kick>()
-      .on<&player_actor::on_login_timeout>();
+      .on<&player_actor::on_login_timeout>()
+      .on<&player_actor::on_zone_lost>()
+      .on<&player_actor::on_rejoin>();
 }
 
 void player_actor::on_start() {
-  chat_ = chat_limiter(ctx_.settings->rules.chat, now().time_since_epoch().count());
+  const time_ms t = now().time_since_epoch().count();
+  messages_ = token_bucket(ctx_.settings->messages, t);
+  unexpected_ = token_bucket(ctx_.settings->unexpected, t);
   after(login_deadline, login_timeout_msg{});
 }
 
@@ -48,8 +63,20 @@ bool player_actor::require_playing(const net::envelope_view& env) {
   if (state_ == state::playing) {
     return true;
   }
-  error(env.seq, env.type, game_errc::unexpected_message);
+  unexpected(env);
   return false;
+}
+
+void player_actor::unexpected(const net::envelope_view& env) {
+  // A few are normal (a move racing a zone transfer); a stream of them is a broken or probing
+  // client, cut off before it costs the zones anything.
+  if (!unexpected_.admit(now().time_since_epoch().count())) {
+    logger(ctx_).warn("session {}:{} ('{}') kicked: too many messages in the wrong state",
+                      session_.slot, session_.generation, name_);
+    kick(game_errc::unexpected_message, net::errc::closed_by_owner);
+    return;
+  }
+  error(env.seq, env.type, game_errc::unexpected_message);
 }
 
 void player_actor::register_messages() {
@@ -58,7 +85,7 @@ void player_actor::register_messages() {
       type_id(MT::LoginRequest),
       [](player_actor& p, const wire::LoginRequest& m, const net::envelope_view& env) {
         if (p.state_ != state::awaiting_login) {
-          p.error(env.seq, env.type, game_errc::unexpected_message);
+          p.unexpected(env);  // a second login on the same session
           return;
         }
         p.state_ = state::logging_in;
@@ -101,31 +128,26 @@ void player_actor::register_messages() {
         if (!p.require_playing(env)) {
           return;
         }
-        std::string text = m.text() ? m.text()->str() : std::string();
-        game_errc e = sanitize_chat(text, p.ctx_.settings->rules.chat);
-        if (e == game_errc::ok && !p.chat_.admit(p.now().time_since_epoch().count())) {
-          e = game_errc::chat_rate_limited;
-        }
-        if (e == game_errc::ok && m.channel() == wire::ChatChannel::System) {
-          e = game_errc::malformed_message;
-        }
-        if (e != game_errc::ok) {
-          p.error(env.seq, env.type, e);
-          return;
-        }
-        if (m.channel() == wire::ChatChannel::Whisper) {
-          p.send(p.ctx_.gateway, whisper_msg{p.self(), p.session_, p.entity_, p.name_,
-                                             m.to() ? m.to()->str() : std::string(),
-                                             std::move(text), env.seq});
-        } else {
-          p.send(p.zone_, zone_chat_msg{p.entity_, static_cast<std::uint8_t>(m.channel()),
-                                        std::move(text)});
-        }
+        // The chat actor applies the rules and the character's rate limit.
+        p.send(p.ctx_.chat,
+               chat_send_msg{p.name_, p.session_, p.zone_, p.entity_,
+                             static_cast<std::uint8_t>(m.channel()),
+                             m.text() ? m.text()->str() : std::string(),
+                             m.to() ? m.to()->str() : std::string(), env.seq});
       });
 }
 
 void player_actor::on_frame(const net::session_frame& m) {
   if (state_ == state::gone) {
+    return;
+  }
+  if (!messages_.admit(now().time_since_epoch().count())) {
+    // A flood: the session layer already stops reading while this mailbox is deep, so the
+    // zones never see it; over the per-session rate the client is cut off.
+    logger(ctx_).warn("session {}:{} ('{}') kicked: over {} messages/s (burst {})",
+                      session_.slot, session_.generation, name_,
+                      ctx_.settings->messages.per_second, ctx_.settings->messages.burst);
+    kick(game_errc::message_flood, net::errc::closed_by_owner);
     return;
   }
   if (const std::error_code ec = dispatch_.dispatch(*this, m.envelope)) {
@@ -165,6 +187,42 @@ void player_actor::on_joined(const zone_joined_msg& m) {
   zone_ = m.zone;
   entity_ = m.id;
   state_ = state::playing;
+  if (!in_chat_) {
+    in_chat_ = true;
+    send(ctx_.chat, chat_join_msg{name_, self(), session_});
+  }
+}
+
+void player_actor::on_zone_lost(zone_lost_msg& m) {
+  if (state_ != state::playing || m.zone != zone_) {
+    return;
+  }
+  // The zone failed; its state is gone with it. The player keeps its session and re-enters
+  // the zone's restarted incarnation (a new EnterZone, as after a portal) with the state the
+  // failed zone handed over (also sent to persistence).
+  state_ = state::rejoining;
+  lost_zone_ = m.zone;
+  held_ = std::move(m.record);
+  rejoin_until_ = now() + millis(ctx_.settings->zone_rejoin_wait_ms);
+  on_rejoin(rejoin_msg{});
+}
+
+void player_actor::on_rejoin(const rejoin_msg&) {
+  if (state_ != state::rejoining) {
+    return;
+  }
+  const auto zone = system().whereis(zone_actor_name(held_.zone_id));
+  if (zone && *zone != lost_zone_) {
+    state_ = state::joining;
+    send(*zone, zone_join_msg{self(), session_, held_, {}});
+    return;
+  }
+  if (now() < rejoin_until_) {
+    after(rejoin_poll, rejoin_msg{});
+    return;
+  }
+  logger(ctx_).warn("'{}' kicked: zone {} did not come back", name_, held_.zone_id);
+  kick(game_errc::zone_unavailable, net::errc::closed_by_owner);
 }
 
 void player_actor::on_kick(const kick_msg& m) {
@@ -194,9 +252,16 @@ void player_actor::leave() {
   if (state_ == state::gone) {
     return;
   }
-  const bool logged_in = state_ == state::joining || state_ == state::playing;
+  const bool logged_in =
+      state_ == state::joining || state_ == state::playing || state_ == state::rejoining;
   if (state_ == state::playing) {
     send(zone_, zone_leave_msg{entity_});
+  } else if (state_ == state::rejoining) {
+    // No zone holds the character: its final save is the state the failed zone handed over.
+    send(ctx_.persistence, save_msg{held_, true, ctx_.gateway});
+  }
+  if (in_chat_) {
+    send(ctx_.chat, chat_leave_msg{name_, self()});
   }
   if (logged_in || state_ == state::logging_in) {
     send(ctx_.gateway, player_offline_msg{self(), name_});

@@ -1,7 +1,8 @@
 #pragma once
 // The player actor: owns one client session from accept to close. It verifies and dispatches
-// the client's messages, runs the session's state machine (login -> in zone -> leaving), applies
-// per-player chat limits, and forwards game requests to its zone.
+// the client's messages, runs the session's state machine (login -> in zone -> leaving), cuts
+// off floods (a per-session message rate and a budget of wrong-state messages), forwards game
+// requests to its zone and chat to the chat actor, and re-enters a zone that failed.
 
 #include <optional>
 #include <string>
@@ -10,7 +11,7 @@
 
 #include "messages.hpp"
 #include "quay/actors/actor.hpp"
-#include "quay/game/chat_rules.hpp"
+#include "quay/game/rate_limit.hpp"
 #include "quay/net/dispatcher.hpp"
 
 namespace quay::game::server {
@@ -23,9 +24,12 @@ public:
   static void define(handlers<player_actor>& h);
 
 private:
-  enum class state : std::uint8_t { awaiting_login, logging_in, joining, playing, gone };
+  // awaiting_login -> logging_in -> joining -> playing -> gone; playing -> rejoining (its zone
+  // failed) -> joining -> playing again, or gone when the zone does not come back.
+  enum class state : std::uint8_t { awaiting_login, logging_in, joining, playing, rejoining, gone };
 
   struct login_timeout_msg {};
+  struct rejoin_msg {};
 
   void on_start() override;
   void on_accepted(const net::session_accepted& m);
@@ -36,10 +40,14 @@ private:
   void on_joined(const zone_joined_msg& m);
   void on_kick(const kick_msg& m);
   void on_login_timeout(const login_timeout_msg&);
+  void on_zone_lost(zone_lost_msg& m);
+  void on_rejoin(const rejoin_msg&);
 
   void register_messages();
   void error(std::uint32_t seq, std::uint16_t type, game_errc e);
   bool require_playing(const net::envelope_view& env);
+  /// Answers a message not allowed in this state; kicks when the budget for them is spent.
+  void unexpected(const net::envelope_view& env);
   void kick(game_errc reason, std::error_code close_reason);
   /// Leaves the world (zone saves the character), tells the gateway, stops this actor.
   void leave();
@@ -50,7 +58,12 @@ private:
   std::string name_;
   actor_ref zone_;
   entity_id entity_ = no_entity;
-  chat_limiter chat_;
+  bool in_chat_ = false;        // registered with the chat actor
+  token_bucket messages_;       // every client message
+  token_bucket unexpected_;     // messages refused with UnexpectedMessage
+  actor_ref lost_zone_;         // rejoining: the failed incarnation
+  player_record held_;          // rejoining: the last state the failed zone handed over
+  port_time rejoin_until_{};
   flatbuffers::FlatBufferBuilder fbb_;
   net::dispatcher<player_actor> dispatch_;
 };

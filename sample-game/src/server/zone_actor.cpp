@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 
 #include "quay/actors/system.hpp"
 #include "quay/game/codec.hpp"
@@ -27,7 +28,29 @@ void zone_actor::define(handlers<zone_actor>& h) {
       .on<&zone_actor::on_chat>()
       .on<&zone_actor::on_leave>()
       .on<&zone_actor::on_tick>()
-      .on<&zone_actor::on_stats>();
+      .on<&zone_actor::on_stats>()
+      .on<&zone_actor::on_fault>();
+}
+
+void zone_actor::on_stop(exit_reason reason) {
+  if (reason == exit_reason::normal || members_.empty()) {
+    return;
+  }
+  // The world may be half-way through the failed handler, but each player's record is plain
+  // data of one entity (position, hp, level, experience), so it is handed over as it stands.
+  logger(ctx_).error("zone {} '{}' stopped ({}): handing {} players over for re-entry",
+                     world_.definition().id, world_.definition().name, to_string(reason),
+                     members_.size());
+  for (const auto& [id, who] : members_) {
+    if (auto record = world_.record_of(id)) {
+      send(ctx_.persistence, save_msg{*record, false, {}});
+      send(who.player, zone_lost_msg{self(), std::move(*record)});
+    }
+  }
+}
+
+void zone_actor::on_fault(const zone_fault_msg& m) {
+  throw std::runtime_error("injected fault: " + m.what);
 }
 
 void zone_actor::on_start() {
@@ -144,7 +167,7 @@ void zone_actor::on_leave(const zone_leave_msg& m) {
   auto record = world_.remove_player(m.id);
   members_.erase(m.id);
   if (record) {
-    send(ctx_.gateway, save_msg{std::move(*record), true});
+    send(ctx_.persistence, save_msg{std::move(*record), true, ctx_.gateway});
   }
 }
 
@@ -225,7 +248,7 @@ void zone_actor::on_stats(const stats_msg&) {
   // Periodic save of everyone in the zone.
   for (const auto& [id, who] : members_) {
     if (auto record = world_.record_of(id)) {
-      send(ctx_.gateway, save_msg{std::move(*record), false});
+      send(ctx_.persistence, save_msg{std::move(*record), false, {}});
     }
   }
 }

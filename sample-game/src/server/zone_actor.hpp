@@ -1,6 +1,7 @@
 #pragma once
 // The zone actor: owns one zone_world, forwards player requests to it, ticks it at a fixed
-// rate, and sends each tick's batches (each encoded once) to the observers' sessions.
+// rate, and sends each tick's batches (each encoded once) to the observers' sessions. Each zone
+// runs under its own zone_supervisor, which restarts it when it fails.
 
 #include <cstdint>
 #include <unordered_map>
@@ -37,6 +38,9 @@ private:
   };
 
   void on_start() override;
+  /// Stopping abnormally (a handler threw, or the supervisor gave up): every player's last
+  /// state goes to persistence and back to its player actor, which re-enters the restarted zone.
+  void on_stop(exit_reason reason) override;
   void on_join(zone_join_msg& m);
   void on_move(const zone_move_msg& m);
   void on_attack(const zone_attack_msg& m);
@@ -45,6 +49,7 @@ private:
   void on_leave(const zone_leave_msg& m);
   void on_tick(const tick_msg&);
   void on_stats(const stats_msg&);
+  void on_fault(const zone_fault_msg& m);
 
   time_ms clock_ms() const;
   void send_to(entity_id id, const net::frame& f);

@@ -5,12 +5,11 @@
 #include <thread>
 
 #include "demo_client.hpp"
-#include "gateway_actor.hpp"
+#include "game_actors.hpp"
 #include "player_actor.hpp"
 #include "quay/actors/system.hpp"
 #include "quay/net/network.hpp"
 #include "quay/runtime/io_port.hpp"
-#include "zone_actor.hpp"
 
 namespace quay::game::server {
 
@@ -87,18 +86,34 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   p.ctx.sink = &p.sink;
   p.ctx.settings = &config_.settings;
   p.ctx.log = log;
-  p.ctx.gateway = p.actors.spawn<gateway_actor>(p.ctx, config_.start_zone, &online_, &p.store,
-                                                std::move(stored), &pending_writes_);
-  p.actors.register_name("gateway", p.ctx.gateway);
-  std::uint64_t seed = 1;
-  for (auto& zone : world.zones) {
-    const std::uint32_t id = zone.id;
+  std::vector<std::uint32_t> zone_ids;
+  for (const auto& zone : world.zones) {
+    zone_ids.push_back(zone.id);
     if (log != nullptr) {
-      log->info("zone {} '{}': {}x{} m, {} NPC groups, {} portals", id, zone.name,
+      log->info("zone {} '{}': {}x{} m, {} NPC groups, {} portals", zone.id, zone.name,
                 zone.bounds.width, zone.bounds.height, zone.npcs.size(), zone.portals.size());
     }
-    p.actors.register_name(zone_actor_name(id),
-                           p.actors.spawn<zone_actor>(p.ctx, std::move(zone), seed++));
+  }
+  game_setup setup;
+  setup.start_zone = config_.start_zone;
+  setup.zones = std::move(world.zones);
+  setup.store = &p.store;
+  setup.stored = std::move(stored);
+  setup.online = &online_;
+  setup.counters = &persistence_;
+  spawn_game_actors(p.actors, p.ctx, std::move(setup));
+  // Each zone actor registers its name in its supervisor's first turn: wait (bounded) for all
+  // of them before letting players in, so no login finds its zone missing.
+  const auto zones_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (const std::uint32_t id : zone_ids) {
+    while (!p.actors.whereis(zone_actor_name(id)) &&
+           std::chrono::steady_clock::now() < zones_deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (!p.actors.whereis(zone_actor_name(id))) {
+      stop(std::chrono::milliseconds(0));
+      return {"zone " + std::to_string(id) + " did not start"};
+    }
   }
 
   net::listen_options lo;
@@ -131,10 +146,19 @@ void zone_server::start_demo_clients(std::size_t n) {
 
 void zone_server::begin_shutdown() {
   if (parts_ && !parts_->stopped) {
-    // From here on the gateway refuses logins (ServerShuttingDown): the listener still accepts
-    // TCP connections until stop(), but no new player enters the world.
+    // Stop accepting first: a connection from now on is refused by the OS. A session accepted
+    // just before is refused at login by the gateway (ServerShuttingDown).
+    parts_->network.stop_listening();
     (void)parts_->actors.send(parts_->ctx.gateway, shutdown_msg{});
   }
+}
+
+bool zone_server::inject_zone_fault(std::uint32_t id) {
+  if (!parts_ || parts_->stopped) {
+    return false;
+  }
+  const auto zone = parts_->actors.whereis(zone_actor_name(id));
+  return zone && !parts_->actors.send(*zone, zone_fault_msg{"requested by the operator"});
 }
 
 std::size_t zone_server::stop(std::chrono::milliseconds grace) {
@@ -144,12 +168,12 @@ std::size_t zone_server::stop(std::chrono::milliseconds grace) {
   const auto deadline = std::chrono::steady_clock::now() + grace;
   // Bounded wait: every player's kick, final save and release go through the gateway.
   const auto busy = [&] {
-    return online() != 0 || pending_writes_.load(std::memory_order_acquire) != 0;
+    return online() != 0 || persistence_.pending.load(std::memory_order_acquire) != 0;
   };
   while (busy() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  const std::size_t left = online() + pending_writes_.load(std::memory_order_acquire);
+  const std::size_t left = online() + persistence_.pending.load(std::memory_order_acquire);
   parts_->network.shutdown();
   parts_->io.stop();
   parts_->stopped = true;

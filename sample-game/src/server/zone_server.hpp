@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "persistence_actor.hpp"
 #include "quay/runtime/socket.hpp"
 
 namespace quay::game::server {
@@ -37,8 +38,16 @@ public:
   /// demo1..demoN and wander. After a successful start only.
   void start_demo_clients(std::size_t n);
 
-  /// Stops letting players in and kicks everyone (ServerShuttingDown) after saving.
+  /// Stops accepting connections (the listening socket is closed), stops letting players in
+  /// and kicks everyone (ServerShuttingDown) after saving. Open sessions stay up until stop().
   void begin_shutdown();
+
+  /// The persistence actor's counters (writes, failures, retries, pending). Thread-safe.
+  const persistence_counters& persistence() const { return persistence_; }
+
+  /// Fault injection for tests and chaos runs: makes zone `id`'s actor throw in its next turn.
+  /// False if no such zone runs. Thread-safe.
+  bool inject_zone_fault(std::uint32_t id);
 
   /// Waits up to `grace` for every player to leave and every change to reach the database,
   /// then closes all sessions and stops the port. Returns the number of players still online
@@ -50,7 +59,7 @@ private:
   std::unique_ptr<parts> parts_;
   endpoint bound_;
   std::atomic<std::size_t> online_{0};
-  std::atomic<std::size_t> pending_writes_{0};
+  persistence_counters persistence_;
   server_config config_;
 };
 

@@ -13,6 +13,7 @@ enum class game_errc : std::uint16_t {
   ok = 0,
   malformed_message = 1,     ///< the payload did not verify or a field was out of range
   unexpected_message = 2,    ///< valid message in the wrong session state (e.g. move before login)
+  message_flood = 3,         ///< over the per-session message rate (Kicked, then closed)
   invalid_credentials = 10,  ///< unknown account or wrong token
   invalid_name = 11,         ///< name empty, too long or with characters outside [A-Za-z0-9_-]
   replaced_by_new_login = 12,///< a newer login of the same character took over this session
@@ -30,6 +31,7 @@ enum class game_errc : std::uint16_t {
   unknown_recipient = 33,    ///< whisper to a name that is not online
   not_on_portal = 40,
   unknown_zone = 41,
+  zone_unavailable = 42,     ///< the player's zone failed and did not come back (Kicked)
   internal_error = 50,
 };
 

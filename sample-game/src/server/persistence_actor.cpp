@@ -1,0 +1,167 @@
+// The persistence actor (see persistence_actor.hpp).
+#include "persistence_actor.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include "quay/actors/system.hpp"
+#include "quay/runtime/log.hpp"
+
+namespace quay::game::server {
+
+namespace {
+spdlog::logger& logger(const server_context& ctx) {
+  return ctx.log != nullptr ? *ctx.log : *log::get("game");
+}
+}  // namespace
+
+persistence_actor::persistence_actor(server_context ctx, character_store* store,
+                                     std::vector<stored_character> stored,
+                                     persistence_counters* counters)
+    : ctx_(ctx), store_(store), counters_(counters) {
+  for (auto& c : stored) {
+    next_character_id_ = std::max(next_character_id_, c.record.character_id + 1);
+    const std::string name = c.record.name;
+    characters_.insert_or_assign(name, std::move(c));
+  }
+}
+
+void persistence_actor::define(handlers<persistence_actor>& h) {
+  h.on<&persistence_actor::on_load>()
+      .on<&persistence_actor::on_save>()
+      .on<&persistence_actor::on_write_done>()
+      .on<&persistence_actor::on_retry>();
+}
+
+const stored_character* persistence_actor::find(const std::string& name) const {
+  const auto it = characters_.find(name);
+  return it == characters_.end() ? nullptr : &it->second;
+}
+
+load_character_reply persistence_actor::on_load(load_character_msg& m) {
+  load_character_reply r;
+  auto it = characters_.find(m.name);
+  if (it == characters_.end()) {
+    if (!m.create) {
+      return r;
+    }
+    stored_character c;
+    c.token = std::move(m.token);
+    c.record.character_id = next_character_id_++;
+    c.record.name = m.name;
+    c.record.zone_id = m.start_zone;
+    it = characters_.emplace(m.name, std::move(c)).first;
+    r.created = true;
+    mark_dirty(m.name);
+  }
+  r.found = true;
+  r.character = it->second;
+  return r;
+}
+
+void persistence_actor::on_save(save_msg& m) {
+  const auto it = characters_.find(m.record.name);
+  if (it == characters_.end()) {
+    logger(ctx_).warn("save of unknown character '{}' ignored", m.record.name);
+    return;
+  }
+  it->second.record = m.record;
+  mark_dirty(m.record.name);
+  if (m.final && m.release_to) {
+    // Stored before the gateway hears of it: a login it lets in loads this record.
+    send(m.release_to, character_released_msg{m.record.name});
+  }
+}
+
+void persistence_actor::publish() {
+  if (counters_ != nullptr) {
+    // A name may be both in the batch being written and dirty again; counting it twice only
+    // makes the shutdown wait a little more careful.
+    counters_->pending.store(dirty_.size() + writing_.size(), std::memory_order_release);
+  }
+}
+
+void persistence_actor::mark_dirty(const std::string& name) {
+  if (store_ == nullptr) {
+    return;
+  }
+  if (std::find(dirty_.begin(), dirty_.end(), name) == dirty_.end()) {
+    dirty_.push_back(name);
+  }
+  flush();
+}
+
+void persistence_actor::flush() {
+  // One batch in flight at a time: the blocking pool has several threads, and two batches
+  // holding the same character could commit in the wrong order. A failed batch waits for its
+  // backoff timer instead of hammering a locked or full database.
+  if (store_ == nullptr || !writing_.empty() || waiting_retry_ || dirty_.empty()) {
+    publish();
+    return;
+  }
+  auto batch = std::make_shared<std::vector<stored_character>>();
+  batch->reserve(dirty_.size());
+  for (const auto& name : dirty_) {
+    batch->push_back(characters_.at(name));
+  }
+  writing_ = std::move(dirty_);
+  dirty_.clear();
+  publish();
+  auto error = std::make_shared<std::string>();
+  character_store* store = store_;
+  actor_system* sys = &system();
+  const actor_ref me = self();
+  system().get_port().run_blocking(
+      [store, batch, error] { *error = store->save(*batch); },
+      [sys, me, batch, error](std::error_code ec) {
+        // On a worker, outside this actor's turns: only a message may reach its state.
+        std::string e = ec ? "blocking pool: " + ec.message() : *error;
+        (void)sys->send(me, write_done_msg{std::move(e), batch->size()});
+      });
+}
+
+void persistence_actor::on_write_done(const write_done_msg& m) {
+  std::vector<std::string> written = std::move(writing_);
+  writing_.clear();
+  if (m.error.empty()) {
+    if (backoff_ms_ != 0) {
+      logger(ctx_).info("database writes recovered: {} characters saved", m.count);
+    }
+    backoff_ms_ = 0;
+    if (counters_ != nullptr) {
+      counters_->batches_written.fetch_add(1, std::memory_order_relaxed);
+      counters_->characters_written.fetch_add(m.count, std::memory_order_relaxed);
+    }
+    flush();
+    return;
+  }
+  // The transaction was rolled back: the batch's characters are dirty again, ahead of those
+  // changed since (their latest record is what the retry writes).
+  for (auto it = written.rbegin(); it != written.rend(); ++it) {
+    if (std::find(dirty_.begin(), dirty_.end(), *it) == dirty_.end()) {
+      dirty_.insert(dirty_.begin(), std::move(*it));
+    }
+  }
+  const std::uint32_t first = std::max<std::uint32_t>(ctx_.settings->save_retry_ms, 1);
+  backoff_ms_ = backoff_ms_ == 0 ? first
+                                 : std::min(backoff_ms_ * 2,
+                                            std::max(ctx_.settings->save_retry_max_ms, first));
+  if (counters_ != nullptr) {
+    counters_->write_failures.fetch_add(1, std::memory_order_relaxed);
+  }
+  logger(ctx_).error("saving {} characters failed: {}; {} characters kept dirty, retry in {} ms",
+                     m.count, m.error, dirty_.size(), backoff_ms_);
+  waiting_retry_ = true;
+  after(millis(backoff_ms_), retry_msg{});
+  publish();
+}
+
+void persistence_actor::on_retry(const retry_msg&) {
+  waiting_retry_ = false;
+  if (counters_ != nullptr) {
+    counters_->retries.fetch_add(1, std::memory_order_relaxed);
+  }
+  flush();
+}
+
+}  // namespace quay::game::server
