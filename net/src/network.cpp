@@ -306,6 +306,16 @@ std::error_code network::abort(session_handle h, std::error_code reason) {
   return {};
 }
 
+void network::stop_listening() {
+  std::lock_guard lk(impl_->listeners_mu);
+  for (auto& l : impl_->listeners) {
+    std::lock_guard llk(l->mu);
+    // The pending accept completes with an abort and, seeing `closed`, is not restarted.
+    l->closed = true;
+    l->sock.close();
+  }
+}
+
 void network::shutdown() {
   if (impl_->shut.exchange(true)) return;
   {

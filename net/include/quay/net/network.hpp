@@ -106,6 +106,9 @@ class network {
   /// Stops every listener and hard-closes every session (reason shutting_down). Idempotent.
   /// Thread-safe.
   void shutdown();
+  /// Closes every listening socket (new connections are refused by the OS) and keeps the open
+  /// sessions running, e.g. while a server saves and says goodbye. Idempotent. Thread-safe.
+  void stop_listening();
 
   /// A snapshot of one session; nullopt if the handle is stale. Thread-safe.
   std::optional<session_info> info(session_handle s) const;
