@@ -54,6 +54,7 @@ void bot_actor::on_stop(exit_reason) {
   // Stopped from outside (system shutdown) while the script still ran: it ends as stopped.
   if (!ended_) bot_.stop();
   if (raw_ != nullptr) std::exchange(raw_, nullptr)->release();
+  for (auto& [id, c] : std::exchange(raws_, {})) c->release();
 }
 
 void bot_actor::on_accepted(const net::session_accepted& m) {
@@ -112,11 +113,19 @@ void bot_actor::on_stop_msg(const bot_stop_msg&) { bot_.stop(); }
 void bot_actor::on_fail_msg(const bot_fail_msg& m) { bot_.fail(m.why); }
 
 void bot_actor::on_raw_closed(const raw_closed_msg& m) {
-  // The next send_raw opens a new connection.
-  if (raw_ != nullptr) std::exchange(raw_, nullptr)->release();
+  if (m.id == 0) {
+    // The next send_raw opens a new connection.
+    if (raw_ != nullptr) std::exchange(raw_, nullptr)->release();
+  } else {
+    const auto it = raws_.find(m.id);
+    if (it == raws_.end()) return;  // the script ended it meanwhile
+    it->second->release();
+    raws_.erase(it);
+  }
   event ev;
   ev.name = "raw_closed";
   ev.fill = &fill_closed_reason;
+  ev.index = m.id;
   ev.number = m.reason.value();
   ev.text = m.reason.message();
   ev.at = actor::now();
@@ -168,6 +177,37 @@ std::error_code bot_actor::env::send_raw(std::span<const std::uint8_t> bytes) {
   return {};
 }
 
+std::uint32_t bot_actor::env::raw_open(bool read) {
+  const std::uint32_t id = a_.next_raw_id_++;
+  a_.raws_.emplace(id, raw_connection::open(*a_.run_.port, a_.system(), a_.self(),
+                                            a_.run_.options.server, id, read));
+  return id;
+}
+
+std::error_code bot_actor::env::raw_send(std::uint32_t id, std::span<const std::uint8_t> bytes) {
+  const auto it = a_.raws_.find(id);
+  if (it == a_.raws_.end()) return make_error_code(errc::not_connected);
+  it->second->write(bytes.data(), bytes.size());
+  a_.run_.stats.bytes_out.fetch_add(bytes.size(), std::memory_order_relaxed);
+  return {};
+}
+
+std::size_t bot_actor::env::raw_pending(std::uint32_t id) const {
+  const auto it = a_.raws_.find(id);
+  return it == a_.raws_.end() ? 0 : it->second->pending_bytes();
+}
+
+void bot_actor::env::raw_end(std::uint32_t id, bool reset) {
+  const auto it = a_.raws_.find(id);
+  if (it == a_.raws_.end()) return;
+  if (reset) {
+    it->second->release_with_reset();
+  } else {
+    it->second->release();
+  }
+  a_.raws_.erase(it);
+}
+
 void bot_actor::env::disconnect() {
   if (!a_.session_) return;
   a_.close_requested_ = true;
@@ -214,6 +254,8 @@ void fill_closed_reason(lua_State* L, const event& ev) {
   lua_setfield(L, -2, "reason");
   lua_pushinteger(L, static_cast<lua_Integer>(ev.number));
   lua_setfield(L, -2, "code");
+  lua_pushinteger(L, static_cast<lua_Integer>(ev.index));
+  lua_setfield(L, -2, "id");
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 // signals, stop and fail — as messages, so the script is only ever resumed by one worker at a
 // time while thousands of bots share the port's few workers.
 
+#include <map>
+
 #include "quay/actors/actor.hpp"
 #include "quay/bots/bot.hpp"
 #include "quay/net/network.hpp"
@@ -31,6 +33,10 @@ class bot_actor final : public actor {
     void connect() override;
     std::error_code send(std::span<const std::uint8_t> envelope) override;
     std::error_code send_raw(std::span<const std::uint8_t> bytes) override;
+    std::uint32_t raw_open(bool read) override;
+    std::error_code raw_send(std::uint32_t id, std::span<const std::uint8_t> bytes) override;
+    std::size_t raw_pending(std::uint32_t id) const override;
+    void raw_end(std::uint32_t id, bool reset) override;
     void disconnect() override;
     void expect_close() override;
     void log(std::string_view line) override;
@@ -65,6 +71,8 @@ class bot_actor final : public actor {
   std::uint64_t timer_token_ = 0;
   bool ended_ = false;
   raw_connection* raw_ = nullptr;  // the script's unframed connection, once it used send_raw
+  std::map<std::uint32_t, raw_connection*> raws_;  // those opened with raw_open, by id
+  std::uint32_t next_raw_id_ = 1;
 };
 
 }  // namespace quay::bots::detail

@@ -135,6 +135,49 @@ int l_send_envelope(lua_State* L) {
   return 1;
 }
 
+// acked_position() -> x, y, at: the last position the server stated for this player and when
+// it arrived (now()'s clock); nil before the first. Faults tests compare it with the database.
+int l_acked_position(lua_State* L) {
+  const auto& m = proto(L).me;
+  if (!m.acked) return 0;
+  lua_pushnumber(L, m.ack_x);
+  lua_pushnumber(L, m.ack_y);
+  lua_pushinteger(L, static_cast<lua_Integer>(m.ack_at.time_since_epoch().count()));
+  return 3;
+}
+
+// raw_frame(type, seq, payload): the wire bytes of one frame (length prefix + Envelope), for a
+// raw connection. The length is the envelope's true size; a script that wants a lying header
+// writes its own bytes.
+int l_raw_frame(lua_State* L) {
+  const auto type = static_cast<std::uint16_t>(luaL_checkinteger(L, 1));
+  const auto seq = static_cast<std::uint32_t>(luaL_checkinteger(L, 2));
+  std::size_t n = 0;
+  const char* payload = luaL_optlstring(L, 3, "", &n);
+  const auto f = net::encode_envelope(type, seq, std::as_bytes(std::span(payload, n)));
+  const auto bytes = f.payload();
+  const auto size = static_cast<std::uint32_t>(bytes.size());
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int shift = 0; shift < 32; shift += 8) {
+    luaL_addchar(&b, static_cast<char>((size >> shift) & 0xffu));
+  }
+  luaL_addlstring(&b, reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  luaL_pushresult(&b);
+  return 1;
+}
+
+// login_payload(name, token): the bytes of a LoginRequest table (for raw_frame).
+int l_login_payload(lua_State* L) {
+  auto& p = proto(L);
+  const char* name = luaL_checkstring(L, 1);
+  const char* token = luaL_optstring(L, 2, "t");
+  p.fbb.Clear();
+  p.fbb.Finish(wire::CreateLoginRequestDirect(p.fbb, name, token, 1));
+  lua_pushlstring(L, reinterpret_cast<const char*>(p.fbb.GetBufferPointer()), p.fbb.GetSize());
+  return 1;
+}
+
 void push_entity(lua_State* L, const entity_info& e) {
   lua_createtable(L, 0, 8);
   lua_pushinteger(L, e.id);
@@ -334,6 +377,9 @@ void game_protocol::install(lua_State* L) {
                                  {"_use_portal", l_use_portal},
                                  {"_ping", l_ping},
                                  {"send_envelope", l_send_envelope},
+                                 {"raw_frame", l_raw_frame},
+                                 {"acked_position", l_acked_position},
+                                 {"login_payload", l_login_payload},
                                  {"me_state", l_me_state},
                                  {"entities", l_entities},
                                  {"entity", l_entity},

@@ -285,6 +285,7 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
       if (z->position() != nullptr) {
         me.x = z->position()->x();
         me.y = z->position()->y();
+        me.acknowledge(now);
       }
       me.hp = z->hp();
       me.max_hp = z->max_hp();
@@ -315,6 +316,7 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
       if (c->position() != nullptr) {
         me.x = c->position()->x();
         me.y = c->position()->y();
+        me.acknowledge(now);
       }
       stats.count_error("move corrected: " + snake(wire::EnumNameMoveVerdict(c->verdict())));
       out.push_back(make("correction", &fill_correction));
@@ -357,6 +359,7 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
           if (e.id == me.id) {
             me.x = e.x;
             me.y = e.y;
+            me.acknowledge(now);
             me.hp = e.hp;
             me.max_hp = e.max_hp;
             me.level = e.level;
@@ -373,6 +376,7 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
           if (s->id() == me.id) {
             me.x = s->position().x();
             me.y = s->position().y();
+            me.acknowledge(now);
             me.hp = s->hp();
             me.max_hp = s->max_hp();
             me.level = s->level();
@@ -410,6 +414,7 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
             if (c->respawn_position() != nullptr) {
               me.x = c->respawn_position()->x();
               me.y = c->respawn_position()->y();
+              me.acknowledge(now);
             }
           } else {
             if (auto it = entities.find(id); it != entities.end()) {

@@ -54,6 +54,21 @@ struct self_info {
   std::int64_t xp = 0;
   std::int64_t xp_to_next = 0;
   std::vector<portal_info> portals;
+  /// The last position the server itself stated for this player (EnterZone, MoveCorrection,
+  /// a WorldUpdate that includes it, a respawn) and when it arrived: unlike x/y, never a
+  /// client-side prediction.
+  float ack_x = 0;
+  float ack_y = 0;
+  port_time ack_at{};
+  bool acked = false;
+
+  /// Records x/y, just set from a server message, as acknowledged at `at`.
+  void acknowledge(port_time at) {
+    ack_x = x;
+    ack_y = y;
+    ack_at = at;
+    acked = true;
+  }
 };
 
 class game_protocol final : public bot_protocol {

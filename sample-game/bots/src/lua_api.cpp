@@ -222,6 +222,54 @@ int l_send_raw(lua_State* T) {
   return 1;
 }
 
+// raw_open{read = false}: one more unframed connection; returns its id, or nil and why.
+int l_raw_open(lua_State* T) {
+  bool read = true;
+  if (lua_istable(T, 1)) {
+    lua_getfield(T, 1, "read");
+    if (!lua_isnil(T, -1)) read = lua_toboolean(T, -1) != 0;
+    lua_pop(T, 1);
+  }
+  const std::uint32_t id = impl_of(T)->env.raw_open(read);
+  if (id == 0) {
+    lua_pushnil(T);
+    lua_pushstring(T, "raw connections are not available here");
+    return 2;
+  }
+  lua_pushinteger(T, static_cast<lua_Integer>(id));
+  return 1;
+}
+
+int l_raw_send(lua_State* T) {
+  const auto id = static_cast<std::uint32_t>(luaL_checkinteger(T, 1));
+  std::size_t n = 0;
+  const char* s = luaL_checklstring(T, 2, &n);
+  const auto ec = impl_of(T)->env.raw_send(id, {reinterpret_cast<const std::uint8_t*>(s), n});
+  if (ec) {
+    lua_pushnil(T);
+    lua_pushstring(T, ec.message().c_str());
+    return 2;
+  }
+  lua_pushboolean(T, 1);
+  return 1;
+}
+
+int l_raw_pending(lua_State* T) {
+  const auto id = static_cast<std::uint32_t>(luaL_checkinteger(T, 1));
+  lua_pushinteger(T, static_cast<lua_Integer>(impl_of(T)->env.raw_pending(id)));
+  return 1;
+}
+
+int l_raw_close(lua_State* T) {
+  impl_of(T)->env.raw_end(static_cast<std::uint32_t>(luaL_checkinteger(T, 1)), false);
+  return 0;
+}
+
+int l_raw_reset(lua_State* T) {
+  impl_of(T)->env.raw_end(static_cast<std::uint32_t>(luaL_checkinteger(T, 1)), true);
+  return 0;
+}
+
 // Waits that read better in Lua, built on the primitives above. Stale "connected" and
 // "disconnected" events are drained first so they cannot answer a new connect.
 constexpr const char* core_prelude = R"lua(
@@ -288,7 +336,10 @@ void bot::impl::install_core_api(lua_State* L) {
                                  {"print", l_log},           {"signal", l_signal},
                                  {"ignore", l_ignore},       {"drain", l_drain},
                                  {"_connect", l_connect},    {"_disconnect", l_disconnect},
-                                 {"connected", l_connected}, {"send_raw", l_send_raw}};
+                                 {"connected", l_connected}, {"send_raw", l_send_raw},
+                                 {"raw_open", l_raw_open},   {"raw_send", l_raw_send},
+                                 {"raw_close", l_raw_close}, {"raw_reset", l_raw_reset},
+                                 {"raw_pending", l_raw_pending}};
   lua_pushglobaltable(L);
   luaL_setfuncs(L, fns, 0);
   lua_pop(L, 1);

@@ -21,6 +21,7 @@ namespace quay::bots::detail {
 /// Sent to the owner once: the raw connection ended (or never came up), with why.
 struct raw_closed_msg {
   std::error_code reason;
+  std::uint32_t id = 0;  ///< which of the owner's raw connections (0: the send_raw one)
 };
 
 /// Thread contract: open/write/release from the owner actor only; completions run on workers.
@@ -29,16 +30,22 @@ struct raw_closed_msg {
 /// operations have completed.
 class raw_connection {
  public:
-  /// Starts connecting to `target`.
+  /// Starts connecting to `target`. `id` comes back in raw_closed_msg; with `read` false the
+  /// connection never reads (a client that stopped reading).
   static raw_connection* open(io_port& port, actor_system& actors, actor_ref owner,
-                              const endpoint& target);
+                              const endpoint& target, std::uint32_t id = 0, bool read = true);
   /// Queues bytes; they go out in order once connected.
   void write(const std::uint8_t* data, std::size_t size);
+  /// Bytes queued by write() and not yet written to the socket. Thread-safe.
+  std::size_t pending_bytes();
   /// Closes the connection and lets the object go.
   void release();
+  /// Resets the connection (RST: unsent bytes dropped) and lets the object go.
+  void release_with_reset();
 
  private:
-  raw_connection(actor_system& actors, actor_ref owner);
+  raw_connection(actor_system& actors, actor_ref owner, std::uint32_t id, bool read);
+  void release_impl(bool reset);
   ~raw_connection() = default;
 
   template <class Op>
@@ -60,6 +67,8 @@ class raw_connection {
   std::mutex mu_;
   actor_system& actors_;
   actor_ref owner_;
+  std::uint32_t id_;
+  bool read_;
   op<connect_op> cop_{this, &on_connect};
   op<send_op> sop_{this, &on_send};
   op<recv_op> rop_{this, &on_recv};
@@ -71,6 +80,7 @@ class raw_connection {
   bool released_ = false;
   bool reported_ = false;
   std::deque<std::vector<std::uint8_t>> queue_;
+  std::size_t queued_bytes_ = 0;  // in queue_ and in_flight_
   std::vector<std::uint8_t> in_flight_;
   const_buffer out_buf_{};
   std::array<std::uint8_t, 4096> in_buf_{};

@@ -57,6 +57,34 @@ class bot_env {
   /// server (opened by the first call): for scenarios that play a broken or hostile client. Its
   /// end reaches the script as a "raw_closed" event with a `reason`.
   virtual std::error_code send_raw(std::span<const std::uint8_t> bytes) = 0;
+  /// Opens one more unframed connection to the server (hostile-client scenarios: many at once,
+  /// one that never reads, one reset mid-frame) and returns its id (> 0), or 0 when this
+  /// environment has none. With `read` false nothing the server sends is ever read, so the
+  /// server's send queue to it only grows. Its end reaches the script as a "raw_closed" event
+  /// with this `id`. Additive: environments without it keep the default.
+  virtual std::uint32_t raw_open(bool read) {
+    (void)read;
+    return 0;
+  }
+  /// Writes bytes as they are on connection `id` (from raw_open); they go out in order once it
+  /// is connected. An error value when there is no such connection (or it ended).
+  virtual std::error_code raw_send(std::uint32_t id, std::span<const std::uint8_t> bytes) {
+    (void)id;
+    (void)bytes;
+    return std::make_error_code(std::errc::not_connected);
+  }
+  /// Bytes given to raw_send on connection `id` that have not been written to the socket yet
+  /// (0 for unknown ids), so a script can pace a flood by what the server really takes.
+  virtual std::size_t raw_pending(std::uint32_t id) const {
+    (void)id;
+    return 0;
+  }
+  /// Ends connection `id`: with `reset`, by RST (unsent bytes dropped), else by an ordinary
+  /// close. No "raw_closed" event follows. Unknown ids are ignored.
+  virtual void raw_end(std::uint32_t id, bool reset) {
+    (void)id;
+    (void)reset;
+  }
   /// Closes the connection; the owner later calls bot::on_closed (once per connection).
   virtual void disconnect() = 0;
   /// The script expects the server to close the connection (it logged out): that end is not
