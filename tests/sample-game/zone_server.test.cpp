@@ -12,7 +12,9 @@
 
 #include "quay/game/codec.hpp"
 #include "quay/net/network.hpp"
+#include "quay/runtime/error.hpp"
 #include "quay/runtime/io_port.hpp"
+#include "quay/schemas/error_generated.h"
 #include "quay/schemas/login_generated.h"
 #include "quay/schemas/movement_generated.h"
 #include "quay/schemas/zone_generated.h"
@@ -36,9 +38,10 @@ public:
     got_[key(s)].push_back({env.type, data});
     cv_.notify_all();
   }
-  void on_closed(net::session_handle s, std::error_code) override {
+  void on_closed(net::session_handle s, std::error_code reason) override {
     std::lock_guard lock(mu_);
     closed_[key(s)] = true;
+    reasons_[key(s)] = reason;
     cv_.notify_all();
   }
 
@@ -53,6 +56,23 @@ public:
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, deadline, [&] { return closed_[key(s)]; });
   }
+  std::error_code close_reason(net::session_handle s) {
+    std::lock_guard lock(mu_);
+    return reasons_[key(s)];
+  }
+  std::size_t frames(net::session_handle s) {
+    std::lock_guard lock(mu_);
+    return got_[key(s)].size();
+  }
+  /// How many frames of `type` `s` received so far.
+  std::size_t count(net::session_handle s, std::uint16_t type) {
+    std::lock_guard lock(mu_);
+    std::size_t n = 0;
+    for (const auto& [t, f] : got_[key(s)]) {
+      n += t == type ? 1 : 0;
+    }
+    return n;
+  }
 
 private:
   // Slots are reused by later sessions; the generation tells them apart.
@@ -63,6 +83,7 @@ private:
   std::condition_variable cv_;
   std::map<std::uint64_t, std::vector<std::pair<std::uint16_t, net::frame>>> got_;
   std::map<std::uint64_t, bool> closed_;
+  std::map<std::uint64_t, std::error_code> reasons_;
 };
 
 template <class T>
@@ -226,6 +247,104 @@ TEST(zone_server, a_character_logs_out_and_back_in_after_a_restart_at_its_saved_
   })) << "entered at the saved position";
   again.begin_shutdown();
   EXPECT_EQ(again.stop(5s), 0u);
+  client_net.shutdown();
+  client_port.stop();
+}
+
+}  // namespace
+}  // namespace quay::game::server
+
+namespace quay::game::server {
+namespace {
+
+bool kicked_with(const std::vector<std::pair<std::uint16_t, net::frame>>& v, wire::ErrorCode code) {
+  for (const auto& [type, f] : v) {
+    if (type == type_id(MT::Kicked) && payload<wire::Kicked>(f)->reason() == code) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(zone_server, stops_accepting_connections_as_soon_as_shutdown_begins) {
+  temp_dir dir("accept");
+  const server_config config = test_config(dir);
+  zone_server server;
+  const auto problems = server.start(config, nullptr);
+  ASSERT_TRUE(problems.empty()) << problems.front();
+  io_port_options po;
+  po.workers = 1;
+  io_port client_port(po);
+  clients sink;
+  net::network client_net(client_port, nullptr);
+  const auto ann = client_net.connect(server.bound(), sink);
+  ASSERT_FALSE(client_net.send(ann, login_frame("ann")));
+  ASSERT_TRUE(sink.wait(ann, [](const auto& v) { return has_type(v, MT::EnterZone); }));
+
+  server.begin_shutdown();
+  // The listening socket is closed before anyone is saved or kicked: a new connection is
+  // refused by the operating system, not accepted and then turned away at login.
+  const auto late = client_net.connect(server.bound(), sink);
+  (void)client_net.send(late, login_frame("late"));
+  ASSERT_TRUE(sink.wait_closed(late));
+  EXPECT_EQ(sink.close_reason(late), quay::errc::connection_refused)
+      << sink.close_reason(late).message();
+  EXPECT_EQ(sink.frames(late), 0u) << "no LoginResult: the server never saw this client";
+
+  EXPECT_TRUE(sink.wait(ann, [](const auto& v) {
+    return kicked_with(v, wire::ErrorCode::ServerShuttingDown);
+  }));
+  EXPECT_TRUE(sink.wait_closed(ann));
+  EXPECT_EQ(server.stop(5s), 0u);
+  client_net.shutdown();
+  client_port.stop();
+}
+
+TEST(zone_server, a_flooding_client_is_kicked_and_the_other_players_keep_playing) {
+  temp_dir dir("flood");
+  const server_config config = test_config(dir);
+  zone_server server;
+  const auto problems = server.start(config, nullptr);
+  ASSERT_TRUE(problems.empty()) << problems.front();
+  io_port_options po;
+  po.workers = 1;
+  io_port client_port(po);
+  clients sink;
+  net::network client_net(client_port, nullptr);
+  const auto ann = client_net.connect(server.bound(), sink);
+  const auto eve = client_net.connect(server.bound(), sink);
+  ASSERT_FALSE(client_net.send(ann, login_frame("ann")));
+  ASSERT_FALSE(client_net.send(eve, login_frame("eve")));
+  ASSERT_TRUE(sink.wait(ann, [](const auto& v) { return has_type(v, MT::EnterZone); }));
+  ASSERT_TRUE(sink.wait(eve, [](const auto& v) { return has_type(v, MT::EnterZone); }));
+
+  // eve sends 2,000 moves at once: far over 100 back to back and 50 per second.
+  for (std::uint32_t i = 0; i < 2000; ++i) {
+    if (client_net.send(eve, move_frame(1.0f, 1.0f, 100 + i))) {
+      break;  // the server already closed the session
+    }
+  }
+  EXPECT_TRUE(sink.wait(eve, [](const auto& v) {
+    return kicked_with(v, wire::ErrorCode::MessageFlood);
+  }));
+  EXPECT_TRUE(sink.wait_closed(eve));
+
+  // ann was never limited: her world keeps ticking and her moves are accepted.
+  const std::size_t updates = sink.count(ann, type_id(MT::WorldUpdate));
+  ASSERT_FALSE(client_net.send(ann, move_frame(0.0f, 0.0f, 7)));  // refused move: a correction
+  EXPECT_TRUE(sink.wait(ann, [](const auto& v) { return has_type(v, MT::MoveCorrection); }));
+  ASSERT_FALSE(client_net.send(ann, login_frame("ann")));  // wrong state: an Error, still open
+  EXPECT_TRUE(sink.wait(ann, [](const auto& v) { return has_type(v, MT::Error); }));
+  EXPECT_TRUE(sink.wait(ann, [&](const auto& v) {
+    std::size_t n = 0;
+    for (const auto& [type, f] : v) {
+      n += type == type_id(MT::WorldUpdate) ? 1 : 0;
+    }
+    return n > updates;
+  })) << "ann's zone still sends her updates";
+  EXPECT_EQ(server.online(), 1u);
+  server.begin_shutdown();
+  EXPECT_EQ(server.stop(5s), 0u);
   client_net.shutdown();
   client_port.stop();
 }
