@@ -65,7 +65,14 @@ std::vector<std::string> load_config_file(const std::string& path, server_config
   read(t, "chat.burst", c.settings.rules.chat.burst, errors, path);
   read(t, "chat.per_second", c.settings.rules.chat.per_second, errors, path);
   read(t, "chat.say_radius", c.settings.rules.chat.say_radius, errors, path);
+  read(t, "limits.message_burst", c.settings.messages.burst, errors, path);
+  read(t, "limits.messages_per_second", c.settings.messages.per_second, errors, path);
+  read(t, "limits.unexpected_burst", c.settings.unexpected.burst, errors, path);
+  read(t, "limits.unexpected_per_second", c.settings.unexpected.per_second, errors, path);
+  read(t, "world.zone_rejoin_wait_ms", c.settings.zone_rejoin_wait_ms, errors, path);
   read(t, "storage.data_dir", c.data_dir, errors, path);
+  read(t, "storage.save_retry_ms", c.settings.save_retry_ms, errors, path);
+  read(t, "storage.save_retry_max_ms", c.settings.save_retry_max_ms, errors, path);
   read(t, "log.file", c.log_file, errors, path);
   read(t, "log.level", c.log_level, errors, path);
   read(t, "log.stats_interval_s", c.settings.stats_interval_s, errors, path);
