@@ -133,9 +133,11 @@ private:
 };
 
 struct server_fixture : ::testing::Test {
-  testing::actor_fixture fx;
+  // Declared before the fixture: actors still alive at teardown stop in fx's destructor, and
+  // their on_stop may read the settings.
   recording_sink sink;
   server_settings settings;
+  testing::actor_fixture fx;
   server_context ctx;
   std::uint32_t next_slot = 1;
   flatbuffers::FlatBufferBuilder fbb;

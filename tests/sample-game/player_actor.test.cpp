@@ -181,6 +181,32 @@ TEST_F(hostile_fixture, an_attack_naming_another_attacker_is_made_by_the_sender)
   EXPECT_EQ(hits->hits()->Get(0)->target(), bob_id);
 }
 
+TEST_F(hostile_fixture, a_player_actor_that_dies_takes_its_character_out_of_the_world_saved) {
+  fx.advance(millis(1000));
+  move(ann, {21, 20}, 5);
+  tick();
+  fx.sys.kill(ann.player);  // as if a handler had thrown: not the orderly leave()
+  fx.run();
+  tick();
+  bool saw_leave = false;
+  for (const auto& f : receive(bob)) {
+    if (const auto* u = as<wire::WorldUpdate>(f, MT::WorldUpdate); u && u->leaves()) {
+      for (const auto id : *u->leaves()) {
+        saw_leave = saw_leave || id == ann_id;
+      }
+    }
+  }
+  EXPECT_TRUE(saw_leave) << "no ghost of ann stays in the zone";
+  const auto saved = stored("ann");
+  ASSERT_TRUE(saved.has_value());
+  EXPECT_FLOAT_EQ(saved->record.pos.x, 21.0f);
+  // Released at once (no 2 s wait for a final save that would never come).
+  client ann2 = connect();
+  login(ann2, "ann");
+  EXPECT_NE(find<wire::EnterZone>(receive(ann2), MT::EnterZone), nullptr);
+  expect_bob_plays(10);
+}
+
 TEST_F(hostile_fixture, a_wrong_token_is_refused_with_invalid_credentials_and_the_session_closed) {
   client eve = connect();
   login(eve, "bob", "guess");

@@ -248,7 +248,26 @@ void player_actor::on_closed(const net::session_closed&) {
   leave();
 }
 
+void player_actor::on_stop(exit_reason) {
+  // Stopped by something other than leave() (a handler threw, or it was killed): the character
+  // still leaves the world cleanly — saved by its zone, released by the gateway — so no ghost
+  // stays in the zone and a new login is not kept waiting. The session is left to the network,
+  // which closes it (owner gone): on_stop also runs while the server is being torn down, when
+  // the frame sink may be gone already; sends are safe then (they become dead letters).
+  depart(false);
+}
+
 void player_actor::leave() {
+  if (state_ == state::gone) {
+    return;
+  }
+  depart(true);
+  // A join still on its way is undone by the zone when its zone_joined_msg finds this actor
+  // gone (see zone_actor::on_join), so the actor can stop now.
+  stop();
+}
+
+void player_actor::depart(bool close_session) {
   if (state_ == state::gone) {
     return;
   }
@@ -267,10 +286,9 @@ void player_actor::leave() {
     send(ctx_.gateway, player_offline_msg{self(), name_});
   }
   state_ = state::gone;
-  ctx_.sink->close(session_, net::errc::closed_by_owner);
-  // A join still on its way is undone by the zone when its zone_joined_msg finds this actor
-  // gone (see zone_actor::on_join), so the actor can stop now.
-  stop();
+  if (close_session) {
+    ctx_.sink->close(session_, net::errc::closed_by_owner);
+  }
 }
 
 }  // namespace quay::game::server

@@ -32,6 +32,7 @@ private:
   struct rejoin_msg {};
 
   void on_start() override;
+  void on_stop(exit_reason reason) override;
   void on_accepted(const net::session_accepted& m);
   void on_frame(const net::session_frame& m);
   void on_closed(const net::session_closed& m);
@@ -51,6 +52,9 @@ private:
   void kick(game_errc reason, std::error_code close_reason);
   /// Leaves the world (zone saves the character), tells the gateway, stops this actor.
   void leave();
+  /// leave() without stopping: the messages, and the session's close if `close_session`.
+  /// Idempotent.
+  void depart(bool close_session);
 
   server_context ctx_;
   net::session_handle session_;
