@@ -479,3 +479,47 @@ TEST(zone_server, a_player_keeps_its_round_trip_while_flooders_are_cut_off_one_a
 
 }  // namespace
 }  // namespace quay::game::server
+
+namespace quay::game::server {
+namespace {
+
+TEST(zone_server, a_zone_that_fails_under_real_threads_is_restarted_and_its_player_re_enters) {
+  temp_dir dir("zone-fault");
+  const server_config config = test_config(dir);
+  zone_server server;
+  const auto problems = server.start(config, nullptr);
+  ASSERT_TRUE(problems.empty()) << problems.front();
+  io_port_options po;
+  po.workers = 1;
+  io_port client_port(po);
+  clients sink;
+  net::network client_net(client_port, nullptr);
+  const auto ann = client_net.connect(server.bound(), sink);
+  ASSERT_FALSE(client_net.send(ann, login_frame("ann")));
+  ASSERT_TRUE(sink.wait(ann, [](const auto& v) { return has_type(v, MT::EnterZone); }));
+
+  ASSERT_TRUE(server.inject_zone_fault(config.start_zone));
+  const auto enters = [](const auto& v) {
+    std::size_t n = 0;
+    for (const auto& [type, f] : v) {
+      n += type == type_id(MT::EnterZone) ? 1 : 0;
+    }
+    return n;
+  };
+  ASSERT_TRUE(sink.wait(ann, [&](const auto& v) { return enters(v) == 2; }))
+      << "a second EnterZone from the restarted zone";
+  // Still playing: a refused move is corrected by the new incarnation; nobody was kicked.
+  ASSERT_FALSE(client_net.send(ann, move_frame(0.0f, 0.0f, 77)));
+  EXPECT_TRUE(sink.wait(ann, [](const auto& v) { return has_type(v, MT::MoveCorrection); }));
+  EXPECT_TRUE(sink.wait(ann, [](const auto& v) {
+    return !has_type(v, MT::Kicked) && !has_type(v, MT::Error);
+  }, 0ms)) << "no Kicked, and the move was not refused as arriving before the re-entry";
+  EXPECT_EQ(server.online(), 1u);
+  server.begin_shutdown();
+  EXPECT_EQ(server.stop(5s), 0u) << "saved and released from the restarted zone";
+  client_net.shutdown();
+  client_port.stop();
+}
+
+}  // namespace
+}  // namespace quay::game::server

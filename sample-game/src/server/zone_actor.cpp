@@ -87,12 +87,16 @@ void zone_actor::on_join(zone_join_msg& m) {
   record.zone_id = world_.definition().id;
   const entity_id id = world_.add_player(record, clock_ms());
   members_[id] = {m.player, m.session};
-  send_to(id, encode_enter_zone(fbb_, world_, id, ctx_.settings->rules));
+  // The player actor hears of the join before the client does: the client answers EnterZone
+  // with moves, which reach the player's mailbox after zone_joined_msg (mailboxes are ordered
+  // at the push), so the player is already playing in this zone when they arrive.
   if (send(m.player, zone_joined_msg{self(), id})) {
     // The player actor is gone (disconnected during the login or a transfer): the character
     // leaves again at once, and is saved.
     on_leave(zone_leave_msg{id});
+    return;
   }
+  send_to(id, encode_enter_zone(fbb_, world_, id, ctx_.settings->rules));
 }
 
 void zone_actor::on_move(const zone_move_msg& m) {
