@@ -80,7 +80,8 @@ for n in $ns; do
     match($0, /ccu=[0-9]+/) { c = substr($0, RSTART + 4, RLENGTH - 4); if (c + 0 > ccu) ccu = c }
     match($0, /tick_p50=[0-9.]+/) { a[n++] = substr($0, RSTART + 9, RLENGTH - 9) + 0 }
     match($0, /tick_p99=[0-9.]+/) { v = substr($0, RSTART + 9, RLENGTH - 9) + 0; if (v > w) w = v }
-    END { asort(a); printf "%d %.2f %.2f\n", ccu, (n ? a[int((n + 1) / 2)] : 0), w }')
+    END { for (i = 1; i < n; i++) { x = a[i]; for (j = i - 1; j >= 0 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }  # mawk has no asort
+      printf "%d %.2f %.2f\n", ccu, (n ? a[int((n - 1) / 2)] : 0), w }')
   read -r rtt99 out_s in_s ok failed < <(python3 - "$tmp/bots.json" <<'PY'
 import json, sys
 try:
@@ -90,6 +91,10 @@ except Exception:
     print("0 0 0 0 -1")
 PY
 )
+  if [[ "$failed" == "-1" ]]; then
+    echo "zone_ccu: N=$n: the bots' report is missing or unreadable (stderr: $tmp/bots.err)" >&2
+    exit 1
+  fi
   cpu_us_per_player_tick=$(awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v hz="$clk" \
     -v n="$n" -v tr="$tick_rate" 'BEGIN { s = (c1 - c0) / hz; w = t1 - t0;
       printf "%.2f", s * 1e6 / (n * tr * w) }')

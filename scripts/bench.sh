@@ -132,9 +132,9 @@ run_extra() {
 }
 [[ -x "$bin/bench_echo" ]] && run_extra echo "$bin/bench_echo"
 [[ -x "$bin/bench_zone_tick" ]] && run_extra zone_tick "$bin/bench_zone_tick"
-if [[ -z "${BENCH_SKIP_CCU:-}" && -x "$build/sample-game/zone-server" && -x "$build/sample-game/quay-bots" ]]; then
+if [[ -z "${BENCH_SKIP_CCU:-}" && -x "$build/sample-game/zone-server" && -x "$build/sample-game/bots/quay-bots" ]]; then
   run_extra zone_ccu bash "$root/bench/zone_ccu.sh" "$build/sample-game/zone-server" \
-    "$build/sample-game/quay-bots"
+    "$build/sample-game/bots/quay-bots"
 fi
 
 actor_only=1
