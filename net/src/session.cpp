@@ -293,7 +293,11 @@ void process_locked(session& s, std::unique_lock<std::mutex>& lk) {
       }
       lk.lock();
       s.delivering = false;
-      if (!owner_alive) hard_close_locked(s, errc::owner_gone, true);
+      // An owner that closed the session gracefully and then stopped (a kick) has asked for
+      // its last frames to be flushed: only an open session is aborted for a dead owner.
+      if (!owner_alive && s.state == session_state::open) {
+        hard_close_locked(s, errc::owner_gone, true);
+      }
     }
     if (drained || pause_if_owner_behind_locked(s)) break;
   }

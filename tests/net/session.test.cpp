@@ -119,6 +119,58 @@ TEST_F(session_test, a_server_close_flushes_queued_frames_then_ends_the_stream) 
   EXPECT_EQ(*reason, errc::closed_by_owner);
 }
 
+// An owner that kicks: on the first frame it queues a goodbye, closes gracefully and stops at
+// once, while frames of the same receive are still being delivered to it.
+class kick_and_stop : public actor {
+ public:
+  explicit kick_and_stop(network& n) : net_(n) {}
+  static void define(handlers<kick_and_stop>& h) {
+    h.on<&kick_and_stop::on_frame>().on<&kick_and_stop::on_closed>();
+  }
+
+ private:
+  void on_frame(const session_frame& m) {
+    if (kicked_) return;
+    kicked_ = true;
+    net_.send(m.session, text_frame(text_type, 0, "goodbye"));
+    net_.close(m.session, errc::closed_by_owner);
+    stop();
+  }
+  void on_closed(const session_closed&) {}
+  network& net_;
+  bool kicked_ = false;
+};
+
+TEST_F(session_test, an_owner_that_closes_then_stops_mid_flood_still_flushes_its_last_frame) {
+  endpoint at;
+  ASSERT_FALSE(net_.listen(
+      {}, [this](session_handle, const endpoint&) { return system_.spawn<kick_and_stop>(net_); },
+      &at));
+  // Several rounds: the race (deliveries to an owner that has just stopped) needs the flood
+  // to be in flight while the owner runs on the other worker.
+  for (int round = 0; round < 20; ++round) {
+    raw_client c(port_, at);
+    ASSERT_TRUE(c.connected());
+    // One write of many frames: they arrive together and are delivered in batches.
+    bytes flood;
+    for (std::uint32_t i = 0; i < 1000; ++i) {
+      const auto f = text_frame(text_type, i, "flood");
+      flood.insert(flood.end(), f.wire().begin(), f.wire().end());
+    }
+    ASSERT_TRUE(c.send(flood));
+    // Read only after the server has acted: an abort (RST) would arrive before the read and
+    // take the unread goodbye with it.
+    std::this_thread::sleep_for(50ms);
+    auto p = c.read_frame();
+    ASSERT_TRUE(p.has_value()) << "round " << round << ": the goodbye was lost";
+    EXPECT_EQ(decode(*p).text, "goodbye");
+    auto end = c.wait_closed();
+    ASSERT_TRUE(end.has_value());
+    EXPECT_EQ(*end, quay::errc::end_of_stream) << "round " << round << ": " << end->message();
+    c.shutdown_send();
+  }
+}
+
 TEST_F(session_test, a_reset_in_the_middle_of_a_frame_closes_only_that_session) {
   const auto at = listen_echo();
   raw_client witness(port_, at);

@@ -329,7 +329,7 @@ TEST(zone_server, a_flooding_client_is_kicked_and_the_other_players_keep_playing
   }
   EXPECT_TRUE(sink.wait(eve, [](const auto& v) {
     return kicked_with(v, wire::ErrorCode::MessageFlood);
-  }));
+  })) << "eve's session closed with: " << sink.close_reason(eve).message();
   EXPECT_TRUE(sink.wait_closed(eve));
 
   // ann was never limited: her world keeps ticking and her moves are accepted.
