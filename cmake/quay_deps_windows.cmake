@@ -1,6 +1,7 @@
 # The quay::dep_* targets for the mingw-w64 cross build (cmake/toolchain-mingw-w64.cmake).
 # Debian ships no mingw builds of spdlog, fmt, flatbuffers or GoogleTest, so:
-#  - spdlog and fmt are used header-only (FMT_HEADER_ONLY; Debian's spdlog forces external fmt),
+#  - fmt is used header-only (FMT_HEADER_ONLY; Debian's spdlog forces external fmt) and spdlog
+#    is compiled here once, from its own -inl.h files (runtime/src/backend/iocp/spdlog_compiled.cpp),
 #  - concurrentqueue and the flatbuffers runtime are header-only anyway,
 #  - GoogleTest is built from Debian's sources in /usr/src/googletest.
 # Only each library's own header folder is exposed, through symlinks in the build tree: adding
@@ -23,9 +24,13 @@ add_library(quay_dep_concurrentqueue INTERFACE)
 target_include_directories(quay_dep_concurrentqueue SYSTEM INTERFACE "${_quay_win_inc}")
 add_library(quay::dep_concurrentqueue ALIAS quay_dep_concurrentqueue)
 
-add_library(quay_dep_spdlog INTERFACE)
-target_include_directories(quay_dep_spdlog SYSTEM INTERFACE "${_quay_win_inc}")
-target_compile_definitions(quay_dep_spdlog INTERFACE SPDLOG_HEADER_ONLY FMT_HEADER_ONLY)
+# spdlog is compiled once into this library (SPDLOG_COMPILED_LIB): used header-only, every
+# object that logs carried the whole of it, and linking each test program took 20 s or more.
+add_library(quay_dep_spdlog STATIC
+  "${CMAKE_CURRENT_LIST_DIR}/../runtime/src/backend/iocp/spdlog_compiled.cpp")
+target_include_directories(quay_dep_spdlog SYSTEM PUBLIC "${_quay_win_inc}")
+target_compile_definitions(quay_dep_spdlog PUBLIC SPDLOG_COMPILED_LIB FMT_HEADER_ONLY)
+target_link_libraries(quay_dep_spdlog PUBLIC Threads::Threads)
 add_library(quay::dep_spdlog ALIAS quay_dep_spdlog)
 
 add_library(quay_dep_flatbuffers INTERFACE)
