@@ -98,7 +98,7 @@ struct session {
   bool send_pending = false;
   bool drain_pending = false;
   bool connect_pending = false;
-  bool delivering = false;  // owner events in flight with the mutex released
+  bool delivering = false;  // owner events in flight with the mutex released; sends only queue
   bool paused = false;
   bool ping_sent = false;
   bool fin_sent = false;
@@ -177,6 +177,10 @@ void configure(session& s, const session_options& o);
 void open_session(session& s, std::unique_lock<std::mutex>& lk, const endpoint& peer);
 void start_recv_locked(session& s);
 void start_send_locked(session& s);
+/// A send outside a delivery does not write inside the call: the write starts when a worker
+/// next takes the port's queue, so the frames an actor queues in the rest of its turn (an AOI
+/// broadcast, the replies to a batch of messages) leave in one gather write.
+void schedule_send_locked(session& s);
 void hard_close_locked(session& s, std::error_code reason, bool rst);
 void graceful_close_locked(session& s, std::error_code reason);
 /// Finalises the session if nothing is pending; releases the lock either way. `s` must not be

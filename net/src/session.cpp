@@ -110,6 +110,16 @@ void start_send_locked(session& s) {
   async_send(s.sock, s.sop);
 }
 
+void schedule_send_locked(session& s) {
+  if (s.send_pending || s.out.empty()) return;
+  if (s.state != session_state::open && s.state != session_state::closing) return;
+  // The send op itself is posted, with no bytes sent, as the flush: on_send then starts the
+  // gather write. send_pending covers the posted op, so nothing else starts a write meanwhile.
+  s.send_pending = true;
+  s.sop.set_result({}, 0);
+  s.net.port.post(&s.sop);
+}
+
 void hard_close_locked(session& s, std::error_code reason, bool rst) {
   if (s.state == session_state::closed || s.state == session_state::free) return;
   if (!s.reason) s.reason = reason;
@@ -197,7 +207,9 @@ std::error_code send_locked(session& s, frame f) {
     return errc::slow_reader;
   }
   s.net.stats.frames_out.fetch_add(1, std::memory_order_relaxed);
-  start_send_locked(s);
+  // While a batch is being delivered, replies only queue: process_locked starts one gather
+  // write for all of them when the batch is done. Otherwise the write starts from the port.
+  if (!s.delivering) schedule_send_locked(s);
   return {};
 }
 
@@ -298,6 +310,7 @@ void process_locked(session& s, std::unique_lock<std::mutex>& lk) {
       if (!owner_alive && s.state == session_state::open) {
         hard_close_locked(s, errc::owner_gone, true);
       }
+      start_send_locked(s);  // what the handlers queued during the batch, in one write
     }
     if (drained || pause_if_owner_behind_locked(s)) break;
   }
