@@ -20,9 +20,9 @@ framer::framer(framer&& o) noexcept
       max_frame_(o.max_frame_),
       block_bytes_(o.block_bytes_),
       last_prepared_(o.last_prepared_),
-      hot_(o.hot_),
       error_(o.error_),
-      offending_length_(o.offending_length_) {
+      offending_length_(o.offending_length_),
+      hot_(o.hot_) {
   std::memcpy(inline_, o.inline_, inline_bytes);
   o.capacity_ = inline_bytes;
   o.begin_ = o.end_ = 0;

@@ -230,12 +230,13 @@ void network_impl::sweep() {
 }  // namespace detail
 
 using detail::session;
+using detail::session_lock;
 using detail::session_state;
 
 namespace {
 
 // Locks the session named by `h`, or returns nullptr if the handle is stale.
-session* locked(detail::network_impl& net, session_handle h, std::unique_lock<std::mutex>& lk) {
+session* locked(detail::network_impl& net, session_handle h, session_lock& lk) {
   session* s = net.lookup(h.slot);
   if (s == nullptr || h.generation == 0) return nullptr;
   lk = std::unique_lock(s->mu);
@@ -280,7 +281,7 @@ session_handle network::connect(const endpoint& target, session_handler& handler
 
 std::error_code network::send(session_handle h, frame f) {
   if (!f) return std::make_error_code(std::errc::invalid_argument);
-  std::unique_lock<std::mutex> lk;
+  session_lock lk;
   session* s = locked(*impl_, h, lk);
   if (s == nullptr) return errc::session_gone;
   const auto ec = detail::send_locked(*s, std::move(f));
@@ -289,7 +290,7 @@ std::error_code network::send(session_handle h, frame f) {
 }
 
 std::error_code network::close(session_handle h, std::error_code reason) {
-  std::unique_lock<std::mutex> lk;
+  session_lock lk;
   session* s = locked(*impl_, h, lk);
   if (s == nullptr) return errc::session_gone;
   detail::graceful_close_locked(*s, reason);
@@ -298,7 +299,7 @@ std::error_code network::close(session_handle h, std::error_code reason) {
 }
 
 std::error_code network::abort(session_handle h, std::error_code reason) {
-  std::unique_lock<std::mutex> lk;
+  session_lock lk;
   session* s = locked(*impl_, h, lk);
   if (s == nullptr) return errc::session_gone;
   detail::hard_close_locked(*s, reason, true);
@@ -337,7 +338,7 @@ void network::shutdown() {
 }
 
 std::optional<session_info> network::info(session_handle h) const {
-  std::unique_lock<std::mutex> lk;
+  session_lock lk;
   session* s = locked(*impl_, h, lk);
   if (s == nullptr) return std::nullopt;
   session_info i;

@@ -25,12 +25,14 @@
 #include "quay/net/send_queue.hpp"
 #include "quay/runtime/io_port.hpp"
 #include "quay/runtime/port.hpp"
+#include "quay/runtime/small_mutex.hpp"
 #include "quay/runtime/socket.hpp"
 
 namespace quay::net::detail {
 
 class network_impl;
 struct session;
+using session_lock = std::unique_lock<small_mutex>;
 struct listener_state;
 
 struct session_recv final : recv_op {
@@ -59,16 +61,35 @@ enum class session_state : std::uint8_t {
   closed,      // socket closed; waiting for pending operations before finalising
 };
 
-/// One session. Lives in a slot for the network's lifetime and is reused.
+/// One session. Lives in a slot for the network's lifetime and is reused. Fields are ordered
+/// to leave no padding holes: an idle session costs this struct (plus its socket's slot), and
+/// issue 5's budget is 1 KiB per idle connection including the owner actor.
 struct session {
   explicit session(network_impl& n, std::uint32_t slot_index);
 
-  std::mutex mu;
-  network_impl& net;
+  small_mutex mu;  // 4 bytes instead of std::mutex's 40: there is one per connection
   const std::uint32_t slot;
   std::uint32_t generation = 0;
-  session_state state = session_state::free;
+  // Options, copied small.
+  std::uint32_t idle_ms = 0;
+  std::uint32_t heartbeat_ms = 0;
+  std::uint32_t linger_ms = 0;
+  std::uint32_t mailbox_high = 0;
+  std::uint32_t mailbox_low = 0;
+  actor_ref owner{};
 
+  session_state state = session_state::free;
+  bool recv_pending = false;
+  bool send_pending = false;  // a write is in flight, or the send op is posted as the flush
+  bool drain_pending = false;
+  bool connect_pending = false;
+  bool delivering = false;  // owner events in flight with the mutex released; sends only queue
+  bool paused = false;
+  bool ping_sent = false;
+  bool fin_sent = false;
+  bool active = false;  // the last receive came soon after the one before: keep the read block
+
+  network_impl& net;
   tcp_socket sock;
   // A pending receive writes into the reader's memory: the reader is replaced (which frees its
   // block) only while recv_pending is false, or by that receive's own completion.
@@ -83,26 +104,8 @@ struct session {
   std::array<const_buffer, inline_iov> iov_small{};
   std::unique_ptr<const_buffer[]> iov_large;
 
-  actor_ref owner{};
   session_handler* handler = nullptr;
   listener_state* listener = nullptr;
-
-  // Options, copied small.
-  std::uint32_t idle_ms = 0;
-  std::uint32_t heartbeat_ms = 0;
-  std::uint32_t linger_ms = 0;
-  std::uint64_t mailbox_high = 0;
-  std::uint64_t mailbox_low = 0;
-
-  bool recv_pending = false;
-  bool send_pending = false;
-  bool drain_pending = false;
-  bool connect_pending = false;
-  bool delivering = false;  // owner events in flight with the mutex released; sends only queue
-  bool paused = false;
-  bool ping_sent = false;
-  bool fin_sent = false;
-  bool active = false;  // the last receive came soon after the one before: keep the read block
   port_time last_rx{};
   port_time closing_since{};
   std::error_code reason;
@@ -174,7 +177,7 @@ class network_impl {
 
 // The session state machine (session.cpp). Functions named *_locked need `s.mu` held.
 void configure(session& s, const session_options& o);
-void open_session(session& s, std::unique_lock<std::mutex>& lk, const endpoint& peer);
+void open_session(session& s, session_lock& lk, const endpoint& peer);
 void start_recv_locked(session& s);
 void start_send_locked(session& s);
 /// A send outside a delivery does not write inside the call: the write starts when a worker
@@ -185,7 +188,7 @@ void hard_close_locked(session& s, std::error_code reason, bool rst);
 void graceful_close_locked(session& s, std::error_code reason);
 /// Finalises the session if nothing is pending; releases the lock either way. `s` must not be
 /// touched after this returns.
-void finish(session& s, std::unique_lock<std::mutex>& lk);
+void finish(session& s, session_lock& lk);
 std::error_code send_locked(session& s, frame f);
 void sweep_locked(session& s, port_time now);
 

@@ -46,7 +46,7 @@ session_recv::session_recv(session* s) : recv_op(&on_recv), owner(s) {}
 session_send::session_send(session* s) : send_op(&on_send), owner(s) {}
 session_drain::session_drain(session* s) : completion(&on_drain), owner(s) {}
 
-session::session(network_impl& n, std::uint32_t slot_index) : net(n), slot(slot_index) {}
+session::session(network_impl& n, std::uint32_t slot_index) : slot(slot_index), net(n) {}
 
 void configure(session& s, const session_options& o) {
   s.reader = framer(o.max_frame_size);
@@ -57,15 +57,19 @@ void configure(session& s, const session_options& o) {
   s.idle_ms = ms(o.idle_timeout);
   s.heartbeat_ms = ms(o.heartbeat_interval);
   s.linger_ms = ms(o.close_linger);
-  s.mailbox_high = o.mailbox_high_water;
-  s.mailbox_low = std::min(o.mailbox_low_water, o.mailbox_high_water);
+  // Mailbox depths past four billion messages are not a useful mark; they clamp.
+  auto depth = [](std::uint64_t d) {
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(d, UINT32_MAX));
+  };
+  s.mailbox_high = depth(o.mailbox_high_water);
+  s.mailbox_low = depth(std::min(o.mailbox_low_water, o.mailbox_high_water));
   s.recv_pending = s.send_pending = s.drain_pending = s.connect_pending = false;
   s.delivering = s.paused = s.ping_sent = s.fin_sent = s.active = false;
   s.reason = {};
   s.last_rx = s.net.port.now();
 }
 
-void open_session(session& s, std::unique_lock<std::mutex>& lk, const endpoint& peer) {
+void open_session(session& s, session_lock& lk, const endpoint& peer) {
   s.state = session_state::open;
   s.last_rx = s.net.port.now();
   // The owner hears `accepted` before anything else; `delivering` keeps the slot alive while
@@ -159,7 +163,7 @@ void graceful_close_locked(session& s, std::error_code reason) {
   start_recv_locked(s);
 }
 
-void finish(session& s, std::unique_lock<std::mutex>& lk) {
+void finish(session& s, session_lock& lk) {
   if (s.state != session_state::closed || s.recv_pending || s.send_pending || s.drain_pending ||
       s.connect_pending || s.delivering) {
     lk.unlock();
@@ -257,7 +261,7 @@ bool pause_if_owner_behind_locked(session& s) {
 // may send). Between batches it checks the owner's mailbox, so a flood stops within one batch
 // of the high-water mark; undecoded bytes wait in the read buffer until the drain. While the
 // mutex is released the session is marked `delivering`, so it cannot be finalised meanwhile.
-void process_locked(session& s, std::unique_lock<std::mutex>& lk) {
+void process_locked(session& s, session_lock& lk) {
   constexpr std::size_t batch_size = 16;
   std::array<inbound, batch_size> batch;
   while (s.state == session_state::open && !s.paused) {

@@ -80,9 +80,9 @@ class framer {
   std::size_t max_frame_;
   std::size_t block_bytes_;
   std::size_t last_prepared_ = 0;
-  bool hot_ = false;  // the last receive filled all the space offered: expect more
   std::error_code error_;
   std::uint32_t offending_length_ = 0;
+  bool hot_ = false;  // the last receive filled all the space offered: expect more
   std::byte inline_[inline_bytes];
 };
 
