@@ -19,7 +19,13 @@ namespace quay::detail {
 /// Per-thread state of the dispatcher.
 struct thread_state {
   system_impl* sys = nullptr;        // system whose turn runs on this thread, if any
-  actor_cell* handoff = nullptr;     // next runnable cell to run on this worker
+  // Cells the running turns made runnable, to run on this worker next, newest first (LIFO):
+  // a tree of spawns unfolds depth-first, so its live set stays small. Entries below
+  // run_base belong to an outer run_from_port on this thread (a nested one).
+  static constexpr std::uint32_t run_stack_capacity = 32;
+  std::uint32_t run_count = 0;
+  std::uint32_t run_base = 0;
+  actor_cell* run_stack[run_stack_capacity];
   actor_cell* ready_head = nullptr;  // cells made runnable by this turn, posted together
   actor_cell* ready_tail = nullptr;
   std::uint32_t ready_count = 0;
@@ -93,6 +99,8 @@ class system_impl {
   void schedule(actor_cell* c) noexcept;
   /// Posts the ready chain of this thread's turn (one post for the whole chain). Worker only.
   void flush_ready(thread_state& t) noexcept;
+  /// Makes `c` runnable through the port: on the ready chain (ready_batch > 1) or posted.
+  void schedule_remote(thread_state& t, actor_cell* c) noexcept;
   std::atomic<std::uint64_t> dead_letters{0};
   std::atomic<std::uint64_t> unhandled{0};
   std::atomic<std::int64_t> last_dead_letter_log_ns{0};

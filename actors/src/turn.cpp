@@ -36,27 +36,29 @@ void system_impl::run_chain(actor_cell* c) {
 void system_impl::run_from_port(actor_cell* c) {
   thread_state& t = tls();
   system_impl* const saved_sys = t.sys;
-  actor_cell* const saved_handoff = t.handoff;
+  const std::uint32_t saved_base = t.run_base;
   actor_cell* const saved_head = t.ready_head;
   actor_cell* const saved_tail = t.ready_tail;
   const std::uint32_t saved_count = t.ready_count;
+  const std::uint32_t base = t.run_count;  // below: an outer frame's cells, left alone
   t.sys = this;
-  t.handoff = nullptr;
+  t.run_base = base;
   t.ready_head = nullptr;
   t.ready_tail = nullptr;
   t.ready_count = 0;
   run_turn(c);
-  // Hand-offs: an actor our turn made runnable runs here next, without a port round trip.
-  for (std::uint32_t hops = 0; t.handoff != nullptr && hops < opts.handoff_limit; ++hops) {
-    actor_cell* next = t.handoff;
-    t.handoff = nullptr;
-    run_turn(next);
+  // Hand-offs: the actors our turns made runnable run here next, newest first, without a port
+  // round trip, so a tree of spawns unfolds depth-first.
+  for (std::uint32_t hops = 0; t.run_count > base && hops < opts.handoff_limit; ++hops) {
+    run_turn(t.run_stack[--t.run_count]);
   }
-  if (t.handoff != nullptr) {
-    port_ref.post(t.handoff);  // limit reached: let the port share the work out
+  // Limit reached: the rest go to the port, oldest first, for every worker to share out.
+  for (std::uint32_t i = base; i < t.run_count; ++i) {
+    port_ref.post(t.run_stack[i]);
   }
+  t.run_count = base;
   t.sys = saved_sys;
-  t.handoff = saved_handoff;
+  t.run_base = saved_base;
   t.ready_head = saved_head;
   t.ready_tail = saved_tail;
   t.ready_count = saved_count;

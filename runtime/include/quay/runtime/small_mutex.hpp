@@ -4,16 +4,27 @@
 //
 // Guarantees: mutual exclusion; lock() acquires and unlock() releases (acquire/release on the
 // state word, so everything written under the lock is visible to the next holder); a waiter
-// sleeps in the kernel (C++20 atomic wait: a futex on Linux) instead of spinning. Not
+// sleeps in the kernel instead of spinning. Not
 // recursive, not fair. Meets the Lockable requirements, so std::unique_lock and
-// std::lock_guard work with it.
+// std::lock_guard work with it. tests/stress/small_mutex.stress.test.cpp checks both.
 //
 // The state word: 0 free, 1 held, 2 held and someone may be waiting. unlock() wakes one
 // waiter only when the word was 2, so an uncontended lock/unlock is one CAS and one exchange.
+//
+// Sleeping and waking go through the backend (a futex on Linux, WaitOnAddress on Windows), not
+// std::atomic::wait: libstdc++ 12 implements that with a condition-variable pool where there is
+// no futex, and there it can miss a notify (GCC bug 106183); under Wine, sessions stalled.
 #include <atomic>
 #include <cstdint>
 
 namespace quay {
+
+namespace detail {
+/// Sleeps while `word` holds `expected`; may return spuriously. Thread-safe.
+void wait_on_word(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept;
+/// Wakes at least one thread sleeping in wait_on_word on `word`, if any. Thread-safe.
+void wake_one_on_word(std::atomic<std::uint32_t>& word) noexcept;
+}  // namespace detail
 
 class small_mutex {
  public:
@@ -32,7 +43,7 @@ class small_mutex {
     // wake, never a lost one).
     if (seen != contended) seen = state_.exchange(contended, std::memory_order_acquire);
     while (seen != free) {
-      state_.wait(contended, std::memory_order_relaxed);
+      detail::wait_on_word(state_, contended);
       seen = state_.exchange(contended, std::memory_order_acquire);
     }
   }
@@ -44,7 +55,9 @@ class small_mutex {
   }
 
   void unlock() noexcept {
-    if (state_.exchange(free, std::memory_order_release) == contended) state_.notify_one();
+    if (state_.exchange(free, std::memory_order_release) == contended) {
+      detail::wake_one_on_word(state_);
+    }
   }
 
  private:
