@@ -74,14 +74,23 @@ for n in $ns; do
   kill -KILL "$spid" 2>/dev/null || true
   wait "$spid" 2>/dev/null || true
 
-  # Zone stats lines written during the window: the median of their p50s, the worst p99.
-  stats=$(tail -n +"$((line0 + 1))" "$tmp/server.out" | grep -o "ccu=[0-9]*.*tick_p99=[0-9.]*ms" || true)
+  # Zone stats lines written during the window, of the zone the bots play in (the one with
+  # the most players; the server's other zones are empty and tick in microseconds): the
+  # median of its p50s, the worst of its p99s, its largest ccu.
+  stats=$(tail -n +"$((line0 + 1))" "$tmp/server.out" |
+    grep -o "zone [0-9]* '[^']*': ccu=[0-9]*.*tick_p99=[0-9.]*ms" || true)
   read -r ccu p50 p99 < <(echo "$stats" | awk '
-    match($0, /ccu=[0-9]+/) { c = substr($0, RSTART + 4, RLENGTH - 4); if (c + 0 > ccu) ccu = c }
-    match($0, /tick_p50=[0-9.]+/) { a[n++] = substr($0, RSTART + 9, RLENGTH - 9) + 0 }
-    match($0, /tick_p99=[0-9.]+/) { v = substr($0, RSTART + 9, RLENGTH - 9) + 0; if (v > w) w = v }
-    END { for (i = 1; i < n; i++) { x = a[i]; for (j = i - 1; j >= 0 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }  # mawk has no asort
-      printf "%d %.2f %.2f\n", ccu, (n ? a[int((n - 1) / 2)] : 0), w }')
+    { z = $2; c = 0; p = 0; q = 0
+      if (match($0, /ccu=[0-9]+/)) c = substr($0, RSTART + 4, RLENGTH - 4) + 0
+      if (match($0, /tick_p50=[0-9.]+/)) p = substr($0, RSTART + 9, RLENGTH - 9) + 0
+      if (match($0, /tick_p99=[0-9.]+/)) q = substr($0, RSTART + 9, RLENGTH - 9) + 0
+      zone[NR] = z; p50[NR] = p; p99[NR] = q
+      if (c > top[z]) top[z] = c
+      if (c > best) { best = c; busy = z } }
+    END { n = 0; w = 0
+      for (i = 1; i <= NR; i++) if (zone[i] == busy) { a[n++] = p50[i]; if (p99[i] > w) w = p99[i] }
+      for (i = 1; i < n; i++) { x = a[i]; for (j = i - 1; j >= 0 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }  # mawk has no asort
+      printf "%d %.2f %.2f\n", best, (n ? a[int((n - 1) / 2)] : 0), w }')
   read -r rtt99 out_s in_s ok failed < <(python3 - "$tmp/bots.json" <<'PY'
 import json, sys
 try:
