@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "quay/net/envelope.hpp"
 #include "quay/schemas/error_generated.h"
 #include "quay/schemas/movement_generated.h"
@@ -66,7 +70,10 @@ TEST(codec, a_world_update_carries_the_batch_with_full_snapshots_for_enters) {
   }
   ASSERT_NE(for_ann, nullptr);
   flatbuffers::FlatBufferBuilder fbb;
-  const net::frame f = encode_world_update(fbb, world, *for_ann, 7, 100);
+  std::vector<net::frame> frames;
+  encode_world_update(fbb, world, *for_ann, 7, 100, frames);
+  ASSERT_EQ(frames.size(), 1u);
+  const net::frame f = frames[0];
   net::envelope_view env;
   const auto* u = open<wire::WorldUpdate>(f, wire::MessageType::WorldUpdate, env);
   EXPECT_EQ(u->tick(), 7u);
@@ -81,11 +88,91 @@ TEST(codec, a_world_update_carries_the_batch_with_full_snapshots_for_enters) {
   EXPECT_FALSE(world.submit_move(bob, {52.5f, 50}, 200).needs_correction());
   const auto& next = world.tick(200);
   ASSERT_EQ(next.view.shared.size(), 1u);
-  const net::frame g = encode_world_update(fbb, world, next.view.shared[0].batch, 8, 200);
+  frames.clear();
+  encode_world_update(fbb, world, next.view.shared[0].batch, 8, 200, frames);
+  ASSERT_EQ(frames.size(), 1u);
+  const net::frame g = frames[0];
   const auto* u2 = open<wire::WorldUpdate>(g, wire::MessageType::WorldUpdate, env);
   ASSERT_EQ(u2->updates()->size(), 1u);
   EXPECT_EQ(u2->updates()->Get(0)->id(), bob);
   EXPECT_FLOAT_EQ(u2->updates()->Get(0)->position().x(), 52.5f);
+}
+
+// A newcomer in a crowded zone sees everyone at once: one batch of thousands of enters, more
+// than a client's 64 KiB frame limit in one WorldUpdate. It is split into several frames of the
+// same tick, each under the limit, with every entity in exactly one of them.
+TEST(codec, a_crowded_first_view_is_split_into_frames_under_the_clients_limit) {
+  zone_world world(small_zone(), {}, 1, 0);
+  constexpr int crowd = 3000;
+  for (int i = 0; i < crowd; ++i) {
+    player_record r;
+    r.name = "walker_with_a_long_name_" + std::to_string(i);
+    r.pos = {40.0f + static_cast<float>(i % 20), 40.0f + static_cast<float>(i / 200)};
+    r.has_pos = true;
+    world.add_player(r, 0);
+  }
+  (void)world.tick(100);
+  player_record n;
+  n.name = "newcomer";
+  const entity_id newcomer = world.add_player(n, 100);
+  const auto& out = world.tick(200);
+  const aoi_batch* first_view = nullptr;
+  for (const auto& p : out.view.personal) {
+    if (p.observer == newcomer) first_view = &p.batch;
+  }
+  ASSERT_NE(first_view, nullptr);
+  ASSERT_GE(first_view->enters.size(), static_cast<std::size_t>(crowd));
+
+  flatbuffers::FlatBufferBuilder fbb;
+  std::vector<net::frame> frames;
+  encode_world_update(fbb, world, *first_view, 9, 200, frames);
+  ASSERT_GT(frames.size(), 1u) << "3,000 snapshots do not fit one 64 KiB frame";
+  std::map<entity_id, int> seen;
+  for (const net::frame& f : frames) {
+    EXPECT_LE(f.wire_size(), std::size_t{64 * 1024}) << "over the clients' max frame size";
+    net::envelope_view env;
+    const auto* u = open<wire::WorldUpdate>(f, wire::MessageType::WorldUpdate, env);
+    EXPECT_EQ(u->tick(), 9u);
+    for (const auto* e : *u->enters()) ++seen[e->id()];
+  }
+  EXPECT_EQ(seen.size(), first_view->enters.size());
+  for (const entity_id id : first_view->enters) EXPECT_EQ(seen[id], 1) << "entity " << id;
+}
+
+// Leaves, enters and updates together, with a small budget: every id lands in exactly one
+// frame, in its own list, and no frame is empty.
+TEST(codec, a_split_world_update_keeps_every_id_once_in_its_own_list) {
+  zone_world world(small_zone(), {}, 1, 0);
+  std::vector<entity_id> ids;
+  for (int i = 0; i < 60; ++i) {
+    player_record r;
+    r.name = "p" + std::to_string(i);
+    r.pos = {50.0f, 50.0f};
+    r.has_pos = true;
+    ids.push_back(world.add_player(r, 0));
+  }
+  aoi_batch batch;
+  batch.leaves = {100001, 100002, 100003, 100004, 100005};
+  batch.enters.assign(ids.begin(), ids.begin() + 20);
+  batch.updates.assign(ids.begin() + 20, ids.end());
+  flatbuffers::FlatBufferBuilder fbb;
+  std::vector<net::frame> frames;
+  encode_world_update(fbb, world, batch, 3, 50, frames, 600);
+  ASSERT_GT(frames.size(), 2u);
+  std::map<entity_id, std::string> where;
+  for (const net::frame& f : frames) {
+    net::envelope_view env;
+    const auto* u = open<wire::WorldUpdate>(f, wire::MessageType::WorldUpdate, env);
+    const std::size_t items = u->enters()->size() + u->leaves()->size() + u->updates()->size();
+    EXPECT_GT(items, 0u);
+    for (const auto id : *u->leaves()) EXPECT_TRUE(where.emplace(id, "leave").second);
+    for (const auto* e : *u->enters()) EXPECT_TRUE(where.emplace(e->id(), "enter").second);
+    for (const auto* s2 : *u->updates()) EXPECT_TRUE(where.emplace(s2->id(), "update").second);
+  }
+  for (const entity_id id : batch.leaves) EXPECT_EQ(where[id], "leave");
+  for (const entity_id id : batch.enters) EXPECT_EQ(where[id], "enter");
+  for (const entity_id id : batch.updates) EXPECT_EQ(where[id], "update");
+  EXPECT_EQ(where.size(), batch.leaves.size() + batch.enters.size() + batch.updates.size());
 }
 
 TEST(codec, enter_zone_describes_the_zone_and_the_player) {

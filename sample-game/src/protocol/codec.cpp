@@ -1,6 +1,7 @@
 // Server-to-client message encoding (see codec.hpp).
 #include "quay/game/codec.hpp"
 
+#include <span>
 #include <vector>
 
 #include "quay/net/envelope.hpp"
@@ -28,12 +29,28 @@ wire::ErrorCode to_wire(game_errc e) { return static_cast<wire::ErrorCode>(e); }
 
 }  // namespace
 
-net::frame encode_world_update(flatbuffers::FlatBufferBuilder& fbb, const zone_world& world,
-                               const aoi_batch& batch, std::uint32_t tick, time_ms now) {
+namespace {
+
+// Upper bounds of what one item adds to a WorldUpdate, in bytes: a leave is an id in a vector;
+// an update is one EntityState struct; an enter is an EntitySnapshot table (vtable, fields,
+// the offset to it) plus its name string (length, bytes, terminator, padding).
+constexpr std::size_t leave_bytes = sizeof(entity_id);
+constexpr std::size_t update_bytes = sizeof(wire::EntityState);
+constexpr std::size_t enter_fixed_bytes = 64;
+constexpr std::size_t frame_fixed_bytes = 128;  // the WorldUpdate table, vector headers
+
+struct update_slice {
+  std::span<const entity_id> enters;
+  std::span<const entity_id> leaves;
+  std::span<const entity_id> updates;
+};
+
+net::frame encode_slice(flatbuffers::FlatBufferBuilder& fbb, const zone_world& world,
+                        const update_slice& slice, std::uint32_t tick, time_ms now) {
   fbb.Clear();
   std::vector<flatbuffers::Offset<wire::EntitySnapshot>> enters;
-  enters.reserve(batch.enters.size());
-  for (const entity_id id : batch.enters) {
+  enters.reserve(slice.enters.size());
+  for (const entity_id id : slice.enters) {
     const auto v = world.view(id);
     if (!v) {
       continue;
@@ -45,11 +62,11 @@ net::frame encode_world_update(flatbuffers::FlatBufferBuilder& fbb, const zone_w
         name, &pos, v->hp, v->max_hp, v->level));
   }
   const auto enters_vec = fbb.CreateVector(enters);
-  const auto leaves_vec = fbb.CreateVector(batch.leaves);
+  const auto leaves_vec = fbb.CreateVector(slice.leaves.data(), slice.leaves.size());
   wire::EntityState* states = nullptr;
-  const auto updates_vec = fbb.CreateUninitializedVectorOfStructs(batch.updates.size(), &states);
+  const auto updates_vec = fbb.CreateUninitializedVectorOfStructs(slice.updates.size(), &states);
   std::size_t n = 0;
-  for (const entity_id id : batch.updates) {
+  for (const entity_id id : slice.updates) {
     const auto v = world.view(id);
     // Every id in a batch is present (the grid only reports present entities as enters and
     // updates); the guard keeps a stale id from writing garbage.
@@ -58,6 +75,49 @@ net::frame encode_world_update(flatbuffers::FlatBufferBuilder& fbb, const zone_w
   }
   fbb.Finish(wire::CreateWorldUpdate(fbb, tick, now, enters_vec, leaves_vec, updates_vec));
   return seal(fbb, wire::MessageType::WorldUpdate, 0);
+}
+
+}  // namespace
+
+void encode_world_update(flatbuffers::FlatBufferBuilder& fbb, const zone_world& world,
+                         const aoi_batch& batch, std::uint32_t tick, time_ms now,
+                         std::vector<net::frame>& out, std::size_t budget) {
+  // Greedy: leaves, then enters, then updates fill a frame until the next item could pass the
+  // budget. One frame for any ordinary tick; a crowded first view is split.
+  const std::size_t room = budget > frame_fixed_bytes ? budget - frame_fixed_bytes : 1;
+  std::size_t l = 0, e = 0, u = 0;
+  while (true) {
+    update_slice slice;
+    std::size_t used = 0;
+    const std::size_t l0 = l;
+    while (l < batch.leaves.size() && (used + leave_bytes <= room || l == l0)) {
+      used += leave_bytes;
+      ++l;
+    }
+    const std::size_t e0 = e;
+    while (e < batch.enters.size()) {
+      const auto v = world.view(batch.enters[e]);
+      const std::size_t cost = enter_fixed_bytes + (v ? v->name->size() : 0);
+      if (used + cost > room && (e > e0 || l > l0)) {
+        break;
+      }
+      used += cost;
+      ++e;
+    }
+    const std::size_t u0 = u;
+    while (u < batch.updates.size() &&
+           (used + update_bytes <= room || (u == u0 && e == e0 && l == l0))) {
+      used += update_bytes;
+      ++u;
+    }
+    slice.leaves = std::span<const entity_id>(batch.leaves).subspan(l0, l - l0);
+    slice.enters = std::span<const entity_id>(batch.enters).subspan(e0, e - e0);
+    slice.updates = std::span<const entity_id>(batch.updates).subspan(u0, u - u0);
+    out.push_back(encode_slice(fbb, world, slice, tick, now));
+    if (l == batch.leaves.size() && e == batch.enters.size() && u == batch.updates.size()) {
+      return;
+    }
+  }
 }
 
 net::frame encode_enter_zone(flatbuffers::FlatBufferBuilder& fbb, const zone_world& world,

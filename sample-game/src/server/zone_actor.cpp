@@ -178,15 +178,22 @@ void zone_actor::on_leave(const zone_leave_msg& m) {
 void zone_actor::deliver(const tick_output& out) {
   for (const auto& shared : out.view.shared) {
     // Encoded once, the same bytes queued on every observer's session.
-    const net::frame f = encode_world_update(fbb_, world_, shared.batch, tick_, clock_ms());
+    frames_.clear();
+    encode_world_update(fbb_, world_, shared.batch, tick_, clock_ms(), frames_);
     for (const entity_id o : shared.observers) {
-      send_to(o, f);
+      for (const net::frame& f : frames_) {
+        send_to(o, f);
+      }
     }
   }
   for (const auto& personal : out.view.personal) {
-    send_to(personal.observer,
-            encode_world_update(fbb_, world_, personal.batch, tick_, clock_ms()));
+    frames_.clear();
+    encode_world_update(fbb_, world_, personal.batch, tick_, clock_ms(), frames_);
+    for (const net::frame& f : frames_) {
+      send_to(personal.observer, f);
+    }
   }
+  frames_.clear();
   if (!out.combat.empty() || !out.respawns.empty()) {
     // Hits go to the players involved.
     std::unordered_map<entity_id, std::vector<combat_event>> hits;

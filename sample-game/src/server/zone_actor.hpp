@@ -60,6 +60,7 @@ private:
   zone_world world_;
   std::unordered_map<entity_id, member> members_;
   flatbuffers::FlatBufferBuilder fbb_;
+  std::vector<net::frame> frames_;  // scratch: one tick batch's WorldUpdate frames
   std::uint32_t tick_ = 0;
   tick_stats stats_;
 };

@@ -1,7 +1,7 @@
 #pragma once
 // Encoding of the game's server-to-client messages (schemas/*.fbs) into frames ready for
 // net::network::send. Each function builds one flatbuffer and wraps it in the envelope; a
-// WorldUpdate is encoded once per AOI batch and the same frame goes to every observer of it.
+// WorldUpdate is encoded once per AOI batch and the same frames go to every observer of it.
 //
 // Thread contract: the functions are pure apart from the scratch builder, which belongs to the
 // caller (one per actor).
@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include <flatbuffers/flatbuffers.h>
 
@@ -24,9 +25,17 @@ inline constexpr std::uint16_t type_id(wire::MessageType t) {
   return static_cast<std::uint16_t>(t);
 }
 
-/// One tick's batch for its observers.
-net::frame encode_world_update(flatbuffers::FlatBufferBuilder& fbb, const zone_world& world,
-                               const aoi_batch& batch, std::uint32_t tick, time_ms now);
+/// Payload bytes a WorldUpdate frame stays under: the protocol's receivers take frames up to
+/// 64 KiB (docs/protocol.md), and the envelope and the estimate's slack fit in the rest.
+inline constexpr std::size_t world_update_budget = 48 * 1024;
+
+/// One tick's batch for its observers, appended to `out` as WorldUpdate frames of the same
+/// tick: one frame, unless the batch would pass `budget` payload bytes (a newcomer's first view
+/// of a crowded zone holds every entity near it), then as many as it takes, each under it.
+/// Every entity id of the batch is in exactly one of the frames.
+void encode_world_update(flatbuffers::FlatBufferBuilder& fbb, const zone_world& world,
+                         const aoi_batch& batch, std::uint32_t tick, time_ms now,
+                         std::vector<net::frame>& out, std::size_t budget = world_update_budget);
 
 /// The zone a player just entered, with its own state.
 net::frame encode_enter_zone(flatbuffers::FlatBufferBuilder& fbb, const zone_world& world,
