@@ -116,7 +116,7 @@ void run_world(std::size_t n, int ticks, int warmup) {
   std::size_t encoded_bytes = 0;
 #ifdef QUAY_BENCH_HAVE_GAME_PROTOCOL
   flatbuffers::FlatBufferBuilder fbb;
-  std::vector<net::frame> frames;
+  std::vector<quay::net::frame> frames;
 #endif
   double total_us = 0;
   std::size_t entries = 0;
