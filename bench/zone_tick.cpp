@@ -116,7 +116,7 @@ void run_world(std::size_t n, int ticks, int warmup) {
   std::size_t encoded_bytes = 0;
 #ifdef QUAY_BENCH_HAVE_GAME_PROTOCOL
   flatbuffers::FlatBufferBuilder fbb;
-  std::vector<quay::net::frame> frames;
+  std::vector<quay::net::frame> encoded;
 #endif
   double total_us = 0;
   std::size_t entries = 0;
@@ -139,14 +139,14 @@ void run_world(std::size_t n, int ticks, int warmup) {
     // What the zone actor adds: each shared batch encoded once, each personal one per player.
     const std::clock_t encode_start = std::clock();
     std::size_t bytes = 0;
-    frames.clear();
+    encoded.clear();
     for (const auto& s : out.view.shared) {
-      encode_world_update(fbb, world, s.batch, static_cast<std::uint32_t>(t), now, frames);
+      encode_world_update(fbb, world, s.batch, static_cast<std::uint32_t>(t), now, encoded);
     }
     for (const auto& p : out.view.personal) {
-      encode_world_update(fbb, world, p.batch, static_cast<std::uint32_t>(t), now, frames);
+      encode_world_update(fbb, world, p.batch, static_cast<std::uint32_t>(t), now, encoded);
     }
-    for (const auto& f : frames) bytes += f.wire_size();
+    for (const auto& f : encoded) bytes += f.wire_size();
     if (t >= warmup) {
       encode_cpu_ms.push_back((cpu + cpu_us_since(encode_start)) / 1000.0);
       encoded_bytes += bytes;
