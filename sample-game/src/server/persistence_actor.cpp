@@ -85,7 +85,9 @@ void persistence_actor::mark_dirty(const std::string& name) {
   if (store_ == nullptr) {
     return;
   }
-  if (std::find(dirty_.begin(), dirty_.end(), name) == dirty_.end()) {
+  // A set beside the ordered list: a save wave marks every player of a zone at once, and a
+  // linear search per mark made each wave quadratic in the zone's population.
+  if (dirty_names_.insert(name).second) {
     dirty_.push_back(name);
   }
   flush();
@@ -106,6 +108,7 @@ void persistence_actor::flush() {
   }
   writing_ = std::move(dirty_);
   dirty_.clear();
+  dirty_names_.clear();
   publish();
   auto error = std::make_shared<std::string>();
   character_store* store = store_;
@@ -137,11 +140,17 @@ void persistence_actor::on_write_done(const write_done_msg& m) {
   }
   // The transaction was rolled back: the batch's characters are dirty again, ahead of those
   // changed since (their latest record is what the retry writes).
-  for (auto it = written.rbegin(); it != written.rend(); ++it) {
-    if (std::find(dirty_.begin(), dirty_.end(), *it) == dirty_.end()) {
-      dirty_.insert(dirty_.begin(), std::move(*it));
+  std::vector<std::string> again;
+  again.reserve(written.size() + dirty_.size());
+  for (auto& name : written) {
+    if (dirty_names_.insert(name).second) {
+      again.push_back(std::move(name));
     }
   }
+  for (auto& name : dirty_) {
+    again.push_back(std::move(name));
+  }
+  dirty_ = std::move(again);
   const std::uint32_t first = std::max<std::uint32_t>(ctx_.settings->save_retry_ms, 1);
   backoff_ms_ = backoff_ms_ == 0 ? first
                                  : std::min(backoff_ms_ * 2,

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "messages.hpp"
@@ -62,6 +63,7 @@ private:
   std::map<std::string, stored_character, std::less<>> characters_;
   std::uint64_t next_character_id_ = 1;
   std::vector<std::string> dirty_;    // names changed since the last batch, in change order
+  std::unordered_set<std::string> dirty_names_;  // the same names, for O(1) "already dirty?"
   std::vector<std::string> writing_;  // names in the batch on the blocking pool
   bool waiting_retry_ = false;        // a failed batch waits for its backoff timer
   std::uint32_t backoff_ms_ = 0;      // the next retry delay (0: no failure streak)
