@@ -142,18 +142,7 @@ void system_impl::run_turn(actor_cell* c) {
   if (left > 0) {
     // More is waiting (or a producer is mid-push): yield the worker and come back, at the end
     // of the chain of the actors this turn made runnable (one post for all of them).
-    if (opts.ready_batch > 1) {
-      c->chain_next = nullptr;
-      if (t.ready_tail != nullptr) {
-        t.ready_tail->chain_next = c;
-      } else {
-        t.ready_head = c;
-      }
-      t.ready_tail = c;
-      ++t.ready_count;
-    } else {
-      port_ref.post(c);
-    }
+    schedule_remote(t, c);
   }
   flush_ready(t);
 }
