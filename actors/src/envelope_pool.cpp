@@ -1,12 +1,13 @@
 // Envelope pool: per-thread free lists with a bounded cache, refilled from and spilled to a
 // shared depot in batches, so steady-state messaging allocates nothing even when envelopes are
-// allocated on one worker and freed on another (one lock per batch, not per message).
+// allocated on one worker and freed on another (one lock per batch, not per message). Two
+// classes, each with its own depot and caches: small envelopes (64 bytes) and large ones (128).
 //
 // Fresh envelopes are carved from 2 MiB page blocks (quay/runtime/pages.hpp), a batch at a time,
 // never allocated one by one: a burst (a turn that sends a million messages) used to make one
 // operator new per envelope, and the glibc arena growth and 4 KiB page faults behind them were
-// a third of the sender's time. Envelope memory is kept for the process's life and reused: the
-// pool holds as many envelopes as were ever in flight at once (128 bytes each).
+// a third of the sender's time. Envelope memory is kept for the process's life and reused: each
+// class holds as many envelopes as were ever in flight at once.
 
 #include <atomic>
 #include <cstddef>
@@ -23,8 +24,6 @@ namespace {
 
 constexpr std::size_t batch_size = 128;
 constexpr std::size_t local_limit = 2 * batch_size;
-constexpr std::size_t envelopes_per_block = page_block_bytes / sizeof(envelope);
-static_assert(envelopes_per_block % batch_size == 0);
 
 // A free envelope. In the depot, the first node of each batch also links the batches.
 struct free_node {
@@ -39,16 +38,17 @@ struct batch {
   std::size_t count = 0;
 };
 
-// Envelopes never handed out yet: [next, end) of a page block.
+// Envelopes of one class never handed out yet: [next, end) of a page block.
 struct fresh_range {
-  envelope* next = nullptr;
-  envelope* end = nullptr;
+  unsigned char* next = nullptr;
+  unsigned char* end = nullptr;
 };
 
-// The shared depot: full batches of freed envelopes, and the page block being carved. Batches
-// are linked through their own first node, so giving one back never allocates.
+// The shared depot of one class: full batches of freed envelopes, and the page block being
+// carved. Batches are linked through their own first node, so giving one back never allocates.
 class depot {
  public:
+  explicit depot(std::size_t envelope_bytes) : bytes_(envelope_bytes) {}
   /// Fills `out` with a batch of freed envelopes, or else `fresh` with `batch_size` envelopes
   /// never used. Throws std::bad_alloc when a new page block cannot be had.
   void take(batch& out, fresh_range& fresh) {
@@ -61,12 +61,12 @@ class depot {
       return;
     }
     if (carve_ == carve_end_) {
-      carve_ = static_cast<envelope*>(allocate_page_block());
-      carve_end_ = carve_ + envelopes_per_block;
+      carve_ = static_cast<unsigned char*>(allocate_page_block());
+      carve_end_ = carve_ + page_block_bytes / (batch_size * bytes_) * (batch_size * bytes_);
     }
     fresh.next = carve_;
-    fresh.end = carve_ + batch_size;
-    carve_ += batch_size;
+    fresh.end = carve_ + batch_size * bytes_;
+    carve_ = fresh.end;
   }
   void give(batch b) noexcept {
     b.head->count = b.count;
@@ -74,24 +74,85 @@ class depot {
     b.head->next_batch = batches_;
     batches_ = b.head;
   }
+  std::size_t envelope_bytes() const noexcept { return bytes_; }
 
  private:
+  const std::size_t bytes_;
   std::mutex mu_;
   free_node* batches_ = nullptr;
-  envelope* carve_ = nullptr;
-  envelope* carve_end_ = nullptr;
+  unsigned char* carve_ = nullptr;
+  unsigned char* carve_end_ = nullptr;
 };
 
 // Leaked on purpose: thread-local caches return their envelopes here during thread exit,
 // which may come after static destruction has begun.
-depot& the_depot() {
-  static depot* d = new depot();
+depot& small_depot() {
+  static depot* d = new depot(sizeof(envelope));
+  return *d;
+}
+depot& large_depot() {
+  static depot* d = new depot(sizeof(large_envelope));
   return *d;
 }
 
-struct local_cache {
+// One thread's cache of one class.
+struct class_cache {
   batch items;
   fresh_range fresh;
+
+  void* take(depot& from) {
+    if (items.head == nullptr) {
+      if (fresh.next == fresh.end) {
+        from.take(items, fresh);
+      }
+      if (items.head == nullptr) {
+        void* mem = fresh.next;
+        fresh.next += from.envelope_bytes();
+        return mem;
+      }
+    }
+    free_node* n = items.head;
+    items.head = n->next;
+    --items.count;
+    return n;
+  }
+
+  void give(void* mem, depot& to) noexcept {
+    auto* n = static_cast<free_node*>(mem);
+    n->next = items.head;
+    items.head = n;
+    if (++items.count >= local_limit) {
+      // Spill one batch to the depot, keep the rest for this thread.
+      batch spill;
+      for (std::size_t i = 0; i < batch_size; ++i) {
+        free_node* x = items.head;
+        items.head = x->next;
+        x->next = spill.head;
+        spill.head = x;
+      }
+      spill.count = batch_size;
+      items.count -= batch_size;
+      to.give(spill);
+    }
+  }
+
+  // Thread exit: everything goes back, fresh envelopes as free ones, so nothing carved is lost.
+  void retire(depot& to) noexcept {
+    for (unsigned char* p = fresh.next; p != fresh.end; p += to.envelope_bytes()) {
+      auto* n = reinterpret_cast<free_node*>(p);
+      n->next = items.head;
+      items.head = n;
+      ++items.count;
+    }
+    if (items.count != 0) {
+      to.give(items);
+    }
+  }
+};
+
+struct local_cache {
+  class_cache small;
+  class_cache large;
 };
 
 // The cache is a heap object behind a plain thread_local pointer and goes back to the depot
@@ -99,16 +160,8 @@ struct local_cache {
 // quay/runtime/thread_exit.hpp).
 void retire_cache(void* p) {
   auto* c = static_cast<local_cache*>(p);
-  // Unused fresh envelopes join the free list first, so nothing carved is lost.
-  for (envelope* e = c->fresh.next; e != c->fresh.end; ++e) {
-    auto* n = reinterpret_cast<free_node*>(e);
-    n->next = c->items.head;
-    c->items.head = n;
-    ++c->items.count;
-  }
-  if (c->items.count != 0) {
-    the_depot().give(c->items);
-  }
+  c->small.retire(small_depot());
+  c->large.retire(large_depot());
   delete c;
 }
 
@@ -125,46 +178,28 @@ local_cache& cache() {
 }  // namespace
 
 envelope* allocate_envelope() {
-  local_cache& c = cache();
-  void* mem = nullptr;
-  if (c.items.head != nullptr) {
-    free_node* n = c.items.head;
-    c.items.head = n->next;
-    --c.items.count;
-    mem = n;
-  } else {
-    if (c.fresh.next == c.fresh.end) {
-      the_depot().take(c.items, c.fresh);
-      if (c.items.head != nullptr) {
-        return allocate_envelope();
-      }
-    }
-    mem = c.fresh.next++;
-  }
-  return ::new (mem) envelope;  // default-init: the payload bytes stay unwritten
+  // Default-init: the payload bytes stay unwritten.
+  return ::new (cache().small.take(small_depot())) envelope;
+}
+
+large_envelope* allocate_large_envelope() {
+  auto* e = ::new (cache().large.take(large_depot())) large_envelope;
+  e->flags = flag_large;
+  return e;
 }
 
 void free_envelope(envelope* e) noexcept {
   if (e->ops != nullptr) {
-    e->ops->destroy(e->storage);
+    e->ops->destroy(*e);
   }
-  e->~envelope();
   local_cache& c = cache();
-  auto* n = reinterpret_cast<free_node*>(e);
-  n->next = c.items.head;
-  c.items.head = n;
-  if (++c.items.count >= local_limit) {
-    // Spill one batch to the depot, keep the rest for this thread.
-    batch spill;
-    for (std::size_t i = 0; i < batch_size; ++i) {
-      free_node* x = c.items.head;
-      c.items.head = x->next;
-      x->next = spill.head;
-      spill.head = x;
-    }
-    spill.count = batch_size;
-    c.items.count -= batch_size;
-    the_depot().give(spill);
+  if (e->flags & flag_large) {
+    auto* l = static_cast<large_envelope*>(e);
+    l->~large_envelope();
+    c.large.give(l, large_depot());
+  } else {
+    e->~envelope();
+    c.small.give(e, small_depot());
   }
 }
 
