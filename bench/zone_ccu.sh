@@ -5,16 +5,19 @@
 #   BENCH name=zone_ccu_<N> impl=quay value=<server CPU us per player-tick> unit=us_per_player_tick
 #   ... tick_p50_ms, tick_p99_ms (the zone actor's own figures), rtt_p99_ms (bots' ping),
 #   msgs_in_per_s / msgs_out_per_s (the bots' side), rss_mb (the server's resident memory)
+# The bots' figures cover the same window (quay-bots --warmup: the ramp and warm-up are left out).
 # Bots and server share this machine: the bots' CPU is part of the load, as the issue asks.
 #
 #   bench/zone_ccu.sh <zone-server> <quay-bots> [--ns "500 1000 2000 5000"] [--ramp 250]
 #                     [--warmup 40] [--measure 20] [--server-workers 1] [--bot-workers 1]
+#                     [--zones DIR]   (default bench/zones: one zone, arrivals spread over it)
 set -euo pipefail
 server_bin=$1
 bots_bin=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 script="$here/../sample-game/bots/scripts/wander.lua"
+zones="$here/zones"   # plains.toml: newcomers appear anywhere within 500 m of the centre
 ns="500 1000 2000 5000"
 ramp=250
 warmup=40
@@ -29,6 +32,7 @@ while (($#)); do
     --measure) measure=$2; shift 2 ;;
     --server-workers) server_workers=$2; shift 2 ;;
     --bot-workers) bot_workers=$2; shift 2 ;;
+    --zones) zones=$2; shift 2 ;;
     *) echo "zone_ccu: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -40,7 +44,7 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 for n in $ns; do
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/quay-ccu.XXXXXX")
-  "$server_bin" --port 0 --data-dir "$tmp" --workers "$server_workers" --stats-interval 5 \
+  "$server_bin" --port 0 --data-dir "$tmp" --zones "$zones" --workers "$server_workers" --stats-interval 5 \
     --max-players $((n + 100)) >"$tmp/server.out" 2>&1 &
   spid=$!
   port=
@@ -58,7 +62,8 @@ for n in $ns; do
   ramp_s=$(( (n + ramp - 1) / ramp ))
   duration=$((ramp_s + warmup + measure))
   "$bots_bin" "$script" --server "127.0.0.1:$port" --bots "$n" --ramp "$ramp" \
-    --duration "$duration" --workers "$bot_workers" --json >"$tmp/bots.json" 2>"$tmp/bots.err" &
+    --duration "$duration" --warmup $((ramp_s + warmup)) --workers "$bot_workers" --json \
+    >"$tmp/bots.json" 2>"$tmp/bots.err" &
   bpid=$!
   sleep $((ramp_s + warmup))
   c0=$(cpu_ticks "$spid")

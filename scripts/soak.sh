@@ -82,7 +82,7 @@ check() {  # check <ok 0|1> <message>
 }
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$server_pid/status" 2>/dev/null; }
 
-"$server_bin" --port 0 --data-dir "$tmp" --stats-interval "$stats_s" \
+"$server_bin" --port 0 --data-dir "$tmp" --stats-interval "$stats_s" --save-interval "$stats_s" \
   --max-players $((bots + 100)) >"$tmp/server.out" 2>&1 &
 server_pid=$!
 port=

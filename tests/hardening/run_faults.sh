@@ -16,8 +16,8 @@
 #            the server must start again on the same database, put every bot back exactly at
 #            its saved position (fault_relogin.lua), and still stop with exit 0.
 #
-# Saves happen every --stats-interval seconds (the zones' periodic save), so --save-interval
-# sets that. Prints HARDENING lines with the figures; exit status 0 only if every check held.
+# The zones save everyone every --save-interval seconds (the server's own option of the same
+# name). Prints HARDENING lines with the figures; exit status 0 only if every check held.
 set -euo pipefail
 server_bin=$1
 bots_bin=$2
@@ -71,7 +71,7 @@ fail() {
 # port once it listens.
 start_server() {
   "$server_bin" --port 0 --zones "$zones" --data-dir "$tmp" --workers 2 \
-    --stats-interval "$save_s" >"$1" 2>&1 &
+    --save-interval "$save_s" >"$1" 2>&1 &
   server_pid=$!
   port=
   for _ in $(seq 300); do

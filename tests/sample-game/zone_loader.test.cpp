@@ -80,6 +80,11 @@ colour = "green"
 name = "a"
 x = 500
 y = 1
+[[spawn]]
+name = "b"
+x = 1
+y = 1
+radius = -2
 )",
                             "bad.toml");
   EXPECT_FALSE(r.zone);
@@ -88,6 +93,7 @@ y = 1
   EXPECT_TRUE(mentions(r.errors, "width", "between")) << dump(r.errors);
   EXPECT_TRUE(mentions(r.errors, "colour", "unknown key")) << dump(r.errors);
   EXPECT_TRUE(mentions(r.errors, "spawn[0]", "outside the zone")) << dump(r.errors);
+  EXPECT_TRUE(mentions(r.errors, "spawn[1].radius", "between")) << dump(r.errors);
 }
 
 TEST(zone_loader, npc_spawns_must_name_a_defined_type_and_types_must_be_consistent) {

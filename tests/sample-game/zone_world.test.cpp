@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <string>
 
 namespace quay::game {
 namespace {
@@ -231,6 +233,40 @@ TEST(zone_world, a_player_without_a_valid_saved_position_enters_at_the_default_s
   player_record r = hero("ann", {5000, 5000});
   const entity_id a = w.add_player(r, 0);
   EXPECT_EQ(w.view(a)->pos, (vec2{20, 20}));
+}
+
+TEST(zone_world, a_spawn_point_with_a_radius_scatters_arrivals_over_its_disc_inside_the_zone) {
+  // Around (20, 20): part of the disc is outside the zone.
+  std::string text = zone_text;
+  text.replace(text.find("y = 20\n[npc_types"), 6, "y = 20\nradius = 30");
+  auto parsed = parse_zone(text, "test.toml");
+  ASSERT_TRUE(parsed.zone);
+  ASSERT_EQ(parsed.zone->spawns.front().radius, 30.0f);
+  zone_world w(std::move(*parsed.zone), {}, 1, 0);
+  std::vector<vec2> seen;
+  for (int i = 0; i < 200; ++i) {
+    player_record r = hero(("p" + std::to_string(i)).c_str(), {});
+    r.has_pos = false;
+    const vec2 at = w.view(w.add_player(r, 0))->pos;
+    const float dx = at.x - 20.0f;
+    const float dy = at.y - 20.0f;
+    EXPECT_LE(std::sqrt(dx * dx + dy * dy), 30.0f + 1e-3f) << at.x << "," << at.y;
+    EXPECT_TRUE(w.definition().bounds.contains(at)) << at.x << "," << at.y;
+    seen.push_back(at);
+  }
+  // Spread out, not stacked: most arrivals stand on a spot of their own, and both sides of
+  // the centre are used.
+  std::sort(seen.begin(), seen.end(), [](vec2 a, vec2 b) { return a.x != b.x ? a.x < b.x : a.y < b.y; });
+  const auto distinct = std::unique(seen.begin(), seen.end()) - seen.begin();
+  EXPECT_GT(distinct, 150);
+  EXPECT_LT(seen.front().x, 10.0f);
+  EXPECT_GT(seen.back().x, 30.0f);
+  // The portal arrival at that spawn point scatters the same way.
+  const auto a = w.spawn_position("start");
+  const auto b = w.spawn_position("start");
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(*a, *b);
+  EXPECT_FALSE(w.spawn_position("nowhere"));
 }
 
 TEST(zone_world, say_reaches_the_players_within_the_radius_only) {

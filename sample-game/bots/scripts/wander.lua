@@ -4,9 +4,11 @@
 --   bot.args.radius   how far from its start a bot wanders (metres; default: the whole zone)
 --   bot.args.chat_s   mean seconds between two chat lines of one bot (default 15; 0 = never)
 --! bots=100
--- Only the tracked state matters here: keeping every update as an event would cost memory.
+-- Only its own state matters here: keeping every update as an event would cost memory, and a
+-- model of everyone in view would cost the bots a hash-map write per entity per update.
 ignore("world_update", "entity_enter", "entity_leave", "hit", "respawned", "progress", "chat",
        "correction", "error", "pong")
+track_entities(false)
 local me = expect(login(), "login")
 local w, h = me.width, me.height
 local radius = tonumber(bot.args.radius or "0")

@@ -173,6 +173,9 @@ void bot::fail(std::string why) {
 
 bool bot::done() const noexcept { return impl_->st == impl::state::done; }
 bool bot::connected() const noexcept { return impl_->is_connected; }
+bool bot::wants(std::string_view event_name) const noexcept {
+  return !impl_->is_ignored(event_name);
+}
 std::uint64_t bot::events_dropped() const noexcept { return impl_->dropped; }
 std::size_t bot::lua_memory() const noexcept { return impl_->memory; }
 const bot_options& bot::options() const noexcept { return impl_->options; }

@@ -246,8 +246,24 @@ int l_me_state(lua_State* L) {
   return 1;
 }
 
+// The world model is off after track_entities(false): reading it is a script error, not an
+// empty view that a test would take for "nobody is here".
+const game_protocol& tracked(lua_State* L) {
+  const auto& p = proto(L);
+  if (!p.track_entities) luaL_error(L, "entities are not tracked (the script called track_entities(false))");
+  return p;
+}
+
+// track_entities(on): keep (true, the default) or drop the model of the entities in view.
+int l_track_entities(lua_State* L) {
+  auto& p = proto(L);
+  p.track_entities = lua_toboolean(L, 1) != 0;
+  if (!p.track_entities) p.entities.clear();
+  return 0;
+}
+
 int l_entities(lua_State* L) {
-  const auto& ents = proto(L).entities;
+  const auto& ents = tracked(L).entities;
   lua_createtable(L, 0, static_cast<int>(ents.size()));
   for (const auto& [id, e] : ents) {
     push_entity(L, e);
@@ -257,7 +273,7 @@ int l_entities(lua_State* L) {
 }
 
 int l_entity(lua_State* L) {
-  const auto& ents = proto(L).entities;
+  const auto& ents = tracked(L).entities;
   const auto it = ents.find(static_cast<std::uint32_t>(luaL_checkinteger(L, 1)));
   if (it == ents.end()) return 0;
   push_entity(L, it->second);
@@ -266,7 +282,7 @@ int l_entity(lua_State* L) {
 
 // find_entity(name): the nearest entity in view with that name (ties: the lowest id), or nil.
 int l_find_entity(lua_State* L) {
-  auto& p = proto(L);
+  const auto& p = tracked(L);
   std::size_t n = 0;
   const char* name = luaL_checklstring(L, 1, &n);
   const std::string_view want(name, n);
@@ -378,6 +394,7 @@ void game_protocol::install(lua_State* L) {
                                  {"_ping", l_ping},
                                  {"send_envelope", l_send_envelope},
                                  {"raw_frame", l_raw_frame},
+                                 {"track_entities", l_track_entities},
                                  {"acked_position", l_acked_position},
                                  {"login_payload", l_login_payload},
                                  {"me_state", l_me_state},

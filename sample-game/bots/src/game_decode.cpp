@@ -211,7 +211,11 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
     return;
   }
   const port_time now = b.env().now();
+  // The scratch vector is taken, not borrowed, so a delivery that (through the script) led
+  // back here could not clobber the events still being delivered.
   std::vector<event> out;
+  out.swap(scratch);
+  out.clear();
   auto make = [&](std::string_view name, void (*fill)(lua_State*, const event&)) {
     event ev;
     ev.name = name;
@@ -330,8 +334,14 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
         stats.aoi_staleness.record(
             std::chrono::milliseconds{now.time_since_epoch().count() - stamped});
       }
-      if (u->leaves() != nullptr) {
+      const bool leave_events = b.wants("entity_leave");
+      const bool enter_events = b.wants("entity_enter");
+      if (u->leaves() != nullptr && (track_entities || leave_events)) {
         for (const auto id : *u->leaves()) {
+          if (!leave_events) {
+            entities.erase(id);
+            continue;
+          }
           event ev = make("entity_leave", &fill_id_name);
           ev.message = {};
           ev.number = id;
@@ -345,6 +355,7 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
       if (u->enters() != nullptr) {
         for (flatbuffers::uoffset_t i = 0; i < u->enters()->size(); ++i) {
           const auto* s = u->enters()->Get(i);
+          if (s->id() != me.id && !track_entities && !enter_events) continue;
           entity_info e;
           e.id = s->id();
           e.npc = s->kind() == wire::EntityKind::Npc;
@@ -365,7 +376,8 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
             me.level = e.level;
             continue;
           }
-          entities[e.id] = std::move(e);
+          if (track_entities) entities[e.id] = std::move(e);
+          if (!enter_events) continue;
           event ev = make("entity_enter", &fill_entity_enter);
           ev.index = i;
           out.push_back(std::move(ev));
@@ -382,6 +394,7 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
             me.level = s->level();
             continue;
           }
+          if (!track_entities) continue;
           auto& e = entities[s->id()];
           e.id = s->id();
           e.x = s->position().x();
@@ -391,7 +404,7 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
           e.level = s->level();
         }
       }
-      out.push_back(make("world_update", &fill_world_update));
+      if (b.wants("world_update")) out.push_back(make("world_update", &fill_world_update));
       break;
     }
     case wire::MessageType::CombatEvents: {
@@ -448,6 +461,8 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
       return;
   }
   for (auto& ev : out) b.deliver(std::move(ev));
+  out.clear();
+  if (scratch.capacity() < out.capacity()) scratch.swap(out);
 }
 
 void game_protocol::on_closed(bot&) {

@@ -87,6 +87,12 @@ class game_protocol final : public bot_protocol {
   std::uint32_t next_seq = 1;
   self_info me;
   std::unordered_map<std::uint32_t, entity_info> entities;
+  /// False after the script's track_entities(false): the map above stays empty and entities(),
+  /// entity(), find_entity() raise an error. A load script that never looks at the others
+  /// saves the bots a hash-map write per entity per update (N x view size per tick).
+  bool track_entities = true;
+  /// The events of the message being decoded; kept between messages for its capacity.
+  std::vector<event> scratch;
   // ping() requests in flight: seq -> sent at.
   std::vector<std::pair<std::uint32_t, port_time>> pings;
   std::uint32_t login_seq = 0;

@@ -32,6 +32,13 @@ void latency_histogram::record(std::chrono::microseconds v) noexcept {
   }
 }
 
+void latency_histogram::reset() noexcept {
+  for (auto& b : buckets_) b.store(0, std::memory_order_relaxed);
+  count_.store(0, std::memory_order_relaxed);
+  sum_.store(0, std::memory_order_relaxed);
+  max_.store(0, std::memory_order_relaxed);
+}
+
 std::uint64_t latency_histogram::count() const noexcept {
   return count_.load(std::memory_order_relaxed);
 }

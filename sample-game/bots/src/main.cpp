@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   std::size_t bots = 0;
   double ramp = 0;
   double duration_s = 0;
+  double warmup_s = 0;
   double timeout_s = 0;
   bool load = false;
   bool json = false;
@@ -79,6 +80,9 @@ int main(int argc, char** argv) {
   app.add_option("-r,--ramp", ramp, "bots started per second (default: all at once)");
   app.add_option("-d,--duration", duration_s,
                  "load mode: seconds to run; bots still running then are stopped, not failed");
+  app.add_option("--warmup", warmup_s,
+                 "load mode: seconds after which the figures restart, so rates, round trips "
+                 "and staleness cover only the steady state after the ramp");
   app.add_flag("--load", load, "load mode even without --duration (runs until scripts end)");
   app.add_option("-t,--timeout", timeout_s,
                  "test mode: seconds before bots still running fail (default: the script's "
@@ -114,6 +118,7 @@ int main(int argc, char** argv) {
   o.bots = bots != 0 ? bots : static_cast<std::size_t>(source->directive_int("bots", 1));
   o.ramp_per_s = ramp;
   o.duration = quay::millis{static_cast<long long>(duration_s * 1000)};
+  o.warmup = quay::millis{static_cast<long long>(warmup_s * 1000)};
   if (!load) {
     const double t = timeout_s > 0 ? timeout_s
                                    : static_cast<double>(source->directive_int("timeout", 60));

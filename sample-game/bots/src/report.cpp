@@ -102,7 +102,9 @@ std::string run_report::to_text() const {
        " ended by the server or network\n";
   t += "messages: " + std::to_string(msgs_out) + " out (" + fmt("%.0f", msgs_out_per_s()) +
        "/s), " + std::to_string(msgs_in) + " in (" + fmt("%.0f", msgs_in_per_s()) + "/s) over " +
-       fmt("%.1f", elapsed_s) + " s\n";
+       fmt("%.1f", elapsed_s) + " s" +
+       (warmup_s > 0 ? " after a warm-up of " + fmt("%.1f", warmup_s) + " s" : std::string()) +
+       "\n";
   t += "round trip (ping): " + text_latency(rtt) + "\n";
   t += "AOI staleness: " + text_latency(aoi_staleness) + "\n";
   if (events_dropped != 0) {
@@ -132,6 +134,7 @@ std::string run_report::to_json() const {
     j += std::string("\"") + k + "\":" + std::to_string(v) + ",";
   };
   j += "\"elapsed_s\":" + fmt("%.3f", elapsed_s) + ",";
+  j += "\"warmup_s\":" + fmt("%.3f", warmup_s) + ",";
   num("bots", bots);
   num("started", started);
   num("ok", ok);
@@ -182,8 +185,10 @@ std::string run_report::to_json() const {
 
 std::string progress_line(const run_report& now, const run_report& before) {
   const double dt = now.elapsed_s - before.elapsed_s;
-  const double out_rate = dt > 0 ? static_cast<double>(now.msgs_out - before.msgs_out) / dt : 0;
-  const double in_rate = dt > 0 ? static_cast<double>(now.msgs_in - before.msgs_in) / dt : 0;
+  // Counters restart at the end of a warm-up: a sample across it counts what came after.
+  const auto delta = [](std::uint64_t a, std::uint64_t b) { return a >= b ? a - b : a; };
+  const double out_rate = dt > 0 ? static_cast<double>(delta(now.msgs_out, before.msgs_out)) / dt : 0;
+  const double in_rate = dt > 0 ? static_cast<double>(delta(now.msgs_in, before.msgs_in)) / dt : 0;
   std::uint64_t errors = 0;
   for (const auto& [k, n] : now.errors) errors += n;
   std::string l = fmt("%6.1fs", now.elapsed_s);

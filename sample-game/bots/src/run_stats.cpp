@@ -2,6 +2,12 @@
 
 namespace quay::bots {
 
+void run_stats::restart_window() noexcept {
+  for (auto* c : {&msgs_out, &msgs_in, &bytes_out, &bytes_in}) c->store(0, std::memory_order_relaxed);
+  rtt.reset();
+  aoi_staleness.reset();
+}
+
 void run_stats::count_error(std::string_view kind) {
   std::lock_guard lock(errors_mutex_);
   auto it = errors_.find(kind);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <vector>
 
 #include "bot_actor.hpp"
@@ -109,6 +110,7 @@ run_report run(const script& source, const run_options& options) {
   po.name = "bots";
   io_port port(po);
   bool interrupted = false;
+  std::optional<clock::time_point> window_from;  // when the warm-up ended, if it did
   {
     actor_system actors(port);
     net::network network(port, &actors);
@@ -128,6 +130,10 @@ run_report run(const script& source, const run_options& options) {
         });
       }
       if (ctx.stats.bots_done() >= options.bots) break;
+      if (!window_from && options.warmup.count() > 0 && clock::now() - t0 >= options.warmup) {
+        ctx.stats.restart_window();
+        window_from = clock::now();
+      }
       if (!stop_sent && options.interrupt != nullptr &&
           options.interrupt->load(std::memory_order_relaxed)) {
         stop_sent = true;
@@ -149,7 +155,13 @@ run_report run(const script& source, const run_options& options) {
     network.shutdown();
     port.stop();
   }
-  run_report report = run_report::snapshot(ctx.stats, options.bots, elapsed());
+  run_report report = run_report::snapshot(
+      ctx.stats, options.bots,
+      window_from ? std::chrono::duration<double>(clock::now() - *window_from).count()
+                        : elapsed());
+  if (window_from) {
+    report.warmup_s = std::chrono::duration<double>(*window_from - t0).count();
+  }
   {
     std::lock_guard lock(ctx.mu);
     report.failures = ctx.failures;

@@ -54,6 +54,19 @@ TEST(LatencyHistogram, AnEmptyHistogramReportsZero) {
   EXPECT_EQ(h.max().count(), 0);
 }
 
+TEST(LatencyHistogram, ResetForgetsEverySample) {
+  latency_histogram h;
+  for (int i = 1; i <= 100; ++i) h.record(std::chrono::microseconds{i * 1000});
+  h.reset();
+  EXPECT_EQ(h.count(), 0u);
+  EXPECT_EQ(h.quantile(0.99).count(), 0);
+  EXPECT_EQ(h.max().count(), 0);
+  h.record(std::chrono::microseconds{7});
+  EXPECT_EQ(h.count(), 1u);
+  EXPECT_EQ(h.quantile(0.5).count(), 7);
+  EXPECT_EQ(h.mean().count(), 7);
+}
+
 TEST(LatencyHistogram, OutOfRangeValuesAreClampedNotLost) {
   latency_histogram h;
   h.record(us{-5});

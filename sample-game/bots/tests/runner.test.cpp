@@ -175,6 +175,28 @@ TEST(Runner, ALoadRunStopsItsBotsWhenTheDurationEnds) {
   EXPECT_LT(report.elapsed_s, 5.0);
 }
 
+TEST(Runner, AWarmUpRestartsTheFiguresSoTheReportCoversOnlyTheWindowAfterIt) {
+  echo_server server;
+  // 200 messages at once, then one every 50 ms: the burst falls in the warm-up.
+  script s("warm.lua",
+           "connect(5000)\n"
+           "for i = 1, 200 do echo('burst') end\n"
+           "while true do echo('tick') sleep(50) end\n");
+  auto o = options_for(server, 2);
+  o.deadline = 0ms;
+  o.warmup = 400ms;
+  o.duration = 1000ms;
+  const auto report = run(s, o);
+  EXPECT_TRUE(report.no_failures()) << report.to_text();
+  EXPECT_NEAR(report.warmup_s, 0.4, 0.2);
+  EXPECT_GT(report.elapsed_s, 0.3);
+  EXPECT_LT(report.elapsed_s, 0.9);
+  // About 2 bots x 12 ticks in the window; the 400 burst messages must not be in it.
+  EXPECT_GT(report.msgs_out, 0u);
+  EXPECT_LT(report.msgs_out, 100u) << report.to_text();
+  EXPECT_NE(report.to_json().find("\"warmup_s\":0.4"), std::string::npos) << report.to_json();
+}
+
 TEST(Runner, AConnectionNobodyAcceptsIsCountedAsAConnectFailure) {
   // Bind a port, then free it, so nothing listens there.
   endpoint dead;

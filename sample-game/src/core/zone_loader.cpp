@@ -217,8 +217,9 @@ zone_load_result parse_zone(std::string_view toml_text, std::string_view source)
   };
 
   r.each_table(root, "spawn", [&](const toml::table& t, const std::string& path) {
-    r.only_keys(t, path, {"name", "x", "y"});
+    r.only_keys(t, path, {"name", "x", "y", "radius"});
     spawn_point s{r.text(t, path, "name").value_or(""), read_pos(t, path)};
+    s.radius = static_cast<float>(r.number(t, path, "radius", 0.0, max_zone_side, 0.0).value_or(0.0));
     inside(path, s.pos);
     if (z.find_spawn(s.name) != nullptr) {
       r.error(path + ".name", "duplicate spawn point '" + s.name + "'");

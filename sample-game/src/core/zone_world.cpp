@@ -40,9 +40,19 @@ const zone_world::entity* zone_world::find(entity_id id) const {
   return it == entities_.end() ? nullptr : &it->second;
 }
 
-std::optional<vec2> zone_world::spawn_position(std::string_view spawn_name) const {
+std::optional<vec2> zone_world::spawn_position(std::string_view spawn_name) {
   const spawn_point* s = zone_.find_spawn(spawn_name);
-  return s == nullptr ? std::nullopt : std::optional<vec2>(s->pos);
+  return s == nullptr ? std::nullopt : std::optional<vec2>(place_at(*s));
+}
+
+vec2 zone_world::place_at(const spawn_point& s) {
+  if (s.radius <= 0.0f) {
+    return s.pos;
+  }
+  // Uniform over the disc's area (hence the square root), clamped into the zone.
+  const float angle = random_.uniform_float(0.0f, 6.2831853f);
+  const float r = s.radius * std::sqrt(random_.uniform_float(0.0f, 1.0f));
+  return zone_.bounds.clamp({s.pos.x + r * std::cos(angle), s.pos.y + r * std::sin(angle)});
 }
 
 void zone_world::spawn_npcs(time_ms now) {
@@ -76,10 +86,9 @@ entity_id zone_world::add_player(const player_record& record, time_ms now) {
   e.kind = entity_kind::player;
   e.name = record.name;
   e.character_id = record.character_id;
-  vec2 pos = zone_.find_spawn(zone_.default_spawn)->pos;
-  if (record.has_pos && zone_.bounds.contains(record.pos)) {
-    pos = record.pos;
-  }
+  const vec2 pos = record.has_pos && zone_.bounds.contains(record.pos)
+                       ? record.pos
+                       : place_at(*zone_.find_spawn(zone_.default_spawn));
   e.motion = start_movement(pos, now);
   e.fight.level = std::clamp(record.level, 1, max_level);
   e.fight.xp = std::max<std::int64_t>(record.xp, 0);

@@ -69,8 +69,8 @@ void zone_world::respawn_due(time_ms now) {
   for (auto it = dead_.begin(); it != due_end; ++it) {
     entity& e = *find(*it);
     revive(e.fight);
-    vec2 at = e.kind == entity_kind::npc ? e.brain.home
-                                         : zone_.find_spawn(zone_.default_spawn)->pos;
+    const vec2 at = e.kind == entity_kind::npc ? e.brain.home
+                                               : place_at(*zone_.find_spawn(zone_.default_spawn));
     teleport_to(e.motion, at, now);
     if (e.kind == entity_kind::npc) {
       respawn_npc(e.brain, e.type->behaviour, now, random_);

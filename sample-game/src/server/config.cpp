@@ -71,6 +71,7 @@ std::vector<std::string> load_config_file(const std::string& path, server_config
   read(t, "limits.unexpected_per_second", c.settings.unexpected.per_second, errors, path);
   read(t, "world.zone_rejoin_wait_ms", c.settings.zone_rejoin_wait_ms, errors, path);
   read(t, "storage.data_dir", c.data_dir, errors, path);
+  read(t, "storage.save_interval_s", c.settings.save_interval_s, errors, path);
   read(t, "storage.save_retry_ms", c.settings.save_retry_ms, errors, path);
   read(t, "storage.save_retry_max_ms", c.settings.save_retry_max_ms, errors, path);
   read(t, "log.file", c.log_file, errors, path);

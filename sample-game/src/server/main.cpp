@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   std::uint16_t tick_rate = 0;
   std::size_t max_players = 0;
   std::uint32_t stats_interval = 0;
+  std::uint32_t save_interval = 0;
   bool no_dev_accounts = false;
   std::size_t demo_clients = 0;
   app.add_option("--host", host, "address to listen on (default 127.0.0.1)");
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
   app.add_option("--tick-rate", tick_rate, "zone ticks per second, 1-100 (default 10)");
   app.add_option("--max-players", max_players, "players online at once (default 10000)");
   app.add_option("--stats-interval", stats_interval, "seconds between per-zone CCU/tick statistics lines (default 10)");
+  app.add_option("--save-interval", save_interval, "seconds between each zone's saves of everyone in it (default 30)");
   app.add_flag("--no-dev-accounts", no_dev_accounts, "refuse unknown names instead of creating accounts on first login");
   app.add_option("--demo-clients", demo_clients, "start this many built-in demo clients that log in over TCP and wander (default 0)");
   CLI11_PARSE(app, argc, argv);
@@ -102,6 +104,7 @@ int main(int argc, char** argv) {
   if (app.count("--tick-rate")) config.settings.tick_rate = tick_rate;
   if (app.count("--max-players")) config.settings.max_players = max_players;
   if (app.count("--stats-interval")) config.settings.stats_interval_s = stats_interval;
+  if (app.count("--save-interval")) config.settings.save_interval_s = save_interval;
   if (no_dev_accounts) config.settings.dev_accounts = false;
   if (config.settings.tick_rate == 0 || config.settings.tick_rate > 100) {
     std::fprintf(stderr, "--tick-rate must be between 1 and 100\n");

@@ -47,6 +47,8 @@ struct server_settings {
   bool dev_accounts = true;            ///< unknown names create accounts on first login
   std::size_t max_players = 10'000;
   std::uint32_t stats_interval_s = 10; ///< how often zones log CCU and tick percentiles
+  /// How often each zone saves everyone in it: a crash loses at most this much play.
+  std::uint32_t save_interval_s = 30;
   /// Client messages per session: over this bucket the session is kicked (MessageFlood).
   rate_rule messages{100.0, 50.0};
   /// Well-formed messages in the wrong state (UnexpectedMessage) a session may send: over
@@ -209,5 +211,7 @@ struct zone_fault_msg {
 // ---- timers ------------------------------------------------------------------------------
 struct tick_msg {};
 struct stats_msg {};
+/// A zone's periodic save of everyone in it (every save_interval_s).
+struct save_all_msg {};
 
 }  // namespace quay::game::server

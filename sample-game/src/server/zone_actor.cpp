@@ -28,6 +28,7 @@ void zone_actor::define(handlers<zone_actor>& h) {
       .on<&zone_actor::on_chat>()
       .on<&zone_actor::on_leave>()
       .on<&zone_actor::on_tick>()
+      .on<&zone_actor::on_save_all>()
       .on<&zone_actor::on_stats>()
       .on<&zone_actor::on_fault>();
 }
@@ -57,6 +58,7 @@ void zone_actor::on_start() {
   const auto period = millis(1000 / std::max<std::uint16_t>(ctx_.settings->tick_rate, 1));
   every(period, tick_msg{});
   every(millis(1000 * std::max<std::uint32_t>(ctx_.settings->stats_interval_s, 1)), stats_msg{});
+  every(millis(1000 * std::max<std::uint32_t>(ctx_.settings->save_interval_s, 1)), save_all_msg{});
 }
 
 time_ms zone_actor::clock_ms() const { return now().time_since_epoch().count(); }
@@ -256,7 +258,9 @@ void zone_actor::on_stats(const stats_msg&) {
                          world_.npc_count(), ms.size(), pct(0.50), pct(0.99), stats_.messages_in,
                          stats_.frames_out);
   stats_ = {};
-  // Periodic save of everyone in the zone.
+}
+
+void zone_actor::on_save_all(const save_all_msg&) {
   for (const auto& [id, who] : members_) {
     if (auto record = world_.record_of(id)) {
       send(ctx_.persistence, save_msg{std::move(*record), false, {}});

@@ -49,6 +49,7 @@ private:
   void on_leave(const zone_leave_msg& m);
   void on_tick(const tick_msg&);
   void on_stats(const stats_msg&);
+  void on_save_all(const save_all_msg&);
   void on_fault(const zone_fault_msg& m);
 
   time_ms clock_ms() const;

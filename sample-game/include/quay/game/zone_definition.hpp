@@ -17,10 +17,13 @@
 
 namespace quay::game {
 
-/// A named place where players appear.
+/// A named place where players appear: at `pos`, or, with a `radius`, at a uniformly random
+/// point of the disc of that radius around it (inside the zone), so that a crowd arriving at
+/// once does not stand on one spot.
 struct spawn_point {
   std::string name;
   vec2 pos;
+  float radius = 0.0f;
 };
 
 /// A kind of NPC: its name, level, fighting stats and behaviour.

@@ -128,8 +128,9 @@ public:
   /// Players within `radius` metres of the entity (itself included), for "say".
   std::vector<entity_id> players_near(entity_id id, float radius) const;
 
-  /// A spawn point's position, nullopt when the zone has none by that name.
-  std::optional<vec2> spawn_position(std::string_view name) const;
+  /// Where a player arriving at the named spawn point appears (a random point of its disc when
+  /// it has a radius), nullopt when the zone has no spawn point by that name.
+  std::optional<vec2> spawn_position(std::string_view name);
 
   /// Advances NPCs and respawns to `now` and collects the tick's updates.
   const tick_output& tick(time_ms now);
@@ -163,6 +164,7 @@ private:
   entity_id nearest_enemy(const entity& npc) const;
   void apply_hit(entity& attacker, entity& target, const attack_outcome& hit);
   void respawn_due(time_ms now);
+  vec2 place_at(const spawn_point& s);
 
   zone_definition zone_;
   world_rules rules_;

@@ -95,6 +95,10 @@ class bot {
   /// Fails the script from outside (a test run's deadline), naming the line it waits at.
   void fail(std::string why);
 
+  /// False when the script has ignore()d events of this name: a protocol can then skip
+  /// building them (per-entity events of a crowded view cost more than the rest of a frame).
+  bool wants(std::string_view event_name) const noexcept;
+
   /// True once the script has ended, failed or been stopped.
   bool done() const noexcept;
   /// True between on_connected and on_closed.

@@ -29,6 +29,12 @@ class latency_histogram {
   /// Largest sample (exact), or 0 when empty.
   std::chrono::microseconds max() const noexcept;
 
+  /// Forgets every sample (the end of a load run's warm-up). Thread-safe, but a record()
+  /// running at the same moment may be lost or counted in part (say, in the sum and not in its
+  /// bucket): call it at a phase boundary, where a sample or two does not matter. quantile()
+  /// reads the buckets alone, so it stays consistent either way.
+  void reset() noexcept;
+
   /// The bucket a value falls in, and the value a bucket stands for. Exposed for tests.
   static std::size_t bucket_of(std::uint64_t us) noexcept;
   static std::uint64_t value_of(std::size_t bucket) noexcept;

@@ -25,7 +25,12 @@ struct latency_summary {
 /// The figures of a run at one moment: the final report, or one progress sample.
 /// A value; thread contract: none of its own.
 struct run_report {
+  /// Seconds the figures cover: the whole run, or (final report after a warm-up) the time
+  /// since the warm-up ended.
   double elapsed_s = 0;
+  /// Seconds of warm-up before the measured window (0: none). Messages, bytes, round trips
+  /// and staleness cover only the window; bots, connections and errors cover the whole run.
+  double warmup_s = 0;
   std::uint64_t bots = 0;  ///< bots the run was asked for
   std::uint64_t started = 0;
   std::uint64_t connected_now = 0;
@@ -51,7 +56,7 @@ struct run_report {
   /// Reads the live figures. Thread-safe (reads atomics).
   static run_report snapshot(const run_stats& s, std::uint64_t bots, double elapsed_s);
 
-  /// Messages per second each way over the whole run.
+  /// Messages per second each way over the measured window (the whole run without warm-up).
   double msgs_out_per_s() const { return elapsed_s > 0 ? msgs_out / elapsed_s : 0; }
   double msgs_in_per_s() const { return elapsed_s > 0 ? msgs_in / elapsed_s : 0; }
 

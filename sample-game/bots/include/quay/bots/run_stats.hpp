@@ -35,6 +35,11 @@ struct run_stats {
   /// How old an entity's position is when another bot sees it (see docs: AOI staleness).
   latency_histogram aoi_staleness;
 
+  /// Starts the measured window (the end of a warm-up): message and byte counters, round
+  /// trips and staleness start again from zero. Bots, connections and errors keep counting the
+  /// whole run. Thread-safe; see latency_histogram::reset for records at that very moment.
+  void restart_window() noexcept;
+
   /// Counts one error of `kind` ("connect: connection refused", "server: on_cooldown").
   void count_error(std::string_view kind);
   /// Every error kind with its count.

@@ -33,6 +33,9 @@ struct run_options {
   /// Load runs: after this long (from the start of the run) bots still running are stopped,
   /// which is not a failure. 0 = wait until every script ends.
   millis duration{0};
+  /// Load runs: the figures (messages, bytes, round trips, staleness) restart this long after
+  /// the start, so the report covers the steady state and not the ramp. 0 = no warm-up.
+  millis warmup{0};
   /// Test runs: after this long, bots still running fail ("the run's deadline passed" with the
   /// line each waits at). 0 = no deadline.
   millis deadline{0};
