@@ -27,6 +27,13 @@ void* allocate_page_block() {
   // A hint: without THP (or with it disabled) the block works with small pages.
   ::madvise(block, page_block_bytes, MADV_HUGEPAGE);
 #endif
+#if defined(MADV_POPULATE_WRITE)
+  // Prefault the block in one call (Linux 5.14+; older kernels refuse it and the block faults
+  // on first touch as usual). It matters when huge pages are unavailable: 512 page-fault traps
+  // per block, expensive on a VM, become one system call (fanout with 4 KiB pages: 0.50 -> 0.33
+  // CPU seconds). The whole block is carved sooner or later anyway.
+  ::madvise(block, page_block_bytes, MADV_POPULATE_WRITE);
+#endif
   return block;
 }
 
