@@ -81,7 +81,15 @@ frame encode_envelope(std::uint16_t type, std::uint32_t seq, std::span<const std
   eb.add_type(type);
   fbb.Finish(eb.Finish());
   const auto out = fbb.GetBufferSpan();
-  return frame::copy_of(std::as_bytes(std::span(out.data(), out.size())));
+  // Zero padding after the flatbuffer (which ignores trailing bytes) makes the frame's wire
+  // size a multiple of 8, so a receiver that reads a stream of such frames finds every payload
+  // 8-aligned in its read buffer and delivers it without a copy (docs/protocol.md, Frames).
+  const std::size_t size = out.size();
+  const std::size_t padded = size + (12 - size % 8) % 8;  // padded + 4 header bytes = 0 mod 8
+  return frame::make(padded, [&](std::span<std::byte> dst) {
+    std::memcpy(dst.data(), out.data(), size);
+    std::memset(dst.data() + size, 0, padded - size);
+  });
 }
 
 frame encode_ping(std::uint32_t seq) { return encode_envelope(msg_type::ping, seq, {}); }

@@ -8,24 +8,39 @@
 
 namespace quay::net {
 
+namespace {
+
+// A block is [refs:4][unused:4][lead:4][data...]: data() sits 4 bytes before an 8-byte
+// boundary (the allocation is at least 8-aligned), so a frame whose header starts at an offset
+// that is a multiple of 8 has its payload 8-aligned.
+constexpr std::size_t data_offset = 12;
+static_assert(sizeof(detail::shared_bytes) <= data_offset - frame_header_bytes);
+
+constexpr std::uint32_t align8(std::uint32_t n) noexcept { return (n + 7u) & ~7u; }
+
+std::uint32_t u32(std::size_t n) noexcept { return static_cast<std::uint32_t>(n); }
+
+}  // namespace
+
 framer::framer(std::size_t max_frame_size, std::size_t block_bytes)
-    : max_frame_(std::clamp<std::size_t>(max_frame_size, 1, frame_size_cap)),
-      block_bytes_(std::max<std::size_t>(block_bytes, 2 * inline_bytes)) {}
+    : max_frame_(u32(std::clamp<std::size_t>(max_frame_size, 1, frame_size_cap))),
+      block_bytes_(u32(std::clamp<std::size_t>(block_bytes, 2 * inline_bytes, frame_size_cap))) {}
 
 framer::framer(framer&& o) noexcept
-    : heap_(std::move(o.heap_)),
+    : block_(std::exchange(o.block_, nullptr)),
       capacity_(o.capacity_),
       begin_(o.begin_),
       end_(o.end_),
       max_frame_(o.max_frame_),
       block_bytes_(o.block_bytes_),
+      busy_block_(o.busy_block_),
       last_prepared_(o.last_prepared_),
-      error_(o.error_),
       offending_length_(o.offending_length_),
+      error_(o.error_),
       hot_(o.hot_) {
   std::memcpy(inline_, o.inline_, inline_bytes);
   o.capacity_ = inline_bytes;
-  o.begin_ = o.end_ = 0;
+  o.begin_ = o.end_ = o.last_prepared_ = 0;
 }
 
 framer& framer::operator=(framer&& o) noexcept {
@@ -36,37 +51,70 @@ framer& framer::operator=(framer&& o) noexcept {
   return *this;
 }
 
-framer::~framer() = default;
+framer::~framer() { drop_block(); }
 
-void framer::grow_for(std::size_t needed) {
-  // A frame larger than the block gets a buffer of exactly its size; `needed` was validated
-  // against the max frame size by the caller, so this never allocates for a hostile length.
-  const std::size_t cap = std::max(needed, block_bytes_);
-  auto fresh = std::make_unique_for_overwrite<std::byte[]>(cap);
+std::byte* framer::data() noexcept {
+  return block_ != nullptr ? reinterpret_cast<std::byte*>(block_) + data_offset : inline_;
+}
+
+bool framer::exclusive() const noexcept {
+  // acquire: pairs with the release of the last frame that referenced the block, so its
+  // readers are done before the bytes are written again.
+  return block_ != nullptr && block_->refs.load(std::memory_order_acquire) == 1;
+}
+
+std::size_t framer::block_size_for(std::size_t needed) const noexcept {
+  std::size_t size = busy_block_ != 0 ? busy_block_ : block_bytes_;
+  if (needed > 0) {
+    // Room for about four such frames per receive; a frame over the large block gets a block
+    // of exactly its size. `needed` was validated against the max frame size by the caller,
+    // so this never allocates for a hostile length.
+    size = std::max({size, std::min(4 * needed, large_block_bytes), needed});
+  }
+  return size;
+}
+
+void framer::switch_block(std::size_t usable) {
+  detail::shared_bytes* fresh = detail::allocate_shared_bytes(data_offset + usable);
+  std::byte* to = reinterpret_cast<std::byte*>(fresh) + data_offset;
   const std::size_t n = buffered();
-  if (n > 0) std::memcpy(fresh.get(), data() + begin_, n);
-  heap_ = std::move(fresh);
-  capacity_ = cap;
+  if (n > 0) std::memcpy(to, data() + begin_, n);
+  drop_block();
+  block_ = fresh;
+  capacity_ = u32(usable);
   begin_ = 0;
-  end_ = n;
+  end_ = u32(n);
+  // Streams of large frames keep large blocks while busy; a one-off giant frame does not.
+  if (usable <= std::max<std::size_t>(large_block_bytes, block_bytes_)) busy_block_ = u32(usable);
+}
+
+void framer::drop_block() noexcept {
+  if (block_ != nullptr) detail::release_shared_bytes(std::exchange(block_, nullptr));
 }
 
 std::span<std::byte> framer::prepare(bool keep_block) {
   last_prepared_ = 0;
   if (error_) return {};
   if (begin_ == end_) {
-    begin_ = end_ = 0;
-    if (keep_block && heap_ && capacity_ == block_bytes_) {
-      // An active stream keeps its block: no extra receive through the small inline area.
-    } else if (!hot_) {
+    if (block_ == nullptr) {
+      begin_ = end_ = 0;
+      if (hot_) switch_block(block_size_for(0));  // busy stream: from the inline area to a block
+    } else if (!keep_block && !hot_) {
       // Quiet stream: an idle session keeps only the inline area.
-      heap_.reset();
+      drop_block();
       capacity_ = inline_bytes;
-    } else if (!heap_ || capacity_ > block_bytes_) {
-      // Busy stream: a full block (and a large-frame buffer shrinks back to one).
-      heap_.reset();
-      capacity_ = inline_bytes;
-      grow_for(block_bytes_);
+      begin_ = end_ = 0;
+      busy_block_ = 0;
+    } else {
+      const std::size_t normal = block_size_for(0);
+      if (exclusive() && capacity_ == normal) {
+        begin_ = end_ = 0;  // no frame references the block: start it over
+      } else if (!exclusive() && capacity_ >= std::size_t{align8(end_)} + normal / 8) {
+        // Frames still reference the bytes before end_: continue after them, realigned.
+        begin_ = end_ = align8(end_);
+      } else {
+        switch_block(normal);  // the tail is short, or a large-frame block shrinks back
+      }
     }
   }
 
@@ -77,26 +125,38 @@ std::span<std::byte> framer::prepare(bool keep_block) {
     const std::uint32_t len = read_frame_header(data() + begin_);
     if (len != 0 && len <= max_frame_) needed = frame_header_bytes + len;
   }
-
-  if (begin_ > 0 && (end_ == capacity_ || needed > capacity_ - begin_)) {
-    std::memmove(data(), data() + begin_, buffered());
-    end_ -= begin_;
-    begin_ = 0;
+  const std::size_t normal = block_size_for(0);
+  bool move = end_ == capacity_ || needed > std::size_t{capacity_} - begin_;
+  // A header split at the end of a block: start the next frame in a fresh one rather than
+  // receive a few bytes at a time.
+  if (!move && block_ != nullptr && needed == 0 && begin_ < end_ &&
+      std::size_t{capacity_} - end_ < normal / 8) {
+    move = true;
   }
-  if (needed > capacity_) {
-    grow_for(needed);
-  } else if (end_ == capacity_) {
-    // Only reachable when the caller prepares while a whole frame is still buffered; keep the
-    // promise of free space anyway, bounded by what is already held plus one block.
-    grow_for(capacity_ + block_bytes_);
+  if (move) {
+    const std::size_t n = buffered();
+    std::size_t want = block_size_for(needed);
+    // A whole frame (or an incomplete header) at the head: room for it and a block more.
+    if (needed <= n) want = std::max(want, n + block_bytes_);
+    if (block_ == nullptr && needed != 0 && needed <= inline_bytes) {
+      std::memmove(inline_, inline_ + begin_, n);  // a small frame stays in the inline area
+      begin_ = 0;
+      end_ = u32(n);
+    } else if (exclusive() && capacity_ >= want) {
+      std::memmove(data(), data() + begin_, n);
+      begin_ = 0;
+      end_ = u32(n);
+    } else {
+      switch_block(want);  // the only copy: the unfinished frame at the head
+    }
   }
   last_prepared_ = capacity_ - end_;
   return {data() + end_, last_prepared_};
 }
 
 void framer::commit(std::size_t n) noexcept {
-  n = std::min(n, last_prepared_);
-  end_ += n;
+  n = std::min<std::size_t>(n, last_prepared_);
+  end_ += u32(n);
   hot_ = n > 0 && n == last_prepared_;
   last_prepared_ = 0;
 }
@@ -112,8 +172,20 @@ decode_status framer::next(std::span<const std::byte>& payload) noexcept {
   }
   if (buffered() < frame_header_bytes + len) return decode_status::need_more;
   payload = {data() + begin_ + frame_header_bytes, len};
-  begin_ += frame_header_bytes + len;
+  begin_ += u32(frame_header_bytes) + len;
   return decode_status::frame;
+}
+
+decode_status framer::next_frame(frame& out) {
+  std::span<const std::byte> p;
+  const decode_status st = next(p);
+  if (st != decode_status::frame) return st;
+  if (block_ != nullptr && (reinterpret_cast<std::uintptr_t>(p.data()) & 7u) == 0) {
+    out = frame(block_, p.data() - frame_header_bytes);  // a view: no copy
+  } else {
+    out = frame::copy_of(p);  // the inline area, or a payload the sender left unaligned
+  }
+  return st;
 }
 
 std::size_t framer::feed(std::span<const std::byte> bytes) {
@@ -126,10 +198,11 @@ std::size_t framer::feed(std::span<const std::byte> bytes) {
 
 void framer::release_idle() noexcept {
   if (begin_ != end_) return;
-  heap_.reset();
+  drop_block();
   capacity_ = inline_bytes;
   begin_ = end_ = 0;
   hot_ = false;
+  busy_block_ = 0;
 }
 
 }  // namespace quay::net

@@ -20,10 +20,19 @@ bool send_queue::push(frame f) {
 std::size_t send_queue::gather(std::span<const_buffer> out) const noexcept {
   std::size_t count = 0;
   std::size_t offset = head_offset_;
-  for (std::size_t i = head_; i < frames_.size() && count < out.size(); ++i) {
+  for (std::size_t i = head_; i < frames_.size(); ++i) {
     const auto wire = frames_[i].wire();
-    out[count++] = const_buffer{wire.data() + offset, wire.size() - offset};
+    const std::byte* from = wire.data() + offset;
+    const std::size_t n = wire.size() - offset;
     offset = 0;
+    // Frames that lie back to back in memory (received frames sent on in order are views of
+    // one read block) go out as one buffer.
+    if (count > 0 && static_cast<const std::byte*>(out[count - 1].data) + out[count - 1].size == from) {
+      out[count - 1].size += n;
+      continue;
+    }
+    if (count == out.size()) break;
+    out[count++] = const_buffer{from, n};
   }
   return count;
 }

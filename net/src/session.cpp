@@ -268,8 +268,10 @@ void process_locked(session& s, session_lock& lk) {
     std::size_t count = 0;
     bool drained = false;
     while (count < batch_size && s.state == session_state::open) {
-      std::span<const std::byte> p;
-      const auto st = s.reader.next(p);
+      // A view into the read block when the payload lies aligned there (no copy), else a copy
+      // into a frame of its own: either way an 8-byte aligned, shareable frame.
+      frame f;
+      const auto st = s.reader.next_frame(f);
       if (st == decode_status::need_more) {
         drained = true;
         break;
@@ -281,12 +283,10 @@ void process_locked(session& s, session_lock& lk) {
         hard_close_locked(s, s.reader.error(), true);
         break;
       }
-      // The copy gives the frame its own 8-byte aligned, shareable buffer.
-      frame f = frame::copy_of(p);
       envelope_view env;
       if (const auto bad = decode_envelope(f.payload(), env)) {
         logger()->warn("session {}:{} closed: {} ({} byte frame)", s.slot, s.generation,
-                       bad.message(), p.size());
+                       bad.message(), f.payload_size());
         hard_close_locked(s, bad, true);
         break;
       }

@@ -2,15 +2,18 @@
 // input-chosen chunks, envelope verification, and typed dispatch with payload verification.
 //
 // Input layout: byte 0 picks the max frame size, byte 1 seeds the chunk sizes, the rest is the
-// byte stream a peer sends. Besides memory errors (ASan/UBSan), the target checks two
+// byte stream a peer sends. Besides memory errors (ASan/UBSan), the target checks three
 // invariants and aborts when they break:
 //   1. chunked decoding yields exactly the frames (and error) of a one-shot reference decoder;
-//   2. a handler only ever sees a payload that verifies for its root type.
+//   2. a handler only ever sees a payload that verifies for its root type;
+//   3. frames taken earlier keep their bytes (the framer never writes over a shared block).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "quay/net/dispatcher.hpp"
@@ -83,19 +86,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const auto expected = reference_decode(stream, max_frame);
 
-  quay::net::framer f(max_frame, 64 + (data[1] & 0x3f) * 16);
+  const std::size_t block = 64 + (data[1] & 0x3f) * 16;
+  quay::net::framer f(max_frame, block);
   std::vector<std::vector<std::byte>> got;
+  // Frames held on after they were taken (as a handler or a send queue does), checked at the
+  // end: the framer must never write over bytes a frame still references.
+  std::vector<std::pair<quay::net::frame, std::size_t>> kept;
   bool error = false;
   std::size_t pos = 0;
   sink s;
   while (!error) {
-    std::span<const std::byte> payload;
-    auto st = f.next(payload);
+    // As the session does: a shared frame, a view into the read block or a copy.
+    quay::net::frame fr;
+    auto st = f.next_frame(fr);
     if (st == quay::net::decode_status::frame) {
-      got.emplace_back(payload.begin(), payload.end());
-      // The session copies each frame into a shared (8-byte aligned) frame before dispatch.
-      auto fr = quay::net::frame::copy_of(payload);
+      if ((reinterpret_cast<std::uintptr_t>(fr.payload().data()) & 7u) != 0) std::abort();
+      got.emplace_back(fr.payload().begin(), fr.payload().end());
       (void)the_dispatcher().dispatch_frame(s, fr.payload());
+      rng = rng * 1664525u + 1013904223u;
+      if ((rng >> 20) & 1u) kept.emplace_back(std::move(fr), got.size() - 1);
       continue;
     }
     if (st == quay::net::decode_status::error) {
@@ -105,7 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (pos == stream.size()) break;
     rng = rng * 1664525u + 1013904223u;
     const std::size_t chunk = 1 + (rng >> 16) % 97;
-    auto space = f.prepare();
+    auto space = f.prepare(((rng >> 8) & 1u) != 0);
     if (space.empty()) std::abort();
     const std::size_t n = std::min({chunk, space.size(), stream.size() - pos});
     std::memcpy(space.data(), stream.data() + pos, n);
@@ -114,6 +123,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   if (error != expected.error || got != expected.frames) std::abort();
-  if (f.heap_bytes() > max_frame + 4 + quay::net::framer::default_block_bytes) std::abort();
+  for (const auto& [fr, i] : kept) {
+    const auto p = fr.payload();
+    if (!std::equal(p.begin(), p.end(), got[i].begin(), got[i].end())) std::abort();
+  }
+  // Memory stays bounded by the limits, whatever the input: a block for a frame of the max
+  // size, or a large block, plus one block.
+  if (f.heap_bytes() > std::max(quay::net::framer::large_block_bytes, max_frame + 4) + block) {
+    std::abort();
+  }
   return 0;
 }

@@ -263,4 +263,112 @@ TEST(framer, keeps_its_block_between_receives_while_the_caller_says_the_stream_i
   EXPECT_EQ(f.heap_bytes(), 0u);
 }
 
+// Receives `stream` in pieces of at most `chunk` bytes the way an active session does
+// (prepare(true)), taking every frame with next_frame().
+std::vector<quay::net::frame> receive_frames(framer& f, const bytes& stream, std::size_t chunk) {
+  std::vector<quay::net::frame> out;
+  std::size_t pos = 0;
+  while (pos < stream.size()) {
+    auto space = f.prepare(true);
+    const std::size_t n = std::min({space.size(), stream.size() - pos, chunk});
+    std::copy_n(stream.begin() + static_cast<std::ptrdiff_t>(pos), n, space.begin());
+    f.commit(n);
+    pos += n;
+    quay::net::frame fr;
+    while (f.next_frame(fr) == decode_status::frame) out.push_back(std::move(fr));
+  }
+  return out;
+}
+
+bytes payload_bytes(const quay::net::frame& f) { return {f.payload().begin(), f.payload().end()}; }
+
+TEST(framer, delivers_frames_padded_to_eight_bytes_as_views_into_one_block) {
+  framer f(64 * 1024, 4096);
+  std::vector<bytes> payloads;
+  for (int i = 0; i < 20; ++i) payloads.push_back(payload_of(60, static_cast<std::uint8_t>(i)));
+  const auto frames = receive_frames(f, stream_of(payloads), 1 << 20);
+  ASSERT_EQ(frames.size(), payloads.size());
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    EXPECT_EQ(payload_bytes(frames[i]), payloads[i]);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(frames[i].payload().data()) % 8, 0u);
+    if (i > 1) {
+      EXPECT_EQ(frames[i].wire().data(), frames[i - 1].wire().data() + 64) << "no copy: frame " << i;
+    }
+  }
+  EXPECT_GT(frames[5].use_count(), 10u) << "the frames share the read block";
+}
+
+TEST(framer, copies_frames_whose_payload_would_not_be_aligned_and_keeps_the_rest_aligned) {
+  framer f(64 * 1024, 4096);
+  std::vector<bytes> payloads;
+  for (int i = 0; i < 200; ++i) {
+    payloads.push_back(payload_of(1 + static_cast<std::size_t>(i * 7) % 90, static_cast<std::uint8_t>(i)));
+  }
+  const auto frames = receive_frames(f, stream_of(payloads), 700);
+  ASSERT_EQ(frames.size(), payloads.size());
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    EXPECT_EQ(payload_bytes(frames[i]), payloads[i]) << i;
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(frames[i].payload().data()) % 8, 0u) << i;
+  }
+}
+
+TEST(framer, never_writes_over_bytes_that_a_frame_taken_earlier_still_references) {
+  std::mt19937 rng(11);
+  for (int round = 0; round < 20; ++round) {
+    framer f(20'000, 4096);
+    std::vector<bytes> payloads;
+    for (int i = 0; i < 300; ++i) {
+      const std::size_t n = (rng() % 4 == 0) ? 1 + rng() % 20'000 : 4 + 8 * (rng() % 40);
+      payloads.push_back(payload_of(n, static_cast<std::uint8_t>(rng())));
+    }
+    const auto s = stream_of(payloads);
+    std::vector<quay::net::frame> kept;
+    std::size_t pos = 0;
+    while (pos < s.size()) {
+      auto space = f.prepare(rng() % 2 == 0);
+      const std::size_t n = std::min<std::size_t>({space.size(), s.size() - pos, 1 + rng() % 9000});
+      std::copy_n(s.begin() + static_cast<std::ptrdiff_t>(pos), n, space.begin());
+      f.commit(n);
+      pos += n;
+      quay::net::frame fr;
+      while (f.next_frame(fr) == decode_status::frame) {
+        // Keep some, drop others, so blocks are sometimes shared and sometimes free again.
+        if (rng() % 3 != 0) kept.push_back(fr);
+        else kept.emplace_back();
+      }
+    }
+    f.release_idle();
+    ASSERT_EQ(kept.size(), payloads.size());
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+      if (kept[i]) {
+        EXPECT_EQ(payload_bytes(kept[i]), payloads[i]) << "round " << round << " frame " << i;
+      }
+    }
+  }
+}
+
+TEST(framer, reads_a_stream_of_large_frames_several_frames_per_receive) {
+  framer f(1 << 20);
+  std::vector<bytes> payloads;
+  for (int i = 0; i < 12; ++i) payloads.push_back(payload_of(16 * 1024 + 28, static_cast<std::uint8_t>(i)));
+  const auto s = stream_of(payloads);
+  std::vector<quay::net::frame> frames;
+  std::size_t pos = 0;
+  std::size_t receives = 0;
+  while (pos < s.size()) {
+    auto space = f.prepare(true);
+    EXPECT_LE(f.heap_bytes(), framer::large_block_bytes);
+    const std::size_t n = std::min(space.size(), s.size() - pos);
+    std::copy_n(s.begin() + static_cast<std::ptrdiff_t>(pos), n, space.begin());
+    f.commit(n);
+    pos += n;
+    ++receives;
+    quay::net::frame fr;
+    while (f.next_frame(fr) == decode_status::frame) frames.push_back(std::move(fr));
+  }
+  ASSERT_EQ(frames.size(), payloads.size());
+  for (std::size_t i = 0; i < frames.size(); ++i) EXPECT_EQ(payload_bytes(frames[i]), payloads[i]);
+  EXPECT_LE(receives, 6u) << "about four frames per receive, not one receive per piece";
+}
+
 }  // namespace

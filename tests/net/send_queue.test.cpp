@@ -8,6 +8,8 @@
 #include <random>
 #include <vector>
 
+#include "quay/net/framer.hpp"
+
 namespace {
 
 using quay::const_buffer;
@@ -126,6 +128,33 @@ TEST(send_queue, clear_drops_every_frame) {
   EXPECT_TRUE(q.empty());
   EXPECT_EQ(q.queued_bytes(), 0u);
   EXPECT_EQ(f.use_count(), 1u);
+}
+
+TEST(send_queue, gathers_frames_that_lie_back_to_back_in_memory_into_one_buffer) {
+  // Received frames padded to eight bytes are views of one read block, in stream order.
+  quay::net::framer reader(1024);
+  std::vector<std::byte> stream;
+  for (int i = 0; i < 10; ++i) {
+    const auto f = frame_of(60, static_cast<std::uint8_t>(i));
+    stream.insert(stream.end(), f.wire().begin(), f.wire().end());
+  }
+  send_queue q(1 << 20);
+  std::size_t pos = 0;
+  while (pos < stream.size()) {
+    auto space = reader.prepare(true);
+    const std::size_t n = std::min(space.size(), stream.size() - pos);
+    std::copy_n(stream.begin() + static_cast<std::ptrdiff_t>(pos), n, space.begin());
+    reader.commit(n);
+    pos += n;
+    frame f;
+    while (reader.next_frame(f) == quay::net::decode_status::frame) ASSERT_TRUE(q.push(f));
+  }
+  std::array<const_buffer, 4> bufs;
+  const auto n = q.gather(bufs);
+  EXPECT_LE(n, 2u) << "the first frame may have been copied out of the inline area";
+  EXPECT_EQ(flatten(std::span(bufs.data(), n)), stream);
+  q.consume(stream.size());
+  EXPECT_TRUE(q.empty());
 }
 
 }  // namespace

@@ -27,11 +27,31 @@ inline std::uint32_t read_frame_header(const std::byte* in) noexcept {
          (static_cast<std::uint32_t>(in[2]) << 16) | (static_cast<std::uint32_t>(in[3]) << 24);
 }
 
+namespace detail {
+/// The start of every allocation a frame can share: its reference count. A frame made by
+/// frame::make owns a block of its own; a received frame may instead be a view into the
+/// framer's read block, which lives while any frame references it. Internal.
+struct shared_bytes {
+  std::atomic<std::uint32_t> refs;
+};
+/// A fresh shared allocation of `total` bytes (count included) with one reference.
+shared_bytes* allocate_shared_bytes(std::size_t total);
+/// Drops one reference; the last one frees the allocation. Any thread.
+void release_shared_bytes(shared_bytes* b) noexcept;
+}  // namespace detail
+
+class framer;
+
 /// An encoded frame (header + payload, contiguous): an immutable, reference-counted buffer.
 ///
 /// Copying a frame shares the bytes, so one frame encoded once can sit in many sessions' send
 /// queues at the same time (the area-of-interest broadcast) without being copied. The payload
 /// starts 8-byte aligned, so a flatbuffer read from it is aligned.
+///
+/// A received frame is usually a view into the session's read block rather than a buffer of its
+/// own (no copy on the receive path); it keeps that whole block alive, so code that holds a
+/// received frame for long (minutes, not a turn or a send) should keep frame::copy_of(payload())
+/// instead.
 ///
 /// Thread contract: the bytes never change after creation, so any thread may read them; the
 /// reference count is atomic, so copies may be made and destroyed on any thread. One `frame`
@@ -39,10 +59,11 @@ inline std::uint32_t read_frame_header(const std::byte* in) noexcept {
 class frame {
  public:
   frame() noexcept = default;
-  frame(const frame& other) noexcept : block_(other.block_) {
-    if (block_ != nullptr) block_->refs.fetch_add(1, std::memory_order_relaxed);
+  frame(const frame& other) noexcept : owner_(other.owner_), wire_(other.wire_) {
+    if (owner_ != nullptr) owner_->refs.fetch_add(1, std::memory_order_relaxed);
   }
-  frame(frame&& other) noexcept : block_(std::exchange(other.block_, nullptr)) {}
+  frame(frame&& other) noexcept
+      : owner_(std::exchange(other.owner_, nullptr)), wire_(std::exchange(other.wire_, nullptr)) {}
   frame& operator=(const frame& other) noexcept {
     frame tmp(other);
     swap(tmp);
@@ -61,51 +82,62 @@ class frame {
   template <class Fill>
   static frame make(std::size_t payload_size, Fill&& fill) {
     frame f = allocate(payload_size);
-    if (f) std::forward<Fill>(fill)(std::span<std::byte>(f.block_->payload(), payload_size));
+    if (f) {
+      std::forward<Fill>(fill)(
+          std::span<std::byte>(const_cast<std::byte*>(f.wire_) + frame_header_bytes, payload_size));
+    }
     return f;
   }
   /// A frame holding a copy of `payload` (empty frame when its size is 0 or over the cap).
   /// Thread-safe.
   static frame copy_of(std::span<const std::byte> payload);
 
-  explicit operator bool() const noexcept { return block_ != nullptr; }
+  explicit operator bool() const noexcept { return owner_ != nullptr; }
   /// The payload (an Envelope flatbuffer on the Quay protocol). Any thread.
   std::span<const std::byte> payload() const noexcept {
-    if (block_ == nullptr) return {};
-    return {block_->payload(), block_->size()};
+    if (owner_ == nullptr) return {};
+    return {wire_ + frame_header_bytes, size()};
   }
   /// The bytes that go on the wire: header then payload. Any thread.
   std::span<const std::byte> wire() const noexcept {
-    if (block_ == nullptr) return {};
-    return {block_->header(), frame_header_bytes + block_->size()};
+    if (owner_ == nullptr) return {};
+    return {wire_, frame_header_bytes + size()};
   }
-  std::size_t payload_size() const noexcept { return block_ == nullptr ? 0 : block_->size(); }
+  std::size_t payload_size() const noexcept { return owner_ == nullptr ? 0 : size(); }
   std::size_t wire_size() const noexcept {
-    return block_ == nullptr ? 0 : frame_header_bytes + block_->size();
+    return owner_ == nullptr ? 0 : frame_header_bytes + size();
   }
-  /// How many frame objects share these bytes (a snapshot; for tests and metrics). Any thread.
+  /// How many frame objects (and read buffers) share these bytes (a snapshot; for tests and
+  /// metrics). Any thread.
   std::uint32_t use_count() const noexcept {
-    return block_ == nullptr ? 0 : block_->refs.load(std::memory_order_relaxed);
+    return owner_ == nullptr ? 0 : owner_->refs.load(std::memory_order_relaxed);
   }
 
-  void swap(frame& other) noexcept { std::swap(block_, other.block_); }
+  void swap(frame& other) noexcept {
+    std::swap(owner_, other.owner_);
+    std::swap(wire_, other.wire_);
+  }
 
  private:
-  // Layout: [refs:4][header:4][payload...]. The allocation is at least 8-aligned, so the
-  // payload starts 8-aligned and the header sits right before it, contiguous for the wire.
-  struct block {
-    std::atomic<std::uint32_t> refs;
-    std::byte wire_header[frame_header_bytes];  // the payload length, little-endian
-    std::byte* header() noexcept { return wire_header; }
-    std::byte* payload() noexcept { return reinterpret_cast<std::byte*>(this) + sizeof(block); }
-    std::uint32_t size() const noexcept { return read_frame_header(wire_header); }
-  };
-  static_assert(sizeof(block) == 8);
+  friend class framer;
+  // A view of the frame whose header starts at `wire`, inside `owner`'s allocation; takes a
+  // reference. The caller guarantees the payload is 8-aligned. For the framer.
+  frame(detail::shared_bytes* owner, const std::byte* wire) noexcept : owner_(owner), wire_(wire) {
+    owner_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  std::size_t size() const noexcept { return read_frame_header(wire_); }
 
+  // A frame of its own: [refs:4][header:4][payload...]. The allocation is at least 8-aligned,
+  // so the payload starts 8-aligned and the header sits right before it, contiguous for the
+  // wire.
   static frame allocate(std::size_t payload_size);
-  void release() noexcept;
+  void release() noexcept {
+    if (owner_ != nullptr) detail::release_shared_bytes(std::exchange(owner_, nullptr));
+    wire_ = nullptr;
+  }
 
-  block* block_ = nullptr;
+  detail::shared_bytes* owner_ = nullptr;
+  const std::byte* wire_ = nullptr;  // header then payload, inside *owner_
 };
 
 }  // namespace quay::net

@@ -24,8 +24,9 @@ class send_queue {
 
   /// Queues `f`; false (nothing queued) when it would pass the high-water mark or `f` is empty.
   bool push(frame f);
-  /// Fills `out` with the unsent bytes in order, one buffer per frame (the first may be
-  /// partly sent already), at most out.size() buffers. Returns how many were filled.
+  /// Fills `out` with the unsent bytes in order, one buffer per frame or per run of frames that
+  /// lie back to back in memory (the first may be partly sent already), at most out.size()
+  /// buffers. Returns how many were filled.
   std::size_t gather(std::span<const_buffer> out) const noexcept;
   /// Records that `bytes` more bytes went out; frames sent in full are dropped.
   void consume(std::size_t bytes) noexcept;
