@@ -39,6 +39,16 @@ done
 tick_rate=10
 clk=$(getconf CLK_TCK)
 
+spid=
+bpid=
+# An early exit (a failed step under set -e) must not leave a server or bots running.
+cleanup() {
+  [[ -n $bpid ]] && kill -KILL "$bpid" 2>/dev/null
+  [[ -n $spid ]] && kill -KILL "$spid" 2>/dev/null
+  return 0
+}
+trap cleanup EXIT
+
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
@@ -60,17 +70,19 @@ for n in $ns; do
     exit 1
   fi
   ramp_s=$(( (n + ramp - 1) / ramp ))
-  duration=$((ramp_s + warmup + measure))
+  duration=$((ramp_s + warmup + measure + 3))  # outlives the window: its CPU is read at the end
   "$bots_bin" "$script" --server "127.0.0.1:$port" --bots "$n" --ramp "$ramp" \
     --duration "$duration" --warmup $((ramp_s + warmup)) --workers "$bot_workers" --json \
     >"$tmp/bots.json" 2>"$tmp/bots.err" &
   bpid=$!
   sleep $((ramp_s + warmup))
   c0=$(cpu_ticks "$spid")
+  b0=$(cpu_ticks "$bpid")
   t0=$(date +%s.%N)
   line0=$(wc -l <"$tmp/server.out")
   sleep "$measure"
   c1=$(cpu_ticks "$spid")
+  b1=$(cpu_ticks "$bpid")
   t1=$(date +%s.%N)
   rss=$(rss_kb "$spid")
   wait "$bpid" || true
@@ -114,7 +126,10 @@ PY
       printf "%.2f", s * 1e6 / (n * tr * w) }')
   server_cpu_pct=$(awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v hz="$clk" \
     'BEGIN { printf "%.0f", 100 * (c1 - c0) / hz / (t1 - t0) }')
-  extra="ccu=$ccu bots_ok=$ok bots_failed=$failed server_cpu_pct=$server_cpu_pct window_s=$measure"
+  bots_cpu_pct=$(awk -v c0="$b0" -v c1="$b1" -v t0="$t0" -v t1="$t1" -v hz="$clk" \
+    'BEGIN { printf "%.0f", 100 * (c1 - c0) / hz / (t1 - t0) }')
+  extra="ccu=$ccu bots_ok=$ok bots_failed=$failed server_cpu_pct=$server_cpu_pct"
+  extra+=" bots_cpu_pct=$bots_cpu_pct window_s=$measure"
   echo "BENCH name=zone_ccu_$n impl=quay value=$cpu_us_per_player_tick unit=us_per_player_tick $extra"
   echo "BENCH name=zone_ccu_${n}_tick_p50 impl=quay value=$p50 unit=ms"
   echo "BENCH name=zone_ccu_${n}_tick_p99 impl=quay value=$p99 unit=ms"
@@ -123,4 +138,6 @@ PY
   echo "BENCH name=zone_ccu_${n}_msgs_out impl=quay value=$out_s unit=msgs_per_s"
   echo "BENCH name=zone_ccu_${n}_rss impl=quay value=$((rss / 1024)) unit=MiB"
   rm -rf "$tmp"
+  spid=
+  bpid=
 done
