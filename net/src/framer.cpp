@@ -14,9 +14,21 @@ namespace {
 // boundary (the allocation is at least 8-aligned), so a frame whose header starts at an offset
 // that is a multiple of 8 has its payload 8-aligned.
 constexpr std::size_t data_offset = 12;
-static_assert(sizeof(detail::shared_bytes) <= data_offset - frame_header_bytes);
+static_assert(sizeof(detail::shared_bytes) + sizeof(std::uint32_t) <= data_offset - frame_header_bytes);
 
 constexpr std::uint32_t align8(std::uint32_t n) noexcept { return (n + 7u) & ~7u; }
+
+// A block's usable size, kept in the 4 bytes after its reference count (for reuse).
+std::uint32_t& block_capacity(detail::shared_bytes* b) noexcept {
+  return *reinterpret_cast<std::uint32_t*>(reinterpret_cast<std::byte*>(b) +
+                                            sizeof(detail::shared_bytes));
+}
+
+bool unreferenced(detail::shared_bytes* b) noexcept {
+  // acquire: pairs with the release of the last frame that referenced the block, so its
+  // readers are done before the bytes are written again.
+  return b->refs.load(std::memory_order_acquire) == 1;
+}
 
 std::uint32_t u32(std::size_t n) noexcept { return static_cast<std::uint32_t>(n); }
 
@@ -28,6 +40,7 @@ framer::framer(std::size_t max_frame_size, std::size_t block_bytes)
 
 framer::framer(framer&& o) noexcept
     : block_(std::exchange(o.block_, nullptr)),
+      spare_(std::exchange(o.spare_, nullptr)),
       capacity_(o.capacity_),
       begin_(o.begin_),
       end_(o.end_),
@@ -51,17 +64,22 @@ framer& framer::operator=(framer&& o) noexcept {
   return *this;
 }
 
-framer::~framer() { drop_block(); }
+framer::~framer() {
+  drop_block();
+  if (spare_ != nullptr) detail::release_shared_bytes(spare_);
+}
 
 std::byte* framer::data() noexcept {
   return block_ != nullptr ? reinterpret_cast<std::byte*>(block_) + data_offset : inline_;
 }
 
-bool framer::exclusive() const noexcept {
-  // acquire: pairs with the release of the last frame that referenced the block, so its
-  // readers are done before the bytes are written again.
-  return block_ != nullptr && block_->refs.load(std::memory_order_acquire) == 1;
+std::size_t framer::heap_bytes() const noexcept {
+  std::size_t n = block_ != nullptr ? capacity_ : 0;
+  if (spare_ != nullptr) n += block_capacity(spare_);
+  return n;
 }
+
+bool framer::exclusive() const noexcept { return block_ != nullptr && unreferenced(block_); }
 
 std::size_t framer::block_size_for(std::size_t needed) const noexcept {
   std::size_t size = busy_block_ != 0 ? busy_block_ : block_bytes_;
@@ -75,21 +93,43 @@ std::size_t framer::block_size_for(std::size_t needed) const noexcept {
 }
 
 void framer::switch_block(std::size_t usable) {
-  detail::shared_bytes* fresh = detail::allocate_shared_bytes(data_offset + usable);
+  detail::shared_bytes* fresh = nullptr;
+  if (spare_ != nullptr && block_capacity(spare_) == usable && unreferenced(spare_)) {
+    fresh = std::exchange(spare_, nullptr);  // the block before: its frames are gone
+  } else {
+    fresh = detail::allocate_shared_bytes(data_offset + usable);
+    block_capacity(fresh) = u32(usable);
+  }
   std::byte* to = reinterpret_cast<std::byte*>(fresh) + data_offset;
   const std::size_t n = buffered();
   if (n > 0) std::memcpy(to, data() + begin_, n);
-  drop_block();
+  // The block before is kept for reuse (no malloc/free per block while a stream runs; freeing
+  // blocks near 64 KiB also made glibc trim its arena with an madvise each time). Streams of
+  // large frames keep large blocks while busy; a one-off giant frame's block is not kept.
+  const std::size_t busy_limit = std::max<std::size_t>(large_block_bytes, block_bytes_);
+  if (block_ != nullptr && capacity_ <= busy_limit) {
+    if (spare_ != nullptr) detail::release_shared_bytes(spare_);
+    spare_ = std::exchange(block_, nullptr);
+  } else {
+    drop_block();
+  }
   block_ = fresh;
   capacity_ = u32(usable);
   begin_ = 0;
   end_ = u32(n);
-  // Streams of large frames keep large blocks while busy; a one-off giant frame does not.
-  if (usable <= std::max<std::size_t>(large_block_bytes, block_bytes_)) busy_block_ = u32(usable);
+  if (usable <= busy_limit) busy_block_ = u32(usable);
 }
 
 void framer::drop_block() noexcept {
   if (block_ != nullptr) detail::release_shared_bytes(std::exchange(block_, nullptr));
+}
+
+void framer::go_inline() noexcept {
+  drop_block();
+  if (spare_ != nullptr) detail::release_shared_bytes(std::exchange(spare_, nullptr));
+  capacity_ = inline_bytes;
+  begin_ = end_ = 0;
+  busy_block_ = 0;
 }
 
 std::span<std::byte> framer::prepare(bool keep_block) {
@@ -100,15 +140,19 @@ std::span<std::byte> framer::prepare(bool keep_block) {
       begin_ = end_ = 0;
       if (hot_) switch_block(block_size_for(0));  // busy stream: from the inline area to a block
     } else if (!keep_block && !hot_) {
-      // Quiet stream: an idle session keeps only the inline area.
-      drop_block();
-      capacity_ = inline_bytes;
-      begin_ = end_ = 0;
-      busy_block_ = 0;
+      go_inline();  // quiet stream: an idle session keeps only the inline area
     } else {
       const std::size_t normal = block_size_for(0);
       if (exclusive() && capacity_ == normal) {
         begin_ = end_ = 0;  // no frame references the block: start it over
+      } else if (capacity_ == normal && spare_ != nullptr && block_capacity(spare_) == normal &&
+                 unreferenced(spare_)) {
+        // Frames still reference this block (the last receive's, being sent or handled) but
+        // none the one before: take that one from its start. Two blocks in turn keep a busy
+        // session's read memory small and warm in the cache, where walking through one block
+        // touched all of it (1,000 sessions: 16 MB instead of about 2).
+        std::swap(block_, spare_);
+        begin_ = end_ = 0;
       } else if (!exclusive() && capacity_ >= std::size_t{align8(end_)} + normal / 8) {
         // Frames still reference the bytes before end_: continue after them, realigned.
         begin_ = end_ = align8(end_);
@@ -198,11 +242,8 @@ std::size_t framer::feed(std::span<const std::byte> bytes) {
 
 void framer::release_idle() noexcept {
   if (begin_ != end_) return;
-  drop_block();
-  capacity_ = inline_bytes;
-  begin_ = end_ = 0;
+  go_inline();
   hot_ = false;
-  busy_block_ = 0;
 }
 
 }  // namespace quay::net

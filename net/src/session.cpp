@@ -153,7 +153,7 @@ void graceful_close_locked(session& s, std::error_code reason) {
   s.closing_since = s.net.port.now();
   // Inbound frames are no longer delivered; received bytes are discarded until the peer's FIN.
   // The read buffer may be dropped only if no receive is writing into it: a pending receive
-  // (an active session's 16 KiB block) keeps it until on_recv, which drops it then.
+  // (into an active session's read block) keeps it until on_recv, which drops it then.
   if (!s.recv_pending) s.reader = framer(1);
   s.paused = false;
   if (s.out.empty() && !s.send_pending) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "quay/net/error.hpp"
@@ -357,7 +358,7 @@ TEST(framer, reads_a_stream_of_large_frames_several_frames_per_receive) {
   std::size_t receives = 0;
   while (pos < s.size()) {
     auto space = f.prepare(true);
-    EXPECT_LE(f.heap_bytes(), framer::large_block_bytes);
+    EXPECT_LE(f.heap_bytes(), 2 * framer::large_block_bytes) << "the block and the one before";
     const std::size_t n = std::min(space.size(), s.size() - pos);
     std::copy_n(s.begin() + static_cast<std::ptrdiff_t>(pos), n, space.begin());
     f.commit(n);
@@ -369,6 +370,58 @@ TEST(framer, reads_a_stream_of_large_frames_several_frames_per_receive) {
   ASSERT_EQ(frames.size(), payloads.size());
   for (std::size_t i = 0; i < frames.size(); ++i) EXPECT_EQ(payload_bytes(frames[i]), payloads[i]);
   EXPECT_LE(receives, 6u) << "about four frames per receive, not one receive per piece";
+}
+
+// Receives `s` in pieces of `chunk` bytes, holding each receive's frames until the next one
+// (as a send queue holds echoed frames); returns the distinct places where a run of contiguous
+// frames started (a block's start, or a frame after a gap).
+std::set<const std::byte*> run_starts(framer& f, const bytes& s, const std::vector<bytes>& payloads,
+                                      std::size_t chunk) {
+  std::vector<quay::net::frame> held;
+  std::set<const std::byte*> starts;
+  const std::byte* contiguous = nullptr;
+  std::size_t pos = 0;
+  std::size_t count = 0;
+  while (pos < s.size()) {
+    auto space = f.prepare(true);
+    const std::size_t n = std::min<std::size_t>({space.size(), s.size() - pos, chunk});
+    std::copy_n(s.begin() + static_cast<std::ptrdiff_t>(pos), n, space.begin());
+    f.commit(n);
+    pos += n;
+    std::vector<quay::net::frame> now;
+    quay::net::frame fr;
+    while (f.next_frame(fr) == decode_status::frame) {
+      EXPECT_EQ(payload_bytes(fr), payloads[count++]);
+      if (fr.wire().data() != contiguous) starts.insert(fr.wire().data());
+      contiguous = fr.wire().data() + fr.wire_size();
+      now.push_back(std::move(fr));
+    }
+    held = std::move(now);
+  }
+  EXPECT_EQ(count, payloads.size());
+  return starts;
+}
+
+TEST(framer, takes_the_large_block_before_again_once_its_frames_are_gone) {
+  framer f(1 << 20);
+  std::vector<bytes> payloads;
+  for (int i = 0; i < 100; ++i) payloads.push_back(payload_of(8188, static_cast<std::uint8_t>(i)));
+  const auto starts = run_starts(f, stream_of(payloads), payloads, 20'000);
+  EXPECT_EQ(starts.size(), 2u) << "two blocks in turn, not a new one each time";
+  EXPECT_LE(f.heap_bytes(), 2 * 4 * 8192u);
+  f.release_idle();
+  EXPECT_EQ(f.heap_bytes(), 0u);
+}
+
+TEST(framer, receives_into_two_blocks_in_turn_from_their_start_while_frames_hold_the_other) {
+  framer f(64 * 1024, 4096);
+  std::vector<bytes> payloads;
+  for (int i = 0; i < 400; ++i) payloads.push_back(payload_of(60, static_cast<std::uint8_t>(i)));
+  const auto starts = run_starts(f, stream_of(payloads), payloads, 1000);
+  EXPECT_EQ(starts.size(), 2u) << "each receive starts one of two blocks over";
+  EXPECT_EQ(f.heap_bytes(), 2 * 4096u);
+  f.release_idle();
+  EXPECT_EQ(f.heap_bytes(), 0u);
 }
 
 }  // namespace

@@ -32,7 +32,10 @@ enum class decode_status {
 /// frame larger than that a block of exactly its size (bounded by the max frame size). When
 /// every buffered byte has been consumed and the last receive did not fill its space, the
 /// reader lets go of its block, unless the caller says the stream is still active
-/// (prepare(true)).
+/// (prepare(true)). A busy reader also keeps the block it used before the current one: it
+/// takes that one again, from its start, as soon as no frame references it, so a busy session
+/// uses two blocks in turn (no malloc/free per block, and only their first bytes are touched
+/// when receives are small); it lets go of both when the stream goes quiet.
 ///
 /// Frames without copies: the block is shared (detail::shared_bytes), and next_frame() returns
 /// a frame that is a view into it when the payload lies 8-byte aligned there; the block then
@@ -48,7 +51,7 @@ enum class decode_status {
 class framer {
  public:
   static constexpr std::size_t inline_bytes = 32;
-  static constexpr std::size_t default_block_bytes = 16 * 1024;
+  static constexpr std::size_t default_block_bytes = 8 * 1024;
   /// The largest block a stream of large frames is given (a frame over it gets its own size).
   /// Under 64 KiB: glibc trims a thread arena (madvise, a TLB shootdown on a VM) each time a
   /// chunk of 64 KiB or more is freed, and blocks are freed by whichever thread drops the last
@@ -88,12 +91,12 @@ class framer {
   std::uint32_t offending_length() const noexcept { return offending_length_; }
   /// Bytes received but not yet taken as frames.
   std::size_t buffered() const noexcept { return end_ - begin_; }
-  /// Usable bytes of the heap block held now (0 for an idle reader).
-  std::size_t heap_bytes() const noexcept { return block_ != nullptr ? capacity_ : 0; }
+  /// Usable bytes of the heap blocks held now, the reused one included (0 for an idle reader).
+  std::size_t heap_bytes() const noexcept;
   std::size_t max_frame_size() const noexcept { return max_frame_; }
 
-  /// Lets go of the heap block if nothing is buffered (frames taken from it keep it alive).
-  /// Called by the session when it goes quiet.
+  /// Lets go of the heap blocks if nothing is buffered (frames taken from them keep them
+  /// alive). Called by the session when it goes quiet.
   void release_idle() noexcept;
 
  private:
@@ -105,8 +108,11 @@ class framer {
   // Moves the buffered bytes into a fresh block of `usable` bytes.
   void switch_block(std::size_t usable);
   void drop_block() noexcept;
+  // Lets go of both blocks and returns to the inline area.
+  void go_inline() noexcept;
 
   detail::shared_bytes* block_ = nullptr;  // the heap block, or null for the inline area
+  detail::shared_bytes* spare_ = nullptr;  // the block before it, reused once unreferenced
   std::uint32_t capacity_ = inline_bytes;   // usable bytes at data()
   std::uint32_t begin_ = 0;                 // first unconsumed byte
   std::uint32_t end_ = 0;                   // one past the last received byte
