@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -55,6 +56,16 @@ struct recorded : Op {
   std::function<void(std::error_code, std::size_t)> then;
   std::atomic<int> runs{0};
 };
+
+/// Sends `data` on `s` and waits for the send to complete; true if every byte went out.
+inline bool send_all(io_port& p, tcp_socket& s, const std::string& data) {
+  recorded<send_op> op(p);
+  const const_buffer b{data.data(), data.size()};
+  op.buffers = &b;
+  op.count = 1;
+  async_send(s, op);
+  return op.wait() && !op.ec && op.bytes == data.size();
+}
 
 /// A listener on loopback and a connected client/server pair.
 struct connected_pair {

@@ -238,6 +238,85 @@ TEST_P(sockets, a_peer_reset_arrives_as_connection_reset) {
   EXPECT_TRUE(is_expected(r.ec));
 }
 
+// A backend may remember that a socket is drained and park the next receive without a syscall
+// (epoll does, after a short read). The cases that must still complete: bytes sent later, and
+// an end of stream or reset that arrived together with the last bytes, whose readiness edge was
+// already reported while no receive was pending.
+TEST_P(sockets, a_receive_after_a_short_read_still_gets_bytes_sent_later) {
+  io_port p(two_workers());
+  connected_pair c;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
+  const std::string first = "first", second = "second";
+  ASSERT_TRUE(test::send_all(p, c.client, first));
+  char buf[64];
+  recorded<recv_op> r1(p);
+  r1.buffer = {buf, sizeof buf};
+  async_recv(c.server, r1);
+  ASSERT_TRUE(r1.wait());
+  ASSERT_FALSE(r1.ec) << r1.ec.message();
+  EXPECT_EQ(std::string(buf, r1.bytes), first);
+  recorded<recv_op> r2(p);
+  r2.buffer = {buf, sizeof buf};
+  async_recv(c.server, r2);  // the socket is drained: this one waits for the next edge
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(r2.runs.load(), 0);
+  ASSERT_TRUE(test::send_all(p, c.client, second));
+  ASSERT_TRUE(r2.wait(1, std::chrono::seconds(5)));
+  ASSERT_FALSE(r2.ec) << r2.ec.message();
+  EXPECT_EQ(std::string(buf, r2.bytes), second);
+}
+
+TEST_P(sockets, bytes_then_a_close_arrive_as_the_bytes_then_end_of_stream) {
+  io_port p(two_workers());
+  connected_pair c;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
+  const std::string last = "last words";
+  ASSERT_TRUE(test::send_all(p, c.client, last));
+  c.client.close();
+  // Long enough for the data and FIN edges to be reported while no receive is pending.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  char buf[64];
+  recorded<recv_op> r1(p);
+  r1.buffer = {buf, sizeof buf};
+  async_recv(c.server, r1);
+  ASSERT_TRUE(r1.wait());
+  ASSERT_FALSE(r1.ec) << r1.ec.message();
+  EXPECT_EQ(std::string(buf, r1.bytes), last);  // a short read: fewer bytes than asked
+  recorded<recv_op> r2(p);
+  r2.buffer = {buf, sizeof buf};
+  async_recv(c.server, r2);
+  ASSERT_TRUE(r2.wait(1, std::chrono::seconds(5))) << "the end of stream was never reported";
+  EXPECT_EQ(r2.ec, make_error_code(errc::end_of_stream));
+}
+
+TEST_P(sockets, bytes_then_a_reset_end_in_connection_reset) {
+  io_port p(two_workers());
+  connected_pair c;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
+  const std::string last = "last words";
+  ASSERT_TRUE(test::send_all(p, c.client, last));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the bytes arrive first
+  c.client.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Whether the bytes are still readable after a reset is the OS's choice; the receives must
+  // end in connection_reset either way, each one completing.
+  char buf[64];
+  std::size_t got = 0;
+  for (int i = 0; i < 4; ++i) {
+    recorded<recv_op> r(p);
+    r.buffer = {buf, sizeof buf};
+    async_recv(c.server, r);
+    ASSERT_TRUE(r.wait(1, std::chrono::seconds(5))) << "receive " << i << " never completed";
+    if (r.ec) {
+      EXPECT_EQ(r.ec, make_error_code(errc::connection_reset)) << r.ec.message();
+      EXPECT_LE(got, last.size());
+      return;
+    }
+    got += r.bytes;
+  }
+  ADD_FAILURE() << "no connection_reset after " << got << " bytes";
+}
+
 TEST_P(sockets, connecting_to_a_port_nobody_listens_on_is_refused) {
   io_port p(two_workers());
   endpoint target;

@@ -120,6 +120,8 @@ void async_recv(tcp_socket& sock, recv_op& op) noexcept {
       o.set_result(make_error_code(errc::not_connected), 0);
       return true;
     }
+    // Drained since the last read edge: the recv would only say EAGAIN, so park at once.
+    if (!st.maybe_readable && o.buffer.size != 0) return false;
     return detail::try_recv(st, o);
   });
 }
@@ -177,6 +179,8 @@ void async_connect(io_port& p, connect_op& op) noexcept {
     std::lock_guard lock(s->mu);
     s->fd = fd;
     s->listener = false;
+    s->maybe_readable = true;
+    s->hangup_seen = false;
     op.socket = tcp_socket(s);
     if (b.closed()) {
       op.set_result(make_error_code(errc::aborted), 0);

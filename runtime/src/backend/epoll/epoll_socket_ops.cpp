@@ -27,6 +27,11 @@ bool try_recv(socket_state& s, recv_op& op) noexcept {
   for (;;) {
     const ssize_t n = ::recv(s.fd, op.buffer.data, op.buffer.size, 0);
     if (n > 0) {
+      // A stream socket returns less than asked only when its receive queue ran dry; what may
+      // still wait behind it is an end of stream or error, whose edge set hangup_seen.
+      if (static_cast<std::size_t>(n) < op.buffer.size && !s.hangup_seen) {
+        s.maybe_readable = false;
+      }
       op.set_result({}, static_cast<std::size_t>(n));
       return true;
     }
@@ -35,7 +40,10 @@ bool try_recv(socket_state& s, recv_op& op) noexcept {
       return true;
     }
     if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      s.maybe_readable = false;
+      return false;
+    }
     op.set_result(map_os_error(errno), 0);
     return true;
   }
@@ -135,6 +143,8 @@ socket_state* adopt_socket(native_backend& b, int fd, bool listener, std::error_
   s->fd = fd;
   s->listener = listener;
   s->connecting = false;
+  s->maybe_readable = true;
+  s->hangup_seen = false;
   ec = b.register_socket(*s);
   if (ec) {
     ::close(fd);
@@ -188,6 +198,8 @@ void handle_socket_event(socket_state& s, std::uint32_t generation, std::uint32_
   // Errors and hang-ups wake both sides: the syscall then reports the condition.
   const bool readable = (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0;
   const bool writable = (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0;
+  if (readable) s.maybe_readable = true;  // even with no receive pending: the next start reads
+  if ((events & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0) s.hangup_seen = true;
   if (readable && s.read_op != nullptr) {
     const bool finished = s.listener ? try_accept(s, *static_cast<accept_op*>(s.read_op))
                                      : try_recv(s, *static_cast<recv_op*>(s.read_op));

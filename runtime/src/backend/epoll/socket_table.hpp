@@ -30,6 +30,15 @@ class socket_state {
   bool listener = false;
   /// A connect is pending in write_op (not a send).
   bool connecting = false;
+  /// False once a receive found the socket drained (EAGAIN, or a short read), until the poller
+  /// reports the next read edge. A receive started while it is false parks without a syscall:
+  /// the edge for any byte that arrives later is still to come, and sets it back (it is taken
+  /// under `mu`, after the clear). Reset to true for every new socket in the slot.
+  bool maybe_readable = true;
+  /// The poller has reported a hang-up or error (EPOLLRDHUP/HUP/ERR). From then on a short
+  /// read no longer means "would block": the end of stream or the error behind that edge is
+  /// still to be read, and no further edge will announce it.
+  bool hangup_seen = false;
   /// The pending receive (recv_op) or accept (accept_op, when `listener`).
   completion* read_op = nullptr;
   /// The pending send (send_op) or connect (connect_op, when `connecting`).
