@@ -11,6 +11,10 @@
 #   bench/zone_ccu.sh <zone-server> <quay-bots> [--ns "500 1000 2000 5000"] [--ramp 250]
 #                     [--warmup 40] [--measure 20] [--server-workers 1] [--bot-workers 1]
 #                     [--zones DIR]   (default bench/zones: one zone, arrivals spread over it)
+#                     [--pin]         (server on CPU 0, bots on CPU 1, as bench_echo does)
+# load_pct is the bots' messages out as a share of what N players send (10 moves, 1 ping and
+# a 15th of a chat line per second): under 100, the bots could not keep their pace and the
+# server carried less than N players' load.
 set -euo pipefail
 server_bin=$1
 bots_bin=$2
@@ -24,6 +28,7 @@ warmup=40
 measure=20
 server_workers=1
 bot_workers=1
+pin=0
 while (($#)); do
   case "$1" in
     --ns) ns=$2; shift 2 ;;
@@ -33,6 +38,7 @@ while (($#)); do
     --server-workers) server_workers=$2; shift 2 ;;
     --bot-workers) bot_workers=$2; shift 2 ;;
     --zones) zones=$2; shift 2 ;;
+    --pin) pin=1; shift ;;
     *) echo "zone_ccu: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -54,7 +60,13 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 for n in $ns; do
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/quay-ccu.XXXXXX")
-  "$server_bin" --port 0 --data-dir "$tmp" --zones "$zones" --workers "$server_workers" --stats-interval 5 \
+  server_cpu=()
+  bots_cpu=()
+  if ((pin)); then
+    server_cpu=(taskset -c 0)
+    bots_cpu=(taskset -c 1)
+  fi
+  "${server_cpu[@]}" "$server_bin" --port 0 --data-dir "$tmp" --zones "$zones" --workers "$server_workers" --stats-interval 10 \
     --max-players $((n + 100)) >"$tmp/server.out" 2>&1 &
   spid=$!
   port=
@@ -71,7 +83,7 @@ for n in $ns; do
   fi
   ramp_s=$(( (n + ramp - 1) / ramp ))
   duration=$((ramp_s + warmup + measure + 3))  # outlives the window: its CPU is read at the end
-  "$bots_bin" "$script" --server "127.0.0.1:$port" --bots "$n" --ramp "$ramp" \
+  "${bots_cpu[@]}" "$bots_bin" "$script" --server "127.0.0.1:$port" --bots "$n" --ramp "$ramp" \
     --duration "$duration" --warmup $((ramp_s + warmup)) --workers "$bot_workers" --json \
     >"$tmp/bots.json" 2>"$tmp/bots.err" &
   bpid=$!
@@ -93,21 +105,25 @@ for n in $ns; do
 
   # Zone stats lines written during the window, of the zone the bots play in (the one with
   # the most players; the server's other zones are empty and tick in microseconds): the
-  # median of its p50s, the worst of its p99s, its largest ccu.
+  # median of its p50s, the worst of its p99s (each over one 10 s stats interval: 100 ticks),
+  # the worst p99 of the ticks' CPU time (far below the wall p99: the ticks were preempted),
+  # its largest ccu.
   stats=$(tail -n +"$((line0 + 1))" "$tmp/server.out" |
-    grep -o "zone [0-9]* '[^']*': ccu=[0-9]*.*tick_p99=[0-9.]*ms" || true)
-  read -r ccu p50 p99 < <(echo "$stats" | awk '
-    { z = $2; c = 0; p = 0; q = 0
+    grep -o "zone [0-9]* '[^']*': ccu=[0-9]*.*tick_cpu_p99=[0-9.]*ms" || true)
+  read -r ccu p50 p99 cpu99 < <(echo "$stats" | awk '
+    { z = $2; c = 0; p = 0; q = 0; u = 0
       if (match($0, /ccu=[0-9]+/)) c = substr($0, RSTART + 4, RLENGTH - 4) + 0
       if (match($0, /tick_p50=[0-9.]+/)) p = substr($0, RSTART + 9, RLENGTH - 9) + 0
       if (match($0, /tick_p99=[0-9.]+/)) q = substr($0, RSTART + 9, RLENGTH - 9) + 0
-      zone[NR] = z; p50[NR] = p; p99[NR] = q
+      if (match($0, /tick_cpu_p99=[0-9.]+/)) u = substr($0, RSTART + 13, RLENGTH - 13) + 0
+      zone[NR] = z; p50[NR] = p; p99[NR] = q; cpu99[NR] = u
       if (c > top[z]) top[z] = c
       if (c > best) { best = c; busy = z } }
     END { n = 0; w = 0
-      for (i = 1; i <= NR; i++) if (zone[i] == busy) { a[n++] = p50[i]; if (p99[i] > w) w = p99[i] }
+      for (i = 1; i <= NR; i++) if (zone[i] == busy) {
+        a[n++] = p50[i]; if (p99[i] > w) w = p99[i]; if (cpu99[i] > cw) cw = cpu99[i] }
       for (i = 1; i < n; i++) { x = a[i]; for (j = i - 1; j >= 0 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }  # mawk has no asort
-      printf "%d %.2f %.2f\n", best, (n ? a[int((n - 1) / 2)] : 0), w }')
+      printf "%d %.2f %.2f %.2f\n", best, (n ? a[int((n - 1) / 2)] : 0), w, cw }')
   read -r rtt99 out_s in_s ok failed < <(python3 - "$tmp/bots.json" <<'PY'
 import json, sys
 try:
@@ -129,10 +145,12 @@ PY
   bots_cpu_pct=$(awk -v c0="$b0" -v c1="$b1" -v t0="$t0" -v t1="$t1" -v hz="$clk" \
     'BEGIN { printf "%.0f", 100 * (c1 - c0) / hz / (t1 - t0) }')
   extra="ccu=$ccu bots_ok=$ok bots_failed=$failed server_cpu_pct=$server_cpu_pct"
-  extra+=" bots_cpu_pct=$bots_cpu_pct window_s=$measure"
+  load_pct=$(awk -v o="$out_s" -v n="$n" 'BEGIN { printf "%.0f", 100 * o / (n * (10 + 1 + 1 / 15)) }')
+  extra+=" bots_cpu_pct=$bots_cpu_pct load_pct=$load_pct pinned=$pin window_s=$measure"
   echo "BENCH name=zone_ccu_$n impl=quay value=$cpu_us_per_player_tick unit=us_per_player_tick $extra"
   echo "BENCH name=zone_ccu_${n}_tick_p50 impl=quay value=$p50 unit=ms"
   echo "BENCH name=zone_ccu_${n}_tick_p99 impl=quay value=$p99 unit=ms"
+  echo "BENCH name=zone_ccu_${n}_tick_cpu_p99 impl=quay value=$cpu99 unit=ms"
   echo "BENCH name=zone_ccu_${n}_rtt_p99 impl=quay value=$rtt99 unit=ms"
   echo "BENCH name=zone_ccu_${n}_msgs_in impl=quay value=$in_s unit=msgs_per_s"
   echo "BENCH name=zone_ccu_${n}_msgs_out impl=quay value=$out_s unit=msgs_per_s"

@@ -3,7 +3,10 @@
 
 #include <lua.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
+#include <string_view>
 #include <limits>
 
 #include "game_protocol.hpp"
@@ -198,52 +201,91 @@ void push_entity(lua_State* L, const entity_info& e) {
   lua_setfield(L, -2, "level");
 }
 
+// The scalar fields of me_state(), by name; me_get() reads the same fields one by one.
+struct me_field {
+  const char* name;
+  void (*push)(lua_State*, const self_info&);
+};
+
+template <auto Member>
+void push_integer(lua_State* L, const self_info& m) {
+  lua_pushinteger(L, static_cast<lua_Integer>(m.*Member));
+}
+template <auto Member>
+void push_number(lua_State* L, const self_info& m) {
+  lua_pushnumber(L, static_cast<lua_Number>(m.*Member));
+}
+template <auto Member>
+void push_string(lua_State* L, const self_info& m) {
+  lua_pushlstring(L, (m.*Member).data(), (m.*Member).size());
+}
+
+constexpr me_field me_fields[] = {
+    {"in_zone", [](lua_State* L, const self_info& m) { lua_pushboolean(L, m.in_zone ? 1 : 0); }},
+    {"name", push_string<&self_info::name>},
+    {"zone_name", push_string<&self_info::zone_name>},
+    {"character_id", push_integer<&self_info::character_id>},
+    {"id", push_integer<&self_info::id>},
+    {"zone", push_integer<&self_info::zone>},
+    {"x", push_number<&self_info::x>},
+    {"y", push_number<&self_info::y>},
+    {"hp", push_integer<&self_info::hp>},
+    {"max_hp", push_integer<&self_info::max_hp>},
+    {"level", push_integer<&self_info::level>},
+    {"xp", push_integer<&self_info::xp>},
+    {"xp_to_next", push_integer<&self_info::xp_to_next>},
+    {"max_speed", push_number<&self_info::max_speed>},
+    {"width", push_number<&self_info::width>},
+    {"height", push_number<&self_info::height>},
+    {"cell_size", push_number<&self_info::cell_size>},
+    {"aoi_radius", push_integer<&self_info::aoi_radius>},
+};
+
 int l_me_state(lua_State* L) {
   const auto& m = proto(L).me;
-  lua_createtable(L, 0, 20);
-  auto num = [L](const char* k, double v) {
-    lua_pushnumber(L, v);
-    lua_setfield(L, -2, k);
-  };
-  auto integer = [L](const char* k, lua_Integer v) {
-    lua_pushinteger(L, v);
-    lua_setfield(L, -2, k);
-  };
-  lua_pushboolean(L, m.in_zone ? 1 : 0);
-  lua_setfield(L, -2, "in_zone");
-  lua_pushlstring(L, m.name.data(), m.name.size());
-  lua_setfield(L, -2, "name");
-  lua_pushlstring(L, m.zone_name.data(), m.zone_name.size());
-  lua_setfield(L, -2, "zone_name");
-  integer("character_id", static_cast<lua_Integer>(m.character_id));
-  integer("id", m.id);
-  integer("zone", m.zone);
-  num("x", m.x);
-  num("y", m.y);
-  integer("hp", m.hp);
-  integer("max_hp", m.max_hp);
-  integer("level", m.level);
-  integer("xp", m.xp);
-  integer("xp_to_next", m.xp_to_next);
-  num("max_speed", m.max_speed);
-  num("width", m.width);
-  num("height", m.height);
-  num("cell_size", m.cell_size);
-  integer("aoi_radius", m.aoi_radius);
+  lua_createtable(L, 0, static_cast<int>(std::size(me_fields)) + 1);
+  for (const me_field& f : me_fields) {
+    f.push(L, m);
+    lua_setfield(L, -2, f.name);
+  }
   lua_createtable(L, static_cast<int>(m.portals.size()), 0);
   for (std::size_t i = 0; i < m.portals.size(); ++i) {
     const auto& p = m.portals[i];
     lua_createtable(L, 0, 5);
     lua_pushlstring(L, p.name.data(), p.name.size());
     lua_setfield(L, -2, "name");
-    num("x", p.x);
-    num("y", p.y);
-    num("radius", p.radius);
-    integer("target_zone", p.target_zone);
+    lua_pushnumber(L, p.x);
+    lua_setfield(L, -2, "x");
+    lua_pushnumber(L, p.y);
+    lua_setfield(L, -2, "y");
+    lua_pushnumber(L, p.radius);
+    lua_setfield(L, -2, "radius");
+    lua_pushinteger(L, p.target_zone);
+    lua_setfield(L, -2, "target_zone");
     lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
   }
   lua_setfield(L, -2, "portals");
   return 1;
+}
+
+// me_get("x", "y", ...) -> the named me_state() fields as values, with no table built: the
+// call a script makes every step (a table per call is garbage the collector must sweep).
+int l_me_get(lua_State* L) {
+  const auto& m = proto(L).me;
+  const int n = lua_gettop(L);
+  luaL_checkstack(L, n, "too many fields");
+  for (int i = 1; i <= n; ++i) {
+    std::size_t len = 0;
+    const char* want = luaL_checklstring(L, i, &len);
+    const std::string_view name(want, len);
+    const auto* f = std::find_if(std::begin(me_fields), std::end(me_fields),
+                                 [&](const me_field& x) { return name == x.name; });
+    if (f == std::end(me_fields)) {
+      return luaL_argerror(L, i, lua_pushfstring(L, "no field '%s' in me_state()", want));
+    }
+    f->push(L, m);
+  }
+  return n;
 }
 
 // The world model is off after track_entities(false): reading it is a script error, not an
@@ -398,6 +440,7 @@ void game_protocol::install(lua_State* L) {
                                  {"acked_position", l_acked_position},
                                  {"login_payload", l_login_payload},
                                  {"me_state", l_me_state},
+                                 {"me_get", l_me_get},
                                  {"entities", l_entities},
                                  {"entity", l_entity},
                                  {"find_entity", l_find_entity}};

@@ -114,5 +114,24 @@ TEST(GameProtocol, WithTrackingOffNoModelIsKeptReadingItFailsAndOwnStateStillFol
   EXPECT_TRUE(h.env.result->ok) << h.env.result->message;
 }
 
+TEST(GameProtocol, MeGetReturnsTheNamedFieldsOfMeStateAndRefusesUnknownOnes) {
+  harness h(R"lua(
+    sleep(100)
+    local s = me_state()
+    local x, y, hp, name, in_zone = me_get("x", "y", "hp", "name", "in_zone")
+    expect(x == 5 and x == s.x and y == s.y, "position %s,%s vs %s,%s", x, y, s.x, s.y)
+    expect(hp == s.hp and name == s.name and in_zone == true, "hp %s name %s", hp, name)
+    expect(select("#", me_get()) == 0, "no names, no values")
+    local ok, err = pcall(me_get, "x", "hpp")
+    expect(not ok and tostring(err):find("no field 'hpp'"), "unknown field refused: %s", tostring(err))
+  )lua");
+  h.b->start();
+  h.b->on_message(enter_zone());
+  h.b->on_message(world_update(0, {1}, 5));
+  h.env.advance(100ms);
+  ASSERT_TRUE(h.env.result);
+  EXPECT_TRUE(h.env.result->ok) << h.env.result->message;
+}
+
 }  // namespace
 }  // namespace quay::bots

@@ -16,7 +16,8 @@ namespace quay::game::server {
 
 /// Tick-time statistics over one logging interval.
 struct tick_stats {
-  std::vector<double> ms;  ///< durations of the ticks of the interval
+  std::vector<double> ms;      ///< durations of the ticks of the interval (wall clock)
+  std::vector<double> cpu_ms;  ///< the CPU time of the same ticks (less than ms: preempted)
   std::uint64_t frames_out = 0;
   std::uint64_t messages_in = 0;
 };
