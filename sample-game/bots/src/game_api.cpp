@@ -183,22 +183,14 @@ int l_login_payload(lua_State* L) {
 
 void push_entity(lua_State* L, const entity_info& e) {
   lua_createtable(L, 0, 8);
-  lua_pushinteger(L, e.id);
-  lua_setfield(L, -2, "id");
-  lua_pushstring(L, e.npc ? "npc" : "player");
-  lua_setfield(L, -2, "kind");
-  lua_pushlstring(L, e.name.data(), e.name.size());
-  lua_setfield(L, -2, "name");
-  lua_pushnumber(L, e.x);
-  lua_setfield(L, -2, "x");
-  lua_pushnumber(L, e.y);
-  lua_setfield(L, -2, "y");
-  lua_pushinteger(L, e.hp);
-  lua_setfield(L, -2, "hp");
-  lua_pushinteger(L, e.max_hp);
-  lua_setfield(L, -2, "max_hp");
-  lua_pushinteger(L, e.level);
-  lua_setfield(L, -2, "level");
+  set_int(L, "id", e.id);
+  set_str(L, "kind", e.npc ? "npc" : "player");
+  set_str(L, "name", e.name);
+  set_num(L, "x", e.x);
+  set_num(L, "y", e.y);
+  set_int(L, "hp", e.hp);
+  set_int(L, "max_hp", e.max_hp);
+  set_int(L, "level", e.level);
 }
 
 // The scalar fields of me_state(), by name; me_get() reads the same fields one by one.
@@ -252,16 +244,11 @@ int l_me_state(lua_State* L) {
   for (std::size_t i = 0; i < m.portals.size(); ++i) {
     const auto& p = m.portals[i];
     lua_createtable(L, 0, 5);
-    lua_pushlstring(L, p.name.data(), p.name.size());
-    lua_setfield(L, -2, "name");
-    lua_pushnumber(L, p.x);
-    lua_setfield(L, -2, "x");
-    lua_pushnumber(L, p.y);
-    lua_setfield(L, -2, "y");
-    lua_pushnumber(L, p.radius);
-    lua_setfield(L, -2, "radius");
-    lua_pushinteger(L, p.target_zone);
-    lua_setfield(L, -2, "target_zone");
+    set_str(L, "name", p.name);
+    set_num(L, "x", p.x);
+    set_num(L, "y", p.y);
+    set_num(L, "radius", p.radius);
+    set_int(L, "target_zone", p.target_zone);
     lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
   }
   lua_setfield(L, -2, "portals");

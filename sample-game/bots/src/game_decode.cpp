@@ -55,18 +55,7 @@ std::uint32_t seq_of(const net::frame& f) {
   return net::decode_envelope(f.payload(), env) ? 0 : env.seq;
 }
 
-void set_int(lua_State* L, const char* k, lua_Integer v) {
-  lua_pushinteger(L, v);
-  lua_setfield(L, -2, k);
-}
-void set_num(lua_State* L, const char* k, double v) {
-  lua_pushnumber(L, v);
-  lua_setfield(L, -2, k);
-}
-void set_str(lua_State* L, const char* k, std::string_view v) {
-  lua_pushlstring(L, v.data(), v.size());
-  lua_setfield(L, -2, k);
-}
+using detail::set_str;  // the string_view one, beside this overload for flatbuffers strings
 void set_str(lua_State* L, const char* k, const flatbuffers::String* v) {
   set_str(L, k, v != nullptr ? v->string_view() : std::string_view{});
 }

@@ -6,10 +6,12 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include <flatbuffers/flatbuffers.h>
+#include <lua.hpp>
 
 #include "quay/bots/game_protocol.hpp"
 
@@ -104,5 +106,19 @@ class game_protocol final : public bot_protocol {
 
 /// "OnCooldown" -> "on_cooldown".
 std::string snake(const char* camel);
+
+// Field setters for the table on top of the Lua stack (events, me_state(), entity()).
+inline void set_int(lua_State* L, const char* k, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, k);
+}
+inline void set_num(lua_State* L, const char* k, double v) {
+  lua_pushnumber(L, v);
+  lua_setfield(L, -2, k);
+}
+inline void set_str(lua_State* L, const char* k, std::string_view v) {
+  lua_pushlstring(L, v.data(), v.size());
+  lua_setfield(L, -2, k);
+}
 
 }  // namespace quay::bots::detail
