@@ -67,6 +67,32 @@ inline bool send_all(io_port& p, tcp_socket& s, const std::string& data) {
   return op.wait() && !op.ec && op.bytes == data.size();
 }
 
+/// The outcome of one receive: whether it completed within its limit, its error, its bytes.
+struct received {
+  bool done = false;
+  std::error_code ec;
+  std::string bytes;
+};
+
+/// Receives once (up to 256 bytes) from `s`. A receive still pending at `limit` is aborted by
+/// closing `s`, so it never outlives this call; `done` is then false.
+inline received recv_once(io_port& p, tcp_socket& s, std::chrono::milliseconds limit = patience) {
+  char buf[256];
+  recorded<recv_op> r(p);
+  r.buffer = {buf, sizeof buf};
+  async_recv(s, r);
+  received out;
+  out.done = r.wait(1, limit);
+  if (!out.done) {
+    s.close();
+    r.wait();
+    return out;
+  }
+  out.ec = r.ec;
+  out.bytes.assign(buf, r.bytes);
+  return out;
+}
+
 /// A listener on loopback and a connected client/server pair.
 struct connected_pair {
   tcp_listener listener;

@@ -248,13 +248,11 @@ TEST_P(sockets, a_receive_after_a_short_read_still_gets_bytes_sent_later) {
   ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
   const std::string first = "first", second = "second";
   ASSERT_TRUE(test::send_all(p, c.client, first));
-  char buf[64];
-  recorded<recv_op> r1(p);
-  r1.buffer = {buf, sizeof buf};
-  async_recv(c.server, r1);
-  ASSERT_TRUE(r1.wait());
+  const auto r1 = test::recv_once(p, c.server);
+  ASSERT_TRUE(r1.done);
   ASSERT_FALSE(r1.ec) << r1.ec.message();
-  EXPECT_EQ(std::string(buf, r1.bytes), first);
+  EXPECT_EQ(r1.bytes, first);
+  char buf[64];
   recorded<recv_op> r2(p);
   r2.buffer = {buf, sizeof buf};
   async_recv(c.server, r2);  // the socket is drained: this one waits for the next edge
@@ -275,17 +273,12 @@ TEST_P(sockets, bytes_then_a_close_arrive_as_the_bytes_then_end_of_stream) {
   c.client.close();
   // Long enough for the data and FIN edges to be reported while no receive is pending.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  char buf[64];
-  recorded<recv_op> r1(p);
-  r1.buffer = {buf, sizeof buf};
-  async_recv(c.server, r1);
-  ASSERT_TRUE(r1.wait());
+  const auto r1 = test::recv_once(p, c.server);
+  ASSERT_TRUE(r1.done);
   ASSERT_FALSE(r1.ec) << r1.ec.message();
-  EXPECT_EQ(std::string(buf, r1.bytes), last);  // a short read: fewer bytes than asked
-  recorded<recv_op> r2(p);
-  r2.buffer = {buf, sizeof buf};
-  async_recv(c.server, r2);
-  ASSERT_TRUE(r2.wait(1, std::chrono::seconds(5))) << "the end of stream was never reported";
+  EXPECT_EQ(r1.bytes, last);  // a short read: fewer bytes than asked
+  const auto r2 = test::recv_once(p, c.server, std::chrono::seconds(5));
+  ASSERT_TRUE(r2.done) << "the end of stream was never reported";
   EXPECT_EQ(r2.ec, make_error_code(errc::end_of_stream));
 }
 
@@ -300,19 +293,16 @@ TEST_P(sockets, bytes_then_a_reset_end_in_connection_reset) {
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   // Whether the bytes are still readable after a reset is the OS's choice; the receives must
   // end in connection_reset either way, each one completing.
-  char buf[64];
   std::size_t got = 0;
   for (int i = 0; i < 4; ++i) {
-    recorded<recv_op> r(p);
-    r.buffer = {buf, sizeof buf};
-    async_recv(c.server, r);
-    ASSERT_TRUE(r.wait(1, std::chrono::seconds(5))) << "receive " << i << " never completed";
+    const auto r = test::recv_once(p, c.server, std::chrono::seconds(5));
+    ASSERT_TRUE(r.done) << "receive " << i << " never completed";
     if (r.ec) {
       EXPECT_EQ(r.ec, make_error_code(errc::connection_reset)) << r.ec.message();
       EXPECT_LE(got, last.size());
       return;
     }
-    got += r.bytes;
+    got += r.bytes.size();
   }
   ADD_FAILURE() << "no connection_reset after " << got << " bytes";
 }
