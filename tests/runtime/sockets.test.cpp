@@ -282,7 +282,7 @@ TEST_P(sockets, bytes_then_a_close_arrive_as_the_bytes_then_end_of_stream) {
   EXPECT_EQ(r2.ec, make_error_code(errc::end_of_stream));
 }
 
-TEST_P(sockets, bytes_then_a_reset_end_in_connection_reset) {
+TEST_P(sockets, bytes_then_a_reset_end_the_stream) {
   io_port p(two_workers());
   connected_pair c;
   ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
@@ -291,20 +291,23 @@ TEST_P(sockets, bytes_then_a_reset_end_in_connection_reset) {
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the bytes arrive first
   c.client.reset();
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  // Whether the bytes are still readable after a reset is the OS's choice; the receives must
-  // end in connection_reset either way, each one completing.
+  // Whether the bytes are still readable after a reset is the OS's choice, and so is how the
+  // stream then ends (Linux: connection_reset; Wine's IOCP: end_of_stream). What must hold is
+  // that every receive completes and the last one ends the stream.
   std::size_t got = 0;
   for (int i = 0; i < 4; ++i) {
     const auto r = test::recv_once(p, c.server, std::chrono::seconds(5));
     ASSERT_TRUE(r.done) << "receive " << i << " never completed";
     if (r.ec) {
-      EXPECT_EQ(r.ec, make_error_code(errc::connection_reset)) << r.ec.message();
+      EXPECT_TRUE(r.ec == make_error_code(errc::connection_reset) ||
+                  r.ec == make_error_code(errc::end_of_stream))
+          << r.ec.message();
       EXPECT_LE(got, last.size());
       return;
     }
     got += r.bytes.size();
   }
-  ADD_FAILURE() << "no connection_reset after " << got << " bytes";
+  ADD_FAILURE() << "the stream never ended, after " << got << " bytes";
 }
 
 TEST_P(sockets, connecting_to_a_port_nobody_listens_on_is_refused) {
