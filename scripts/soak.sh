@@ -4,8 +4,13 @@
 #   - the server's RSS at the end is at most --max-rss-growth % above its RSS after warm-up;
 #   - zero unexpected errors: no bot failed, none was disconnected or failed to connect, and
 #     the error counts of `quay-bots --json` are empty;
-#   - tick p99 steady: from the server's per-zone stats lines, the median tick p99 of the last
-#     half of the run is at most --max-tick-ratio times that of the first half, plus 1 ms;
+#   - tick cost steady: from the server's per-zone stats lines, the median of the windows' tick
+#     CPU-time p99 (tick_cpu_p99: the zone thread's own CPU time per tick) in the last half of the
+#     run is at most --max-tick-ratio times that of the first half, plus 1 ms. CPU time, not wall
+#     time: this is a check that the zone's work per tick does not grow, and on a 2-core machine
+#     shared with the bots the wall-time p99 also measures who else had the core (a clean-clone
+#     CI run with every other check green saw its median go 4.6 -> 8.7 ms). The wall-time figures
+#     are printed next to it;
 #   - SIGTERM then stops the server with exit status 0.
 # Exits non-zero if any check fails; prints SOAK lines with every figure.
 #
@@ -158,23 +163,28 @@ else
   echo "SOAK rss: not checked (--no-rss-check: a sanitizer's allocator holds freed memory)"
 fi
 
-# Tick p99 of the busiest zone, from the stats lines after the warm-up.
+# Tick p99s of the busiest zone, from the stats lines after the warm-up: the check is on the CPU
+# time (column 5), the wall time (column 4) is reported beside it.
 tail -n +"$((${warm_line:-1} + 1))" "$tmp/server.out" |
-  sed -n "s/.*zone \([0-9]*\) '[^']*': ccu=\([0-9]*\) .*tick_p50=\([0-9.]*\)ms tick_p99=\([0-9.]*\)ms.*/\1 \2 \3 \4/p" \
+  sed -n "s/.*zone \([0-9]*\) '[^']*': ccu=\([0-9]*\) .*tick_p50=\([0-9.]*\)ms tick_p99=\([0-9.]*\)ms tick_cpu_p99=\([0-9.]*\)ms.*/\1 \2 \3 \4 \5/p" \
   >"$tmp/ticks.txt"
 read -r tick_ok tick_line < <(awk -v r="$max_tick_ratio" '
-  { zone = $1; ccu[zone] += $2; rows[zone] = rows[zone] " " $4; n[zone]++ }
+  { zone = $1; ccu[zone] += $2; wall[zone] = wall[zone] " " $4; cpu[zone] = cpu[zone] " " $5; n[zone]++ }
   END {
     best = ""; for (z in ccu) if (best == "" || ccu[z] > ccu[best]) best = z
     if (best == "" || n[best] < 4) { print 0, "too few stats lines after the warm-up"; exit }
-    m = split(substr(rows[best], 2), v, " ")
+    m = split(substr(cpu[best], 2), c, " "); halves(c, m); ca = ha; cb = hb; cx = hx
+    split(substr(wall[best], 2), w, " "); halves(w, m); wa = ha; wb = hb; wx = hx
+    ok = (cb <= ca * r + 1.0) ? 1 : 0
+    printf "%d zone=%s samples=%d cpu_p99_median_first_half=%.2fms cpu_p99_median_second_half=%.2fms cpu_p99_max=%.2fms wall_p99_median_first_half=%.2fms wall_p99_median_second_half=%.2fms wall_p99_max=%.2fms mean_ccu=%d\n", ok, best, m, ca, cb, cx, wa, wb, wx, ccu[best] / n[best]
+  }
+  # Sets ha, hb: the medians of the first and second halves of v[1..m]; hx: the largest value.
+  function halves(v, m,   a, b, i, h) {
     h = int(m / 2)
     for (i = 1; i <= h; ++i) a[i] = v[i]
     for (i = h + 1; i <= m; ++i) b[i - h] = v[i]
-    ma = median(a, h); mb = median(b, m - h)
-    mx = 0; for (i = 1; i <= m; ++i) if (v[i] + 0 > mx) mx = v[i] + 0
-    ok = (mb <= ma * r + 1.0) ? 1 : 0
-    printf "%d zone=%s samples=%d first_half_median_p99=%.2fms second_half_median_p99=%.2fms max_p99=%.2fms mean_ccu=%d\n", ok, best, m, ma, mb, mx, ccu[best] / n[best]
+    ha = median(a, h); hb = median(b, m - h)
+    hx = 0; for (i = 1; i <= m; ++i) if (v[i] + 0 > hx) hx = v[i] + 0
   }
   function median(x, k,   i, j, t) {
     for (i = 2; i <= k; ++i) { t = x[i]; for (j = i - 1; j >= 1 && x[j] + 0 > t + 0; --j) x[j + 1] = x[j]; x[j + 1] = t }
@@ -182,7 +192,7 @@ read -r tick_ok tick_line < <(awk -v r="$max_tick_ratio" '
   }' "$tmp/ticks.txt")
 echo "SOAK tick: $tick_line"
 if ((tick_check)); then
-  check "$tick_ok" "tick p99 steady (second half <= ${max_tick_ratio} x first half + 1 ms)"
+  check "$tick_ok" "tick CPU-time p99 steady (second half <= ${max_tick_ratio} x first half + 1 ms)"
 else
   echo "SOAK tick: not checked (--no-tick-check: a sanitizer's cost swamps the tick time)"
 fi
