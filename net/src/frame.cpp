@@ -3,6 +3,8 @@
 #include <cstring>
 #include <new>
 
+#include "block_cache.hpp"
+
 namespace quay::net {
 
 namespace detail {
@@ -15,8 +17,12 @@ shared_bytes* allocate_shared_bytes(std::size_t total) {
 }
 
 void release_shared_bytes(shared_bytes* b) noexcept {
-  // acq_rel: the thread that frees must see every other owner's reads finished.
-  if (b->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+  // acq_rel: the thread that frees (or recycles) must see every other owner's reads finished.
+  const std::uint32_t before = b->refs.fetch_sub(1, std::memory_order_acq_rel);
+  if ((before & ref_mask) != 1) return;
+  if ((before & block_flag) != 0) {
+    recycle_block(b);  // a framer's read block: back to this thread's cache
+  } else {
     b->~shared_bytes();
     ::operator delete(b);
   }

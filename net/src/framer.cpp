@@ -6,28 +6,27 @@
 #include "quay/net/error.hpp"
 #include "quay/net/frame.hpp"
 
+#include "block_cache.hpp"
+
 namespace quay::net {
 
 namespace {
 
-// A block is [refs:4][unused:4][lead:4][data...]: data() sits 4 bytes before an 8-byte
-// boundary (the allocation is at least 8-aligned), so a frame whose header starts at an offset
-// that is a multiple of 8 has its payload 8-aligned.
-constexpr std::size_t data_offset = 12;
+// A block is [refs:4][capacity:4][lead:4][data...] (block_cache.hpp): data() sits 4 bytes
+// before an 8-byte boundary (the allocation is at least 8-aligned), so a frame whose header
+// starts at an offset that is a multiple of 8 has its payload 8-aligned.
+constexpr std::size_t data_offset = detail::block_data_offset;
 static_assert(sizeof(detail::shared_bytes) + sizeof(std::uint32_t) <= data_offset - frame_header_bytes);
+static_assert(framer::large_block_bytes <= detail::max_cached_block_bytes);
 
 constexpr std::uint32_t align8(std::uint32_t n) noexcept { return (n + 7u) & ~7u; }
 
-// A block's usable size, kept in the 4 bytes after its reference count (for reuse).
-std::uint32_t& block_capacity(detail::shared_bytes* b) noexcept {
-  return *reinterpret_cast<std::uint32_t*>(reinterpret_cast<std::byte*>(b) +
-                                            sizeof(detail::shared_bytes));
-}
+using detail::block_capacity;
 
 bool unreferenced(detail::shared_bytes* b) noexcept {
   // acquire: pairs with the release of the last frame that referenced the block, so its
   // readers are done before the bytes are written again.
-  return b->refs.load(std::memory_order_acquire) == 1;
+  return (b->refs.load(std::memory_order_acquire) & detail::ref_mask) == 1;
 }
 
 std::uint32_t u32(std::size_t n) noexcept { return static_cast<std::uint32_t>(n); }
@@ -97,8 +96,7 @@ void framer::switch_block(std::size_t usable) {
   if (spare_ != nullptr && block_capacity(spare_) == usable && unreferenced(spare_)) {
     fresh = std::exchange(spare_, nullptr);  // the block before: its frames are gone
   } else {
-    fresh = detail::allocate_shared_bytes(data_offset + usable);
-    block_capacity(fresh) = u32(usable);
+    fresh = detail::take_block(usable);  // this thread's block cache, else malloc
   }
   std::byte* to = reinterpret_cast<std::byte*>(fresh) + data_offset;
   const std::size_t n = buffered();

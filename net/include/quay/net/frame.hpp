@@ -32,11 +32,12 @@ namespace detail {
 /// frame::make owns a block of its own; a received frame may instead be a view into the
 /// framer's read block, which lives while any frame references it. Internal.
 struct shared_bytes {
-  std::atomic<std::uint32_t> refs;
+  std::atomic<std::uint32_t> refs;  // the count, and in bit 31 a read block's mark (block_cache)
 };
 /// A fresh shared allocation of `total` bytes (count included) with one reference.
 shared_bytes* allocate_shared_bytes(std::size_t total);
-/// Drops one reference; the last one frees the allocation. Any thread.
+/// Drops one reference; the last one frees the allocation (a read block goes to the releasing
+/// thread's block cache instead). Any thread.
 void release_shared_bytes(shared_bytes* b) noexcept;
 }  // namespace detail
 
@@ -110,7 +111,7 @@ class frame {
   /// How many frame objects (and read buffers) share these bytes (a snapshot; for tests and
   /// metrics). Any thread.
   std::uint32_t use_count() const noexcept {
-    return owner_ == nullptr ? 0 : owner_->refs.load(std::memory_order_relaxed);
+    return owner_ == nullptr ? 0 : owner_->refs.load(std::memory_order_relaxed) & 0x7fff'ffffu;
   }
 
   void swap(frame& other) noexcept {
