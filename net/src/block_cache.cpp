@@ -1,5 +1,8 @@
 #include "block_cache.hpp"
 
+#include <pthread.h>
+
+#include <cstdlib>
 #include <new>
 
 namespace quay::net::detail {
@@ -21,22 +24,33 @@ struct cache {
   std::size_t count = 0;
   std::size_t bytes = 0;
 
-  ~cache();
   void clear() noexcept {
     while (count > 0) free_block(blocks[--count]);
     bytes = 0;
   }
 };
 
-// Set once this thread's cache is destroyed (trivially destructible, so it outlives it): a block
-// whose last frame is dropped by another thread-local's destructor is then simply freed.
-thread_local constinit bool cache_gone = false;
-thread_local cache this_thread;
-
-cache::~cache() {
-  clear();
-  cache_gone = true;
+// Each thread's cache hangs off a pthread key whose destructor frees it at thread exit (POSIX,
+// and winpthreads under mingw). Not a C++ thread_local with a destructor: under mingw's emulated
+// TLS that storage can be gone before such destructors run (it crashed the Wine tests).
+void destroy_cache(void* p) noexcept {
+  auto* c = static_cast<cache*>(p);
+  c->clear();
+  delete c;
 }
+
+pthread_key_t cache_key() {
+  static const pthread_key_t key = [] {
+    pthread_key_t k;
+    if (::pthread_key_create(&k, destroy_cache) != 0) std::abort();
+    return k;
+  }();
+  return key;
+}
+
+// This thread's cache, or null when it has none: not made yet, or already destroyed at thread
+// exit (a block released after that is simply freed).
+cache* this_thread() noexcept { return static_cast<cache*>(::pthread_getspecific(cache_key())); }
 
 }  // namespace
 
@@ -45,8 +59,16 @@ std::uint32_t block_capacity(const shared_bytes* b) noexcept {
 }
 
 shared_bytes* take_block(std::size_t usable) {
-  if (!cache_gone) {
-    cache& c = this_thread;
+  cache* cp = this_thread();
+  if (cp == nullptr) {
+    cp = new cache;
+    if (::pthread_setspecific(cache_key(), cp) != 0) {
+      delete cp;
+      cp = nullptr;
+    }
+  }
+  if (cp != nullptr) {
+    cache& c = *cp;
     for (std::size_t i = c.count; i-- > 0;) {
       shared_bytes* b = c.blocks[i];
       if (capacity_field(b) != usable) continue;
@@ -68,8 +90,9 @@ shared_bytes* take_block(std::size_t usable) {
 
 void recycle_block(shared_bytes* b) noexcept {
   const std::size_t usable = capacity_field(b);
-  if (!cache_gone && usable <= max_cached_block_bytes) {
-    cache& c = this_thread;
+  cache* cp = this_thread();
+  if (cp != nullptr && usable <= max_cached_block_bytes) {
+    cache& c = *cp;
     if (c.count < max_cached_blocks && c.bytes + usable <= max_cached_bytes) {
       c.blocks[c.count++] = b;
       c.bytes += usable;
@@ -79,10 +102,16 @@ void recycle_block(shared_bytes* b) noexcept {
   free_block(b);
 }
 
-std::size_t cached_blocks() noexcept { return cache_gone ? 0 : this_thread.count; }
-std::size_t cached_block_bytes() noexcept { return cache_gone ? 0 : this_thread.bytes; }
+std::size_t cached_blocks() noexcept {
+  const cache* c = this_thread();
+  return c != nullptr ? c->count : 0;
+}
+std::size_t cached_block_bytes() noexcept {
+  const cache* c = this_thread();
+  return c != nullptr ? c->bytes : 0;
+}
 void drain_block_cache() noexcept {
-  if (!cache_gone) this_thread.clear();
+  if (cache* c = this_thread()) c->clear();
 }
 
 }  // namespace quay::net::detail
