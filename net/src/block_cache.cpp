@@ -54,10 +54,6 @@ cache* this_thread() noexcept { return static_cast<cache*>(::pthread_getspecific
 
 }  // namespace
 
-std::uint32_t block_capacity(const shared_bytes* b) noexcept {
-  return capacity_field(const_cast<shared_bytes*>(b));
-}
-
 shared_bytes* take_block(std::size_t usable) {
   cache* cp = this_thread();
   if (cp == nullptr) {

@@ -46,8 +46,11 @@ inline constexpr std::size_t max_cached_block_bytes = 64 * 1024;
 /// A block of `usable` data bytes with one reference and block_flag set: from this thread's
 /// cache when it holds one of exactly that size, else freshly allocated.
 shared_bytes* take_block(std::size_t usable);
-/// A block's usable size.
-std::uint32_t block_capacity(const shared_bytes* b) noexcept;
+/// A block's usable size (the 4 bytes after its reference count).
+inline std::uint32_t block_capacity(const shared_bytes* b) noexcept {
+  return *reinterpret_cast<const std::uint32_t*>(reinterpret_cast<const std::byte*>(b) +
+                                                 sizeof(shared_bytes));
+}
 /// Called by release_shared_bytes when the last reference to a flagged block is gone: keeps it
 /// in this thread's cache if there is room, else frees it.
 void recycle_block(shared_bytes* b) noexcept;
