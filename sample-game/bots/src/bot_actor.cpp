@@ -136,6 +136,11 @@ void bot_actor::on_raw_closed(const raw_closed_msg& m) {
 
 port_time bot_actor::env::now() const noexcept { return a_.actor::now(); }
 
+std::chrono::microseconds bot_actor::env::precise_now() const noexcept {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now().time_since_epoch());
+}
+
 void bot_actor::env::start_timer(millis delay, std::uint64_t token) {
   if (a_.timer_) a_.actor::cancel_timer(a_.timer_);
   a_.timer_token_ = token;

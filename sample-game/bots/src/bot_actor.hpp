@@ -28,6 +28,7 @@ class bot_actor final : public actor {
    public:
     explicit env(bot_actor& a) : a_(a) {}
     port_time now() const noexcept override;
+    std::chrono::microseconds precise_now() const noexcept override;
     void start_timer(millis delay, std::uint64_t token) override;
     void cancel_timer(std::uint64_t token) override;
     void connect() override;

@@ -115,7 +115,7 @@ int l_ping(lua_State* L) {
   auto& p = proto(L);
   p.fbb.Clear();
   p.fbb.Finish(wire::CreateAttack(p.fbb, 0));
-  const auto sent = bot::from(L).env().now();
+  const auto sent = bot::from(L).env().precise_now();
   const auto seq = finish_and_send(L, wire::MessageType::Attack);
   if (seq != 0) {
     // Keep the table small: a ping never answered (the session died) is forgotten.

@@ -249,7 +249,7 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
       // the ping's seq, is the pong (see sample-game/bots/README.md, "ping").
       for (auto it = pings.begin(); it != pings.end(); ++it) {
         if (it->first != env.seq) continue;
-        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - it->second);
+        const auto us = b.env().precise_now() - it->second;
         stats.rtt.record(us);
         event ev = make("pong", &fill_pong);
         ev.index = env.seq;

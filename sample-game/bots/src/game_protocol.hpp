@@ -4,6 +4,7 @@
 // view, kept up to date from every message (so scripts can ask "where is bob" at any time), and
 // the requests in flight whose replies feed the statistics.
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -95,8 +96,8 @@ class game_protocol final : public bot_protocol {
   bool track_entities = true;
   /// The events of the message being decoded; kept between messages for its capacity.
   std::vector<event> scratch;
-  // ping() requests in flight: seq -> sent at.
-  std::vector<std::pair<std::uint32_t, port_time>> pings;
+  // ping() requests in flight: seq -> sent at (bot_env::precise_now()).
+  std::vector<std::pair<std::uint32_t, std::chrono::microseconds>> pings;
   std::uint32_t login_seq = 0;
   port_time login_sent{};
   // Server clock minus ours, estimated at login (half the login round trip assumed one way).

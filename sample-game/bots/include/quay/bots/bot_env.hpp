@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -41,6 +42,12 @@ class bot_env {
 
   /// The clock waits and timestamps use.
   virtual port_time now() const noexcept = 0;
+  /// A monotonic clock in microseconds for timing round trips (ping). now() is the port's
+  /// millisecond clock, which would round every sub-millisecond loopback round trip to 0 or
+  /// 1 ms. The default follows now(), so a fake environment's times stay deterministic.
+  virtual std::chrono::microseconds precise_now() const noexcept {
+    return std::chrono::duration_cast<std::chrono::microseconds>(now().time_since_epoch());
+  }
   /// Arms a one-shot timer: after `delay`, the owner calls bot::on_timer(token).
   virtual void start_timer(millis delay, std::uint64_t token) = 0;
   /// Disarms a timer armed with `token` if it has not fired; a late on_timer is also harmless
