@@ -14,8 +14,8 @@
 // again. Each thread's cache is bounded (max_cached_blocks blocks, max_cached_bytes bytes, and
 // only blocks of at most max_cached_block_bytes), so it never holds more than 1 MiB, whatever
 // the traffic; what does not fit is freed. (256 KiB, four 60 KiB blocks, was measured too
-// small: the actor echo at 16 KiB frames, 10 sessions, still went to malloc for about a third
-// of its blocks; at 1 MiB, for under 100 in 2 seconds.)
+// small: the actor echo at 16 KiB frames, 10 sessions, still went to malloc for a quarter to a
+// half of its blocks; at 1 MiB, for under 100 in 2 seconds.)
 //
 // Thread contract: take_block() and the cache are per thread, no locks. A block may be released
 // on any thread: the release that drops the last reference is acq_rel (release_shared_bytes),
@@ -30,11 +30,6 @@
 #include "quay/net/frame.hpp"
 
 namespace quay::net::detail {
-
-/// Marks a read block in shared_bytes::refs: its last release recycles it.
-inline constexpr std::uint32_t block_flag = 1u << 31;
-/// The reference count proper (below the flag).
-inline constexpr std::uint32_t ref_mask = block_flag - 1;
 
 /// Bytes before a block's data (reference count, capacity, lead).
 inline constexpr std::size_t block_data_offset = 12;

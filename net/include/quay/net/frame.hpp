@@ -34,6 +34,10 @@ namespace detail {
 struct shared_bytes {
   std::atomic<std::uint32_t> refs;  // the count, and in bit 31 a read block's mark (block_cache)
 };
+/// Marks a read block in shared_bytes::refs: its last release recycles it (block_cache).
+inline constexpr std::uint32_t block_flag = 1u << 31;
+/// The reference count proper (below the flag).
+inline constexpr std::uint32_t ref_mask = block_flag - 1;
 /// A fresh shared allocation of `total` bytes (count included) with one reference.
 shared_bytes* allocate_shared_bytes(std::size_t total);
 /// Drops one reference; the last one frees the allocation (a read block goes to the releasing
@@ -111,7 +115,7 @@ class frame {
   /// How many frame objects (and read buffers) share these bytes (a snapshot; for tests and
   /// metrics). Any thread.
   std::uint32_t use_count() const noexcept {
-    return owner_ == nullptr ? 0 : owner_->refs.load(std::memory_order_relaxed) & 0x7fff'ffffu;
+    return owner_ == nullptr ? 0 : owner_->refs.load(std::memory_order_relaxed) & detail::ref_mask;
   }
 
   void swap(frame& other) noexcept {
