@@ -6,27 +6,56 @@
 #
 #   scripts/bench.sh                 # everything, 3 runs each
 #   BENCH_REPEAT=5 scripts/bench.sh  # more runs
-#   BENCH_ONLY=ring scripts/bench.sh # one actor workload, or port, echo, zone_tick, zone_ccu
+#   BENCH_ONLY=ring scripts/bench.sh # one actor workload, or actors (all of them), port, echo,
+#                                    # zone_tick, zone_ccu
 #
 # Besides bench_port and bench_actors it runs, when they are built, the other modules'
-# benchmarks (each prints its own BENCH lines and anchors): bench_echo (net), bench_zone_tick
-# and bench/zone_ccu.sh (sample game; the longest, set BENCH_SKIP_CCU=1 to leave it out).
+# benchmarks (each prints its own BENCH lines and anchors): bench_echo (net) and
+# bench_zone_tick (sample game), each BENCH_REPEAT passes, and bench/zone_ccu.sh (the capacity
+# test, the longest: BENCH_CCU_REPEAT passes, 1 by default; BENCH_SKIP_CCU=1 leaves it out).
+#
+# Every run of every figure is also written as one row of a TSV data file (BENCH_DATA,
+# docs/bench/results.tsv): area, benchmark, case, impl, run, value, unit, and the run's date,
+# commit, dirty flag, nproc, CPU model, kernel and load average. A run of everything replaces
+# the file; a BENCH_ONLY run replaces only the rows of the cases it measured. Then
+# scripts/bench-report.py renders the tables and plots of docs/benchmarks.md from the file
+# (BENCH_NO_REPORT=1 skips that).
 #
 # Environment: BENCH_REPEAT (3), BENCH_BOUND seconds per run (120), BENCH_SPAWN_BOUND (60: CAF's
 # default scheduler does not finish the 1M spawn burst; it is reported as DNF with the bound),
-# BENCH_THREADS (2), BENCH_LOG (build/bench-release/bench.log: every raw line of every run).
+# BENCH_THREADS (2), BENCH_LOG (build/bench-release/bench.log: every raw line of every run),
+# BENCH_ECHO_ARGS / BENCH_ZONE_TICK_ARGS / BENCH_CCU_ARGS (extra arguments for those benchmarks,
+# e.g. BENCH_ECHO_ARGS="--seconds=0.5 --idle=1000" BENCH_CCU_ARGS="--ns 500 --warmup 5").
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build/bench-release"
 repeat="${BENCH_REPEAT:-3}"
+ccu_repeat="${BENCH_CCU_REPEAT:-1}"
 bound="${BENCH_BOUND:-120}"
 spawn_bound="${BENCH_SPAWN_BOUND:-60}"
 threads="${BENCH_THREADS:-2}"
 only="${BENCH_ONLY:-}"
 log="${BENCH_LOG:-$build/bench.log}"
+data="${BENCH_DATA:-$root/docs/bench/results.tsv}"
+read -r -a echo_args <<<"${BENCH_ECHO_ARGS:-}"
+read -r -a zone_tick_args <<<"${BENCH_ZONE_TICK_ARGS:-}"
+read -r -a ccu_args <<<"${BENCH_CCU_ARGS:-}"
 
 say() { echo "bench.sh: $*" >&2; }
+
+# The run's identity, written into every data row. `dirty` looks at tracked files outside docs/
+# and README.md: the data file, plots and page this script regenerates are not what is measured.
+commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+dirty=0
+if [[ -n "$(git -C "$root" status --porcelain --untracked-files=no -- . ':!docs' ':!README.md' 2>/dev/null)" ]]; then
+  dirty=1
+fi
+ncpu="$(nproc)"
+cpu_model="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' | tr '\t' ' ')"
+kernel="$(uname -r)"
+now() { date -u '+%Y-%m-%dT%H:%M:%SZ'; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
 
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
@@ -48,11 +77,41 @@ done
 
 mkdir -p "$(dirname "$log")"
 : >"$log"
+rows="$build/bench.tsv" # this session's data rows, merged into $data at the end
+: >"$rows"
 {
-  echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC') nproc=$(nproc)" \
-    "cpu=\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')\"" \
-    "kernel=$(uname -r) repeat=$repeat threads=$threads"
+  echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC') nproc=$ncpu cpu=\"$cpu_model\"" \
+    "kernel=$kernel repeat=$repeat threads=$threads commit=$commit dirty=$dirty load1=$(load1)"
 } | tee -a "$log" >&2
+
+# record <area> <benchmark> <run> <date> <load1>: appends the BENCH lines on stdin to the
+# session's rows, one row per run. A line with `runs=a,b,c` (bench_port: medians with every run
+# listed, Quay's and Asio's runs paired by position) gives one row per listed run. The `_ratio`
+# lines are left out: the renderer computes a ratio per run pair from the rows.
+record() {
+  awk -v OFS='\t' -v area="$1" -v bench="$2" -v run="$3" -v date="$4" -v load="$5" \
+    -v commit="$commit" -v dirty="$dirty" -v ncpu="$ncpu" -v cpu="$cpu_model" -v kernel="$kernel" '
+    $1 != "BENCH" { next }
+    { name = ""; impl = ""; value = ""; unit = ""; runs = ""; extra = ""
+      for (f = 2; f <= NF; f++) {
+        if ($f ~ /^name=/) name = substr($f, 6)
+        else if ($f ~ /^impl=/) impl = substr($f, 6)
+        else if ($f ~ /^value=/) value = substr($f, 7)
+        else if ($f ~ /^unit=/) unit = substr($f, 6)
+        else if ($f ~ /^runs=[-+0-9.eE]+(,[-+0-9.eE]+)*$/) runs = substr($f, 6)
+        else extra = extra (extra == "" ? "" : " ") $f
+      }
+      if (name == "" || name ~ /_ratio$/) next
+      if (extra == "") extra = "-"
+      if (runs != "" && value != "DNF") {
+        k = split(runs, v, ",")
+        for (i = 1; i <= k; i++)
+          print area, bench, name, impl, i, v[i], unit, date, commit, dirty, ncpu, cpu, kernel, load, extra
+      } else {
+        print area, bench, name, impl, run, value, unit, date, commit, dirty, ncpu, cpu, kernel, load, extra
+      }
+    }' >>"$rows"
+}
 
 # median <name> <impl>: median value of the matching lines in the log ("DNF" if any run was).
 median() {
@@ -117,30 +176,43 @@ ratio() {
 bin="$build/bench"
 if [[ -z "$only" || "$only" == "port" ]]; then
   say "bench_port (Asio io_context vs quay::io_port, $repeat runs each, alternating)"
-  "$bin/bench_port" --threads="$threads" --repeat="$repeat" | tee -a "$log" >&2
+  d="$(now)" l="$(load1)"
+  out="$("$bin/bench_port" --threads="$threads" --repeat="$repeat")" || say "bench_port failed"
+  echo "$out" | tee -a "$log" >&2
+  # bench_port prints medians with every run listed (runs=...): one row per run.
+  echo "$out" | record port bench_port 1 "$d" "$l"
 fi
 
 extra="$build/bench.extra"
 : >"$extra"
-# run_extra <label> <command...>: another module's benchmark; its BENCH lines are kept as is.
+# run_extra <label> <area> <benchmark> <passes> <command...>: another module's benchmark, run
+# <passes> times; its BENCH lines are kept as is, and recorded with the pass as the run index.
 run_extra() {
-  local label="$1"
-  shift
+  local label="$1" area="$2" benchmark="$3" passes="$4"
+  shift 4
   [[ -n "$only" && "$only" != "$label" ]] && return 0
-  say "$label: $*"
-  "$@" 2>>"$log.stderr" | tee -a "$log" | grep '^BENCH ' >>"$extra" || say "$label failed"
+  local p out d l
+  for ((p = 1; p <= passes; p++)); do
+    say "$label (pass $p/$passes): $*"
+    d="$(now)" l="$(load1)"
+    out="$("$@" 2>>"$log.stderr")" || say "$label failed"
+    echo "$out" | tee -a "$log" | grep '^BENCH ' >>"$extra" || true
+    echo "$out" | grep '^BENCH ' >&2 || true
+    echo "$out" | record "$area" "$benchmark" "$p" "$d" "$l"
+  done
 }
-[[ -x "$bin/bench_echo" ]] && run_extra echo "$bin/bench_echo"
-[[ -x "$bin/bench_zone_tick" ]] && run_extra zone_tick "$bin/bench_zone_tick"
+[[ -x "$bin/bench_echo" ]] && run_extra echo echo bench_echo "$repeat" "$bin/bench_echo" "${echo_args[@]}"
+[[ -x "$bin/bench_zone_tick" ]] &&
+  run_extra zone_tick zone_tick bench_zone_tick "$repeat" "$bin/bench_zone_tick" "${zone_tick_args[@]}"
 if [[ -z "${BENCH_SKIP_CCU:-}" && -x "$build/sample-game/zone-server" && -x "$build/sample-game/bots/quay-bots" ]]; then
-  run_extra zone_ccu bash "$root/bench/zone_ccu.sh" "$build/sample-game/zone-server" \
-    "$build/sample-game/bots/quay-bots"
+  run_extra zone_ccu capacity zone_ccu "$ccu_repeat" bash "$root/bench/zone_ccu.sh" \
+    "$build/sample-game/zone-server" "$build/sample-game/bots/quay-bots" "${ccu_args[@]}"
 fi
 
 actor_only=1
 case "$only" in port | echo | zone_tick | zone_ccu) actor_only=0 ;; esac
 workloads=(pingpong fanout ring skynet ask alloc idle spawn)
-[[ -n "$only" && "$actor_only" == 1 ]] && workloads=("$only")
+[[ -n "$only" && "$only" != actors && "$actor_only" == 1 ]] && workloads=("$only")
 if [[ "$actor_only" == 1 ]]; then
   for w in "${workloads[@]}"; do
     b="$bound"
@@ -154,9 +226,11 @@ if [[ "$actor_only" == 1 ]]; then
         # A run that hit its bound is not repeated: another DNF would only cost time.
         [[ "${!dn}" == 1 ]] && continue
         say "$w $impl (run $((r + 1))/$repeat, bound ${b}s)"
+        d="$(now)" l="$(load1)"
         out="$("$bin/bench_actors" --impl="$impl" --workload="$w" --threads="$threads" \
           --bound="$b" 2>>"$log.stderr" || true)"
         echo "$out" | tee -a "$log" >&2
+        echo "$out" | record actors bench_actors "$((r + 1))" "$d" "$l"
         grep -q "value=DNF" <<<"$out" && declare "$dn=1"
       done
     done
@@ -178,4 +252,50 @@ if [[ "$actor_only" == 1 ]]; then
     esac
   done
 fi
-cat "$extra"
+# The other modules' figures: the median over the passes of each (name, impl), in the order
+# first printed ("DNF" if any pass was).
+awk '$1 == "BENCH" {
+    key = $2 " " $3
+    if (!(key in cnt)) { order[k++] = key; cnt[key] = 0 }
+    v = substr($4, 7)
+    if (v == "DNF") dnf[key] = $0; else vals[key, cnt[key]++] = v + 0
+    if (!(key in unit)) unit[key] = $5
+  }
+  END {
+    for (i = 0; i < k; i++) {
+      key = order[i]
+      if (key in dnf) { print dnf[key]; continue }
+      c = cnt[key]
+      for (a = 0; a < c; a++) a_[a] = vals[key, a]
+      for (a = 1; a < c; a++) { x = a_[a]; for (b = a - 1; b >= 0 && a_[b] > x; b--) a_[b + 1] = a_[b]; a_[b + 1] = x }
+      printf "BENCH %s value=%.6g %s runs=%d\n", key, a_[int((c - 1) / 2)], unit[key], c
+    }
+  }' "$extra"
+
+# Merge this session's rows into the data file. A run of a whole area (no BENCH_ONLY, or port,
+# echo, zone_tick, zone_ccu) replaces every row of that area; a run of one actor workload
+# replaces the rows of the cases it printed.
+if [[ ! -s "$rows" ]]; then
+  say "no figures recorded; $data left as it was"
+  exit 0
+fi
+mkdir -p "$(dirname "$data")"
+whole=1
+[[ -n "$only" && "$only" != actors && "$actor_only" == 1 ]] && whole=0
+{
+  printf 'area\tbenchmark\tcase\timpl\trun\tvalue\tunit\tdate\tcommit\tdirty\tnproc\tcpu\tkernel\tload1\textra\n'
+  if [[ -s "$data" ]]; then
+    awk -F'\t' -v whole="$whole" '
+      NR == FNR { area[$1] = 1; kase[$1 FS $3] = 1; next }
+      FNR == 1 { next }
+      whole == 1 && ($1 in area) { next }
+      whole == 0 && (($1 FS $3) in kase) { next }
+      { print }' "$rows" "$data"
+  fi
+  cat "$rows"
+} >"$data.tmp"
+mv "$data.tmp" "$data"
+say "data: $data ($(wc -l <"$rows") rows from this session)"
+if [[ -z "${BENCH_NO_REPORT:-}" ]]; then
+  "$root/scripts/bench-report.py" "$data"
+fi
