@@ -12,6 +12,8 @@ packages=(
   libconcurrentqueue-dev libflatbuffers-dev flatbuffers-compiler libspdlog-dev libfmt-dev
   # tests and benchmarks (Asio and CAF are benchmark anchors only)
   libgtest-dev libgmock-dev libbenchmark-dev libasio-dev libcaf-dev
+  # benchmark plots (scripts/bench-report.py, with Debian's /usr/bin/python3)
+  python3-matplotlib
   # sample game and bots
   libcli11-dev libtomlplusplus-dev libsqlite3-dev sqlite3 liblua5.4-dev
   # io_uring candidate backend
