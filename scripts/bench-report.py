@@ -123,6 +123,8 @@ def fmt(v, unit=""):
         return f"{v / 1e6:.3g} M/s"
     if unit.endswith("/s") and a >= 1e4:
         return f"{v / 1e3:.3g} k/s"
+    if unit == "us" and a >= 1000:
+        return f"{v / 1000:.3g} ms"
     if a >= 1000:
         s = f"{v:,.0f}"
     elif a >= 100:
@@ -191,7 +193,7 @@ def evaluate(rows, g):
         return [label, q_cell, a_cell, "-", text, "not measured"], None
     med = statistics.median(ratios)
     lo, hi = min(ratios), max(ratios)
-    r_cell = fx(med) if len(ratios) == 1 else f"{fx(med)} ({fx(lo)}-{fx(hi)})"
+    r_cell = fx(med) if len(ratios) == 1 or lo == hi else f"{fx(med)} ({fx(lo)}-{fx(hi)})"
     if kind == "a/q" and case not in ("wake_p99",):
         r_cell += " faster"
     ok = [holds(op, x, bound) for x in ratios]
@@ -241,8 +243,8 @@ def provenance(rows):
     day = dates[0][:16].replace("T", " ")
     last = dates[-1][:16].replace("T", " ")
     when = day + (f" to {last[11:] if last[:10] == day[:10] else last}" if last != day else "")
-    load = (f"{loads[0]:.2g}" if loads[0] == loads[-1] else f"{loads[0]:.2g}-{loads[-1]:.2g}") \
-        if loads else "?"
+    lo_s, hi_s = (f"{loads[0]:.2g}", f"{loads[-1]:.2g}") if loads else ("?", "?")
+    load = lo_s if lo_s == hi_s else f"{lo_s}-{hi_s}"
     text = (f"*{when} UTC · commit {', '.join(commits)} · {'; '.join(machines)} · "
             f"load average {load} at the start of the runs · {runs} run{'s' if runs != '1' else ''} per figure*")
     sources = sorted({r["kv"]["source"] for r in rows if "source" in r["kv"]})
@@ -299,7 +301,7 @@ def capacity(rows):
 
 
 def plot_ratios(plt, area, title, pts, path):
-    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(pts) + 1.3), dpi=110)
+    fig, ax = plt.subplots(figsize=(7.5, max(2.4, 0.42 * len(pts) + 1.3)), dpi=110)
     ys = list(range(len(pts)))[::-1]
     finite = [p for p in pts if p["hi"] != math.inf]
     cap = max([p["hi"] for p in finite] + [p["goal"] for p in pts] + [1.0]) * 1.15
@@ -357,7 +359,9 @@ def plot_cdf(plt, rows, path):
     cases = [c for c in ECHO_CASES if any(r["case"] == c + "-p50" for r in rows)]
     if not cases:
         return False
-    qs = [("p50", 0.50), ("p99", 0.99), ("p99.9", 0.999)]
+    # Every quantile bench_echo prints (`<case>-p<q>` in µs) is a point of the curve.
+    qs = sorted({(m.group(1), float(m.group(1)) / 100) for r in rows
+                 for m in [re.match(r"^echo-[^-]+-p([0-9.]+)$", r["case"])] if m}, key=lambda x: x[1])
     fig, axes = plt.subplots(1, len(cases), figsize=(3.0 * len(cases), 3.2), dpi=110,
                              squeeze=False)
     impls = ["epoll", "asio", "quay-session", "quay-actor"]
@@ -367,7 +371,7 @@ def plot_cdf(plt, rows, path):
         for impl in impls:
             xs, ys = [], []
             for suffix, q in qs:
-                vs = [r["num"] for r in rows if r["case"] == f"{c}-{suffix}" and
+                vs = [r["num"] for r in rows if r["case"] == f"{c}-p{suffix}" and
                       r["impl"] == impl and not r["dnf"]]
                 if vs:
                     xs.append(statistics.median(vs))
@@ -382,8 +386,8 @@ def plot_cdf(plt, rows, path):
         ax.set_xlabel("round trip, µs (log)", fontsize=7)
         ax.tick_params(axis="x", labelsize=7)
     axes[0][0].legend(fontsize=6.5, loc="upper left")
-    fig.suptitle("Echo round-trip latency (the p50/p99/p99.9 bench_echo prints, median of the "
-                 "runs)", fontsize=8.5)
+    fig.suptitle("Echo round-trip latency: the quantiles bench_echo prints ("
+                 + ", ".join("p" + x for x, _ in qs) + "), median of the runs", fontsize=8.5)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

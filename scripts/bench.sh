@@ -25,7 +25,8 @@
 # default scheduler does not finish the 1M spawn burst; it is reported as DNF with the bound),
 # BENCH_THREADS (2), BENCH_LOG (build/bench-release/bench.log: every raw line of every run),
 # BENCH_ECHO_ARGS / BENCH_ZONE_TICK_ARGS / BENCH_CCU_ARGS (extra arguments for those benchmarks,
-# e.g. BENCH_ECHO_ARGS="--seconds=0.5 --idle=1000" BENCH_CCU_ARGS="--ns 500 --warmup 5").
+# split on spaces, e.g. BENCH_ECHO_ARGS="--seconds=0.5 --idle=1000" BENCH_CCU_ARGS="--warmup 5"),
+# BENCH_CCU_NS (the player counts of the capacity test, e.g. "500 1000 2000 5000").
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,6 +42,8 @@ data="${BENCH_DATA:-$root/docs/bench/results.tsv}"
 read -r -a echo_args <<<"${BENCH_ECHO_ARGS:-}"
 read -r -a zone_tick_args <<<"${BENCH_ZONE_TICK_ARGS:-}"
 read -r -a ccu_args <<<"${BENCH_CCU_ARGS:-}"
+# zone_ccu.sh's --ns takes one argument with spaces, which the word split above cannot carry.
+[[ -n "${BENCH_CCU_NS:-}" ]] && ccu_args+=(--ns "$BENCH_CCU_NS")
 
 say() { echo "bench.sh: $*" >&2; }
 
