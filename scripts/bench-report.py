@@ -249,11 +249,9 @@ def provenance(rows):
             f"load average {load} at the start of the runs · {runs} run{'s' if runs != '1' else ''} per figure*")
     sources = sorted({r["kv"]["source"] for r in rows if "source" in r["kv"]})
     if sources:
-        text += ("\n\n> **Transcribed, not re-measured:** these figures are the last ones of "
-                 f"{', '.join(sources)}, measured at the commit named above. Most are medians only, so "
-                 "they have no min-max, and a ratio here (of two medians) can differ a little "
-                 "from the one given there (a median of per-run ratios). `scripts/bench.sh` on a "
-                 "quiet machine replaces them.")
+        text += (f"\n\n> **Transcribed from {', '.join(sources)}, not measured by "
+                 "`scripts/bench.sh`:** the commit is the one that recorded them there; medians "
+                 "only, mostly (see Method).")
     return text
 
 
@@ -298,6 +296,19 @@ def capacity(rows):
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(c) + " |" for c in cells]
     return "\n".join(out), pts
+
+
+def capacity_summary(pts):
+    """The capacity verdict in one line: the goal's row, and how far the criterion holds."""
+    ok = [n for n, p99, _cpu, pace in pts if p99 is not None and pace is not None and
+          p99 <= CCU_TICK_P99_MS and pace >= CCU_FULL_PACE_PCT]
+    held = f"holds up to {max(ok):,} players" if ok else "holds at no N measured"
+    goal = [p for p in pts if p[0] == CCU_GOAL_N]
+    if not goal:
+        return f"not measured at {CCU_GOAL_N:,} players; {held}"
+    n, p99, _cpu, pace = goal[0]
+    word = "met" if n in ok else "**missed**"
+    return (f"{word} at {n:,} players (tick p99 {fmt(p99)} ms at {fmt(pace)} % pace); {held}")
 
 
 def plot_ratios(plt, area, title, pts, path):
@@ -447,9 +458,7 @@ def main():
             if plt and pts:
                 plot_capacity(plt, pts, os.path.join(args.plots, "capacity.png"))
                 out.append(f"![capacity curve]({rel}/capacity.png)\n")
-            verdicts = [c for c in text.splitlines() if "(the goal)" in c]
-            summary.append((title, "met" if verdicts and "missed" not in verdicts[0] else
-                            "missed" if verdicts else "not measured at the goal's N"))
+            summary.append((title, capacity_summary(pts)))
         else:
             cells, pts = [], []
             for g in goals:
@@ -470,7 +479,8 @@ def main():
                                                                             "echo-latency.png")):
                 out.append(f"![echo latency quantiles]({rel}/echo-latency.png)\n")
             missed = [c[0] for c in cells if "missed" in c[5]]
-            summary.append((title, f"{len(cells) - len(missed)} of {len(cells)} goals met"))
+            summary.append((title, f"{len(cells) - len(missed)} of {len(cells)} goals met" +
+                            (f"; **missed**: {', '.join(missed)}" if missed else "")))
         out.append(f"Anchor: {ANCHORS[area]}. Reproduce: `{cmd}`\n")
     out.append("*Later areas (" + ", ".join(LATER) + ") get their table here once "
                "`scripts/bench.sh` records them and GOALS in `scripts/bench-report.py` "
