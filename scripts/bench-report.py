@@ -415,7 +415,8 @@ def headline(results):
             continue
         better = [p["med"] for _, p in rs if p and p["med"] != math.inf]
         met = sum(1 for c, _ in rs if c[5].startswith("met"))
-        span = f"{min(better):.2g}-{max(better):.2g}x {anchor}, " if better else ""
+        lo, hi = (f"{min(better):.2g}", f"{max(better):.2g}") if better else ("", "")
+        span = "" if not better else f"{lo}x {anchor}, " if lo == hi else f"{lo}-{hi}x {anchor}, "
         parts.append(f"{area} {span}{met} of {len(rs)} goals met")
     return "; ".join(parts)
 
@@ -480,7 +481,7 @@ def main():
                 out.append(f"![echo latency quantiles]({rel}/echo-latency.png)\n")
             missed = [c[0] for c in cells if "missed" in c[5]]
             summary.append((title, f"{len(cells) - len(missed)} of {len(cells)} goals met" +
-                            (f"; **missed**: {', '.join(missed)}" if missed else "")))
+                            (f". **Missed**: {'; '.join(missed)}" if missed else "")))
         out.append(f"Anchor: {ANCHORS[area]}. Reproduce: `{cmd}`\n")
     out.append("*Later areas (" + ", ".join(LATER) + ") get their table here once "
                "`scripts/bench.sh` records them and GOALS in `scripts/bench-report.py` "
