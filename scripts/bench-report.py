@@ -168,6 +168,14 @@ def evaluate(rows, g):
     if a_dnf:
         r0 = next(r for r in a.values() if r["dnf"])
         a_cell = "DNF" + (f" ({r0['kv']['bound_s']} s bound)" if "bound_s" in r0["kv"] else "")
+    if area == "echo" and case in ECHO_CASES:
+        # Issue 5 asks for the server's CPU per frame beside each throughput (no goal of its own).
+        def cpu(impl):
+            vs = [r["num"] for r in runs_of(rows, area, case + "-server-cpu", impl).values()
+                  if not r["dnf"]]
+            return f", {statistics.median(vs):.2g} µs CPU/frame" if vs else ""
+        q_cell += cpu(qi)
+        a_cell += cpu(ai)
     if area == "echo" and ai == "epoll":
         also = runs_of(rows, area, case, "asio")
         sv = [r["num"] for r in also.values() if not r["dnf"]]
