@@ -177,7 +177,6 @@ void run_world(std::size_t n, int ticks, int warmup) {
   const double p50 = quay::bench::percentile(tick_ms, 0.50);
   const double p99 = quay::bench::percentile(tick_ms, 0.99);
   const std::string players = "players=" + std::to_string(n);
-  // Every line carries an extra field: an empty one trips g++'s -Wformat-overflow in print_bench.
   quay::bench::print_bench(name + "_p50", "quay_game_core", p50, "ms", players);
   quay::bench::print_bench(name + "_p99", "quay_game_core", p99, "ms", extra.str());
   quay::bench::print_bench(name + "_cpu_p50", "quay_game_core",
