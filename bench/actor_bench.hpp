@@ -11,9 +11,14 @@
 
 namespace quay::bench {
 
+/// CAF's two schedulers: work stealing (CAF's default) and one shared queue. The anchor is CAF's
+/// better one per workload (`--impl=caf` runs both and reports the better).
+enum class caf_policy { stealing, sharing };
+
 /// Sizes of the actor workloads (the defaults are the figures).
 struct actor_params {
   std::size_t threads = 2;                      ///< scheduler / port worker threads
+  caf_policy policy = caf_policy::stealing;     ///< CAF's scheduler (the CAF side only)
   std::uint64_t pingpong_round_trips = 2'000'000;
   std::uint64_t fanout_messages = 1'000'000;
   std::uint64_t fanout_workers = 1'000;
@@ -62,7 +67,8 @@ inline const std::vector<std::string>& workload_names() {
 /// The unit of a workload's headline figure (for DNF lines).
 std::string workload_unit(const std::string& workload);
 
-/// Runs one workload on CAF; returns its figures. Throws std::runtime_error on a wrong result.
+/// Runs one workload on CAF under `p.policy`; returns its figures. Throws std::runtime_error on
+/// a wrong result.
 std::vector<figure> run_caf(const std::string& workload, const actor_params& p);
 /// Runs one workload on the Quay SDK (only built when the SDK exists: QUAY_BENCH_HAVE_ACTORS).
 std::vector<figure> run_quay(const std::string& workload, const actor_params& p);

@@ -1,6 +1,7 @@
 // The CAF 0.17 side of the actor benchmark (the anchor). Each workload builds its own
-// actor_system with `threads` scheduler threads and CAF's default (work-stealing) policy, and
-// stops every actor it spawned before the system is destroyed.
+// actor_system with `threads` scheduler threads and the scheduler policy it is given (CAF's
+// default work stealing, or work sharing: bench_actors --impl=caf runs both and reports the
+// better), and stops every actor it spawned before the system is destroyed.
 
 #include <caf/all.hpp>
 
@@ -31,10 +32,12 @@ namespace {
 using go_atom = caf::atom_constant<caf::atom("go")>;
 
 struct system_holder {
-  explicit system_holder(std::size_t threads) : cfg(make_cfg(threads)), sys(cfg) {}
-  static caf::actor_system_config make_cfg(std::size_t threads) {
+  explicit system_holder(const actor_params& p) : cfg(make_cfg(p)), sys(cfg) {}
+  static caf::actor_system_config make_cfg(const actor_params& p) {
     caf::actor_system_config c;
-    c.set("scheduler.max-threads", static_cast<std::int64_t>(threads));
+    c.set("scheduler.max-threads", static_cast<std::int64_t>(p.threads));
+    c.set("scheduler.policy", p.policy == caf_policy::sharing ? caf::atom("sharing")
+                                                              : caf::atom("stealing"));
     return c;
   }
   caf::actor_system_config cfg;
@@ -75,9 +78,9 @@ caf::behavior ping_fn(caf::stateful_actor<ping_state>* self, caf::actor pong, st
 }
 
 template <class M>
-std::pair<double, std::string> bounce_seconds(std::size_t threads, std::uint64_t n,
+std::pair<double, std::string> bounce_seconds(const actor_params& p, std::uint64_t n,
                                               std::uint64_t measured) {
-  system_holder h(threads);
+  system_holder h(p);
   done_flag done;
   stopwatch sw;
   auto pong = h.sys.spawn(pong_fn<M>);
@@ -91,16 +94,16 @@ std::pair<double, std::string> bounce_seconds(std::size_t threads, std::uint64_t
 }
 
 std::vector<figure> pingpong(const actor_params& p) {
-  auto [s, times] = bounce_seconds<int>(p.threads, p.pingpong_round_trips, 0);
+  auto [s, times] = bounce_seconds<int>(p, p.pingpong_round_trips, 0);
   return {{"pingpong", 2.0 * static_cast<double>(p.pingpong_round_trips) / s, "msgs/s",
            times}};
 }
 
 std::vector<figure> allocs(const actor_params& p) {
   std::vector<figure> out;
-  bounce_seconds<std::uint64_t>(p.threads, p.alloc_warmup + p.alloc_measured, p.alloc_measured);
+  bounce_seconds<std::uint64_t>(p, p.alloc_warmup + p.alloc_measured, p.alloc_measured);
   double per8 = static_cast<double>(alloc::calls.load()) / (2.0 * p.alloc_measured);
-  bounce_seconds<msg64>(p.threads, p.alloc_warmup + p.alloc_measured, p.alloc_measured);
+  bounce_seconds<msg64>(p, p.alloc_warmup + p.alloc_measured, p.alloc_measured);
   double per64 = static_cast<double>(alloc::calls.load()) / (2.0 * p.alloc_measured);
   out.push_back({"alloc_per_msg_8B", per8, "allocs/msg", ""});
   out.push_back({"alloc_per_msg_64B", per64, "allocs/msg", ""});
@@ -132,7 +135,7 @@ caf::behavior driver_fn(caf::stateful_actor<driver_state>* self, std::vector<caf
 }
 
 std::vector<figure> fanout(const actor_params& p) {
-  system_holder h(p.threads);
+  system_holder h(p);
   std::vector<caf::actor> workers;
   for (std::uint64_t i = 0; i < p.fanout_workers; ++i) workers.push_back(h.sys.spawn(fan_worker_fn));
   done_flag done;
@@ -161,7 +164,7 @@ void spawner_fn(caf::event_based_actor* self, std::uint64_t n, done_flag* done) 
 }
 
 std::vector<figure> spawn(const actor_params& p) {
-  system_holder h(p.threads);
+  system_holder h(p);
   done_flag done;
   progress.store(0);
   stopwatch sw;
@@ -191,7 +194,7 @@ caf::behavior ring_fn(caf::stateful_actor<ring_state>* self, done_flag* done) {
 }
 
 std::vector<figure> ring(const actor_params& p) {
-  system_holder h(p.threads);
+  system_holder h(p);
   done_flag done;
   std::vector<caf::actor> nodes;
   for (std::uint64_t i = 0; i < p.ring_size; ++i) nodes.push_back(h.sys.spawn(ring_fn, &done));
@@ -246,7 +249,7 @@ caf::behavior sky_root_parent_fn(caf::event_based_actor* self, std::uint64_t* re
 }
 
 std::vector<figure> skynet(const actor_params& p) {
-  system_holder h(p.threads);
+  system_holder h(p);
   done_flag done;
   std::uint64_t result = 0;
   stopwatch sw;
@@ -293,7 +296,7 @@ caf::behavior asker_fn(caf::stateful_actor<asker_state>* self, caf::actor server
 }
 
 std::vector<figure> ask(const actor_params& p) {
-  system_holder h(p.threads);
+  system_holder h(p);
   done_flag done;
   std::atomic<bool> wrong{false};
   auto server = h.sys.spawn(ask_server_fn);
@@ -317,9 +320,14 @@ caf::behavior idle_fn(caf::event_based_actor*) {
 }
 
 std::vector<figure> idle(const actor_params& p) {
-  system_holder h(p.threads);
+  system_holder h(p);
   std::vector<caf::actor> actors;
   actors.reserve(p.idle_actors);
+  progress.store(0);
+  // One actor first, so one-time costs are not charged to the N (the same warm-up as the Quay
+  // side's).
+  caf::actor first = h.sys.spawn(idle_fn);
+  while (progress.load(std::memory_order_acquire) < 1) std::this_thread::yield();
   progress.store(0);
   auto live0 = alloc::live_bytes.load();
   auto rss0 = alloc::resident_bytes();
@@ -332,6 +340,7 @@ std::vector<figure> idle(const actor_params& p) {
   auto live1 = alloc::live_bytes.load();
   auto rss1 = alloc::resident_bytes();
   for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(first, caf::exit_reason::user_shutdown);
   double n = static_cast<double>(p.idle_actors);
   return {{"idle_bytes_per_actor", static_cast<double>(live1 - live0) / n, "bytes",
            "actors=" + std::to_string(p.idle_actors) + " state_bytes=0"},

@@ -367,7 +367,8 @@ std::vector<figure> idle(const actor_params& p) {
   std::vector<actor_ref> actors;
   actors.reserve(p.idle_actors);
   progress.store(0);
-  // One actor first, so one-time costs (handler table, pools) are not charged to the N.
+  // One actor first, so one-time costs (handler table, pools) are not charged to the N. The CAF
+  // side warms up the same way.
   rt.sys.spawn<idle_actor>();
   while (progress.load(std::memory_order_acquire) < 1) std::this_thread::yield();
   progress.store(0);

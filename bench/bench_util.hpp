@@ -62,10 +62,13 @@ class stopwatch {
 /// Flushes at once so a later hard exit (time bound) cannot lose it. Thread-safe (stdio locks).
 inline void print_bench(std::string_view name, std::string_view impl, double value,
                         std::string_view unit, std::string_view extra = {}) {
+  // An empty view's data() may be null, which %.*s must not get even with a length of 0 (and
+  // g++ -O3 says so: -Wformat-overflow).
+  const char* extra_text = extra.empty() ? "" : extra.data();
   std::printf("BENCH name=%.*s impl=%.*s value=%.6g unit=%.*s%s%.*s\n",
               static_cast<int>(name.size()), name.data(), static_cast<int>(impl.size()),
               impl.data(), value, static_cast<int>(unit.size()), unit.data(),
-              extra.empty() ? "" : " ", static_cast<int>(extra.size()), extra.data());
+              extra.empty() ? "" : " ", static_cast<int>(extra.size()), extra_text);
   std::fflush(stdout);
 }
 
@@ -76,7 +79,7 @@ inline void print_dnf(std::string_view name, std::string_view impl, std::string_
   std::printf("BENCH name=%.*s impl=%.*s value=DNF unit=%.*s bound_s=%g %.*s\n",
               static_cast<int>(name.size()), name.data(), static_cast<int>(impl.size()),
               impl.data(), static_cast<int>(unit.size()), unit.data(), bound_s,
-              static_cast<int>(progress.size()), progress.data());
+              static_cast<int>(progress.size()), progress.empty() ? "" : progress.data());
   std::fflush(stdout);
 }
 

@@ -6,7 +6,9 @@
 //
 // Prints per case and impl: frames/s, p50/p99/p99.9 round trip (us), server CPU per frame (us),
 // and for the idle case the server's heap per idle connection (bytes; malloc'd memory in use,
-// so kernel socket buffers are not counted, for any impl).
+// so kernel socket buffers are not counted, for any impl). Every echoed frame is checked byte
+// for byte against the one sent (loadgen.hpp); a server that echoes anything else gets a DNF
+// line with the difference, a WRONG ECHO line on stderr, and the bench exits with status 1.
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
@@ -73,7 +75,9 @@ std::unique_ptr<echo_server> start_pinned(const factory& f) {
   return s;
 }
 
-void run_case(const echo_case& c, const std::string& impl, const factory& f, double seconds) {
+// Returns false when the server echoed something other than what was sent (the load generator
+// checks every reply byte for byte); a wrong echo is a failed bench, not a slow one.
+bool run_case(const echo_case& c, const std::string& impl, const factory& f, double seconds) {
   auto server = start_pinned(f);
   loadgen_result r;
   std::thread gen([&] {
@@ -89,7 +93,12 @@ void run_case(const echo_case& c, const std::string& impl, const factory& f, dou
   gen.join();
   if (!r.ok) {
     print_dnf(c.name, impl, "frames/s", seconds, r.error);
-    return;
+    const bool wrong_echo = r.error.rfind("echo:", 0) == 0;
+    if (wrong_echo) {
+      std::fprintf(stderr, "bench_echo: %s %s: WRONG ECHO: %s\n", c.name, impl.c_str(),
+                   r.error.c_str());
+    }
+    return !wrong_echo;
   }
   const double fps = static_cast<double>(r.frames) / r.seconds;
   const double server_cpu = r.process_cpu_s - r.thread_cpu_s;
@@ -100,6 +109,7 @@ void run_case(const echo_case& c, const std::string& impl, const factory& f, dou
   print_bench(std::string(c.name) + "-p99.9", impl, percentile(lat, 0.999), "us");
   print_bench(std::string(c.name) + "-server-cpu", impl,
               r.frames ? server_cpu * 1e6 / static_cast<double>(r.frames) : 0, "us/frame");
+  return true;
 }
 
 void run_idle(const std::string& impl, const factory& f, std::size_t n) {
@@ -150,6 +160,7 @@ int main(int argc, char** argv) {
       {"echo-10x8x16KiB", 10, 8, 16 * 1024},
   };
   const auto known = all_impls();
+  bool echoed_right = true;
   // A hard bound for the whole run: every case is bounded by its own timing, this catches hangs.
   time_bound bound(static_cast<double>(cases.size() * impls.size()) * (seconds + 10) + 120,
                    [] { print_dnf("echo", "all", "frames/s", 0, "run exceeded its bound"); });
@@ -161,12 +172,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_echo: unknown impl %s\n", impl.c_str());
         return 2;
       }
-      run_case(c, impl, it->second, seconds);
+      echoed_right = run_case(c, impl, it->second, seconds) && echoed_right;
     }
   }
   if (idle > 0) {
     for (const auto& impl : impls) run_idle(impl, known.at(impl), idle);
   }
   bound.disarm();
-  return 0;
+  return echoed_right ? 0 : 1;
 }

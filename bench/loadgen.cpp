@@ -11,8 +11,10 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <deque>
+#include <span>
 
 #include "quay/net/envelope.hpp"
 
@@ -55,8 +57,102 @@ struct conn {
   std::vector<std::uint8_t> in;
   std::vector<std::uint8_t> out;  // bytes not yet accepted by the kernel
   std::deque<clk::time_point> in_flight;
+  std::uint64_t sent = 0;      // frames queued on this connection so far
+  std::uint64_t received = 0;  // replies checked so far
   bool want_out = false;
 };
+
+// The frames of one run: an Envelope encoded once, whose payload bytes are rewritten for every
+// frame, so that frame k of connection c is unlike any other frame of the run. The payload
+// starts with a stamp (c as 4 bytes, k as 8, as far as the payload is long) followed by a slice
+// of a fixed pseudo-random pattern whose start depends on c and k.
+class frame_source {
+ public:
+  explicit frame_source(std::size_t payload_bytes) : payload_len_(payload_bytes) {
+    std::uint64_t x = 0x9e3779b97f4a7c15ull;
+    pattern_.resize(pattern_starts + payload_bytes);
+    for (auto& b : pattern_) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      b = static_cast<std::uint8_t>(x >> 24);
+    }
+    std::vector<std::byte> payload(payload_bytes, std::byte{0x5a});
+    const auto fr = quay::net::encode_envelope(16, 1, payload);
+    const auto wire = fr.wire();
+    wire_.assign(reinterpret_cast<const std::uint8_t*>(wire.data()),
+                 reinterpret_cast<const std::uint8_t*>(wire.data()) + wire.size());
+    quay::net::envelope_view view;
+    if (wire.empty() || quay::net::decode_envelope(fr.payload(), view) ||
+        view.payload.size() != payload_bytes) {
+      return;  // ok() stays false
+    }
+    payload_at_ = static_cast<std::size_t>(view.payload.data() - wire.data());
+    ok_ = true;
+  }
+  bool ok() const { return ok_; }
+  std::size_t wire_size() const { return wire_.size(); }
+
+  /// Appends the wire bytes of frame `k` of connection `c` to `out`.
+  void append(std::size_t c, std::uint64_t k, std::vector<std::uint8_t>& out) const {
+    const std::size_t at = out.size();
+    out.insert(out.end(), wire_.begin(), wire_.end());
+    std::uint8_t stamp[stamp_bytes];
+    stamp_of(c, k, stamp);
+    const std::size_t s = std::min(stamp_bytes, payload_len_);
+    std::memcpy(out.data() + at + payload_at_, stamp, s);
+    std::memcpy(out.data() + at + payload_at_ + s, pattern_.data() + start_of(c, k),
+                payload_len_ - s);
+  }
+
+  /// Offset of the first byte of `got` (wire_size() bytes) that differs from frame `k` of
+  /// connection `c`, or -1 when they are the same.
+  std::ptrdiff_t mismatch(std::size_t c, std::uint64_t k, const std::uint8_t* got) const {
+    std::uint8_t stamp[stamp_bytes];
+    stamp_of(c, k, stamp);
+    const std::size_t s = std::min(stamp_bytes, payload_len_);
+    const std::size_t tail = payload_at_ + payload_len_;
+    if (std::memcmp(got, wire_.data(), payload_at_) == 0 &&
+        std::memcmp(got + payload_at_, stamp, s) == 0 &&
+        std::memcmp(got + payload_at_ + s, pattern_.data() + start_of(c, k), payload_len_ - s) ==
+            0 &&
+        std::memcmp(got + tail, wire_.data() + tail, wire_.size() - tail) == 0) {
+      return -1;
+    }
+    std::vector<std::uint8_t> expected;  // the slow path, only to name the byte
+    append(c, k, expected);
+    std::size_t i = 0;
+    while (i < expected.size() && expected[i] == got[i]) ++i;
+    return static_cast<std::ptrdiff_t>(i);
+  }
+
+ private:
+  static constexpr std::size_t stamp_bytes = 12;
+  static constexpr std::size_t pattern_starts = 251;  // a prime: c and k spread the start
+
+  static void stamp_of(std::size_t c, std::uint64_t k, std::uint8_t* out) {
+    const auto c32 = static_cast<std::uint32_t>(c);
+    std::memcpy(out, &c32, 4);
+    std::memcpy(out + 4, &k, 8);
+  }
+  static std::size_t start_of(std::size_t c, std::uint64_t k) {
+    return static_cast<std::size_t>((c * 131 + k * 17) % pattern_starts);
+  }
+
+  std::vector<std::uint8_t> wire_;  // the encoded envelope; its payload is rewritten per frame
+  std::vector<std::uint8_t> pattern_;
+  std::size_t payload_at_ = 0;      // offset of the payload in wire_
+  std::size_t payload_len_ = 0;
+  bool ok_ = false;
+};
+
+// "echo: reply <k> on connection <c> <what> <detail>", for loadgen_result::error.
+std::string describe(std::size_t c, std::uint64_t k, const char* what, long long detail) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "echo: reply %llu on connection %zu %s %lld",
+                static_cast<unsigned long long>(k), c, what, detail);
+  return buf;
+}
 
 }  // namespace
 
@@ -78,10 +174,12 @@ void close_all(std::vector<int>& fds) {
 
 loadgen_result run_loadgen(const loadgen_config& c) {
   loadgen_result r;
-  std::vector<std::byte> payload(c.payload_bytes, std::byte{0x5a});
-  const auto fr = quay::net::encode_envelope(16, 1, payload);
-  const auto* wire = reinterpret_cast<const std::uint8_t*>(fr.wire().data());
-  const std::size_t wire_size = fr.wire_size();
+  const frame_source frames(c.payload_bytes);
+  if (!frames.ok()) {
+    r.error = "could not encode the test frame";
+    return r;
+  }
+  const std::size_t wire_size = frames.wire_size();
 
   const int ep = ::epoll_create1(EPOLL_CLOEXEC);
   std::vector<conn> conns(c.connections);
@@ -122,7 +220,7 @@ loadgen_result run_loadgen(const loadgen_config& c) {
   };
   auto send_one = [&](std::size_t i) {
     conn& k = conns[i];
-    k.out.insert(k.out.end(), wire, wire + wire_size);
+    frames.append(i, k.sent++, k.out);
     k.in_flight.push_back(clk::now());
   };
 
@@ -172,18 +270,32 @@ loadgen_result run_loadgen(const loadgen_config& c) {
       while (k.in.size() - pos >= 4) {
         std::uint32_t len = 0;
         std::memcpy(&len, k.in.data() + pos, 4);  // little-endian host
-        if (k.in.size() - pos - 4 < len) break;
-        pos += 4 + len;
-        if (!k.in_flight.empty()) {
-          if (measuring) {
-            r.latencies_us.push_back(
-                std::chrono::duration<double, std::micro>(t - k.in_flight.front()).count());
-            ++r.frames;
-          }
-          k.in_flight.pop_front();
+        // Reply number `received` must be that frame, byte for byte. The header alone shows a
+        // reply nobody asked for or one of the wrong length (no waiting for its bytes).
+        if (k.in_flight.empty()) {
+          r.error = describe(i, k.received, "came with no frame in flight, its length", len);
+        } else if (std::size_t{4} + len != wire_size) {
+          r.error = describe(i, k.received, "has the wrong length: its header says", len);
+        } else if (k.in.size() - pos - 4 < len) {
+          break;  // the rest of it has not arrived yet
+        } else if (const auto at = frames.mismatch(i, k.received, k.in.data() + pos); at >= 0) {
+          r.error = describe(i, k.received, "differs from the frame sent at wire byte", at);
         }
+        if (!r.error.empty()) {
+          failed = true;
+          break;
+        }
+        pos += 4 + len;
+        ++k.received;
+        if (measuring) {
+          r.latencies_us.push_back(
+              std::chrono::duration<double, std::micro>(t - k.in_flight.front()).count());
+          ++r.frames;
+        }
+        k.in_flight.pop_front();
         ++replies;
       }
+      if (failed) break;
       k.in.erase(k.in.begin(), k.in.begin() + static_cast<std::ptrdiff_t>(pos));
       for (std::size_t j = 0; j < replies; ++j) send_one(i);
       if (replies > 0) failed = !flush(i);
@@ -193,7 +305,7 @@ loadgen_result run_loadgen(const loadgen_config& c) {
   r.thread_cpu_s = thread_cpu() - cpu0;
   r.process_cpu_s = process_cpu() - proc0;
   r.ok = !failed && measuring;
-  if (failed && r.error[0] == '\0') r.error = "send failed";
+  if (failed && r.error.empty()) r.error = "send failed";
   for (auto& k : conns) ::close(k.fd);
   ::close(ep);
   return r;

@@ -3,9 +3,16 @@
 // connections keep D frames in flight each; every frame is an Envelope carrying S payload bytes.
 // Echo order per connection is FIFO, so each reply's round trip is timed against the oldest
 // frame in flight on that connection.
+//
+// Every reply is checked byte for byte: frame k on connection c carries a payload no other frame
+// of the run carries (c and k in its first bytes, then a slice of a fixed pseudo-random pattern
+// chosen by c and k), and reply k on connection c must be exactly the wire bytes of that frame.
+// The first difference ends the run with ok = false and an error naming the connection, the
+// frame and the byte, whichever server is under test.
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace quay::bench {
@@ -26,7 +33,7 @@ struct loadgen_result {
   double thread_cpu_s = 0;          ///< CPU time of the load generator's thread in the window
   double process_cpu_s = 0;         ///< CPU time of the whole process in the window
   std::vector<double> latencies_us; ///< round trips in the window, microseconds
-  const char* error = "";
+  std::string error;                ///< why the run failed (empty when ok)
 };
 
 /// Runs one load on the calling thread. Linux only (epoll).

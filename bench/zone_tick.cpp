@@ -5,15 +5,18 @@
 // Figures per N: tick p50/p99 (moves of the tick + tick()), and CPU microseconds per
 // player-tick. Anchor in the same run: the AOI step computed the classic way (each observer
 // recomputes its visible set and diffs it with the previous one) against aoi_grid::flush with
-// shared per-cell batches, on the same movement.
+// shared per-cell batches, on the same movement. Both sides keep their events, and the bench
+// checks every tick that they are the same (enter / leave / update sets per observer); it exits
+// with status 1 and an error if they are not.
 //
 //   bench_zone_tick [--ticks=200] [--warmup=20] [--sizes=500,1000,2000,5000] [--bound_s=120]
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "bench_util.hpp"
@@ -174,7 +177,6 @@ void run_world(std::size_t n, int ticks, int warmup) {
   const double p50 = quay::bench::percentile(tick_ms, 0.50);
   const double p99 = quay::bench::percentile(tick_ms, 0.99);
   const std::string players = "players=" + std::to_string(n);
-  // Every line carries an extra field: an empty one trips g++'s -Wformat-overflow in print_bench.
   quay::bench::print_bench(name + "_p50", "quay_game_core", p50, "ms", players);
   quay::bench::print_bench(name + "_p99", "quay_game_core", p99, "ms", extra.str());
   quay::bench::print_bench(name + "_cpu_p50", "quay_game_core",
@@ -193,7 +195,88 @@ void run_world(std::size_t n, int ticks, int warmup) {
                            players);
 }
 
-// The anchor: the same movement, AOI computed per observer by full recompute + diff.
+// The anchor's step for one observer: one merge pass over its sorted visible sets of the last
+// tick and this one. Every walker moves every tick (and the grid records every move as a change),
+// so what is visible in both is exactly the update set.
+void diff_visible(const std::vector<entity_id>& before, const std::vector<entity_id>& now,
+                  aoi_batch& out) {
+  out.enters.clear();
+  out.leaves.clear();
+  out.updates.clear();
+  std::size_t a = 0;
+  std::size_t b = 0;
+  while (a < before.size() && b < now.size()) {
+    if (before[a] < now[b]) {
+      out.leaves.push_back(before[a++]);
+    } else if (now[b] < before[a]) {
+      out.enters.push_back(now[b++]);
+    } else {
+      out.updates.push_back(now[b]);
+      ++a;
+      ++b;
+    }
+  }
+  out.leaves.insert(out.leaves.end(), before.begin() + static_cast<std::ptrdiff_t>(a), before.end());
+  out.enters.insert(out.enters.end(), now.begin() + static_cast<std::ptrdiff_t>(b), now.end());
+}
+
+// `ids` sorted, without `self` (a shared batch's updates carry each observer's own move).
+std::vector<entity_id> sorted_without(const std::vector<entity_id>& ids, entity_id self) {
+  std::vector<entity_id> out;
+  out.reserve(ids.size());
+  for (const entity_id id : ids) {
+    if (id != self) out.push_back(id);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Checks that the grid's batches give every observer exactly the events the anchor computed for
+// it (observer ids are index + 1). Returns the first difference, or an empty string.
+std::string first_difference(const aoi_events& ev, const std::vector<aoi_batch>& anchor) {
+  std::vector<const aoi_batch*> of(anchor.size(), nullptr);
+  auto assign = [&](entity_id o, const aoi_batch& b) -> std::string {
+    if (o == 0 || o > of.size()) return "a batch names unknown observer " + std::to_string(o);
+    if (of[o - 1] != nullptr) return "observer " + std::to_string(o) + " has two batches";
+    of[o - 1] = &b;
+    return {};
+  };
+  for (const auto& s : ev.shared) {
+    for (const entity_id o : s.observers) {
+      if (auto e = assign(o, s.batch); !e.empty()) return e;
+    }
+  }
+  for (const auto& p : ev.personal) {
+    if (auto e = assign(p.observer, p.batch); !e.empty()) return e;
+  }
+  const aoi_batch none;
+  for (std::size_t i = 0; i < anchor.size(); ++i) {
+    const entity_id self = static_cast<entity_id>(i + 1);
+    const aoi_batch& g = of[i] != nullptr ? *of[i] : none;
+    const aoi_batch& a = anchor[i];
+    const char* what = nullptr;
+    if (sorted_without(g.enters, no_entity) != a.enters) {
+      what = "enters";
+    } else if (sorted_without(g.leaves, no_entity) != a.leaves) {
+      what = "leaves";
+    } else if (sorted_without(g.updates, self) != a.updates) {
+      what = "updates";
+    }
+    if (what != nullptr) {
+      return std::string(what) + " of observer " + std::to_string(self) + " differ (grid " +
+             std::to_string(g.enters.size()) + "/" + std::to_string(g.leaves.size()) + "/" +
+             std::to_string(g.updates.size()) + ", anchor " + std::to_string(a.enters.size()) +
+             "/" + std::to_string(a.leaves.size()) + "/" + std::to_string(a.updates.size()) +
+             " enters/leaves/updates)";
+    }
+  }
+  return {};
+}
+
+// The anchor: the same movement, AOI computed per observer by full recompute + diff. Both sides
+// keep their events (the grid in its batches, the anchor in one batch per observer, capacity
+// reused), and after every tick, outside the timed parts, the bench checks that they are the
+// same events; it stops with an error if they are not.
 void run_aoi(std::size_t n, int ticks) {
   aoi_config cfg;
   cfg.width = 2000;
@@ -209,49 +292,51 @@ void run_aoi(std::size_t n, int ticks) {
   }
   aoi_events ev;
   grid.flush(ev);
-  std::unordered_map<entity_id, std::vector<entity_id>> previous;
-  for (const auto& w : walkers) {
-    previous[w.id] = grid.visible_to(w.id);
+  std::vector<std::vector<entity_id>> previous(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    previous[i] = grid.visible_to(walkers[i].id);
   }
+  std::vector<aoi_batch> anchor(n);
   double shared_us = 0;
   double naive_us = 0;
-  std::size_t naive_events = 0;
-  std::vector<entity_id> entered;
-  std::vector<entity_id> left;
+  std::size_t events = 0;
   for (int t = 0; t < ticks; ++t) {
     for (auto& w : walkers) {
       step(w, random, 0.1f);
       grid.move(w.id, w.pos);
     }
-    // Naive: recompute every observer's set and diff (moves = every visible entity that moved,
-    // which here is all of them).
+    // Naive: recompute every observer's set and diff it with the previous one.
     std::clock_t start = std::clock();
-    for (const auto& w : walkers) {
-      auto now_visible = grid.visible_to(w.id);
-      auto& before = previous[w.id];
-      entered.clear();
-      left.clear();
-      std::set_difference(now_visible.begin(), now_visible.end(), before.begin(), before.end(),
-                          std::back_inserter(entered));
-      std::set_difference(before.begin(), before.end(), now_visible.begin(), now_visible.end(),
-                          std::back_inserter(left));
-      naive_events += entered.size() + left.size() + now_visible.size();
-      before = std::move(now_visible);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto now_visible = grid.visible_to(walkers[i].id);
+      diff_visible(previous[i], now_visible, anchor[i]);
+      previous[i] = std::move(now_visible);
     }
     naive_us += cpu_us_since(start);
     start = std::clock();
     grid.flush(ev);
     shared_us += cpu_us_since(start);
+    if (const std::string diff = first_difference(ev, anchor); !diff.empty()) {
+      const std::string what = "aoi_step_" + std::to_string(n) + " tick " + std::to_string(t) +
+                               ": the grid and the anchor disagree: " + diff;
+      quay::bench::print_dnf("aoi_step_" + std::to_string(n), "quay_shared_cell_batches", "ms", 0,
+                             "error=events_differ");
+      std::fprintf(stderr, "bench_zone_tick: %s\n", what.c_str());
+      std::exit(1);
+    }
+    for (const auto& a : anchor) events += a.enters.size() + a.leaves.size() + a.updates.size();
   }
   const std::string name = "aoi_step_" + std::to_string(n);
   // CPU time per tick for both (see cpu_us_since).
   const double naive = naive_us / ticks / 1000.0;
   const double shared = shared_us / ticks / 1000.0;
+  const std::string checked = " events_per_tick=" +
+                              std::to_string(events / static_cast<std::size_t>(ticks)) +
+                              " events_checked=yes";
   quay::bench::print_bench(name, "naive_per_observer_diff", naive, "ms",
-                           "players=" + std::to_string(n));
+                           "players=" + std::to_string(n) + checked);
   quay::bench::print_bench(name, "quay_shared_cell_batches", shared, "ms",
-                           "speedup_vs_naive=" + std::to_string(naive / shared));
-  (void)naive_events;
+                           "speedup_vs_naive=" + std::to_string(naive / shared) + checked);
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 # Sets up, builds and runs Quay's whole test suite.
 #   scripts/test.sh                 Debug build, every ctest (the README's test command)
 #   scripts/test.sh asan tsan ...   the same suite under other presets, in order:
-#       debug | asan (AddressSanitizer+UBSan) | tsan (ThreadSanitizer)
+#       debug | release (-O3, -Werror, benchmarks built too) | asan (AddressSanitizer+UBSan)
+#       | tsan (ThreadSanitizer)
 #       windows (mingw-w64 cross build, tests under Wine) | fuzz (bounded libFuzzer runs)
 # Exits non-zero as soon as one mode fails.
 set -euo pipefail
@@ -21,7 +22,7 @@ jobs=$(nproc)
 for mode in "${modes[@]}"; do
   echo "=== test: ${mode} ==="
   case "$mode" in
-    debug|asan|tsan)
+    debug|release|asan|tsan)
       cmake --preset "$mode" >/dev/null
       cmake --build --preset "$mode" -j"$jobs"
       ctest --preset "$mode" -j"$jobs"

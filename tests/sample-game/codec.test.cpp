@@ -146,7 +146,7 @@ TEST(codec, a_split_world_update_keeps_every_id_once_in_its_own_list) {
   std::vector<entity_id> ids;
   for (int i = 0; i < 60; ++i) {
     player_record r;
-    r.name = "p" + std::to_string(i);
+    r.name = std::string("p").append(std::to_string(i));
     r.pos = {50.0f, 50.0f};
     r.has_pos = true;
     ids.push_back(world.add_player(r, 0));

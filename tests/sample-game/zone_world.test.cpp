@@ -245,7 +245,7 @@ TEST(zone_world, a_spawn_point_with_a_radius_scatters_arrivals_over_its_disc_ins
   zone_world w(std::move(*parsed.zone), {}, 1, 0);
   std::vector<vec2> seen;
   for (int i = 0; i < 200; ++i) {
-    player_record r = hero(("p" + std::to_string(i)).c_str(), {});
+    player_record r = hero(std::string("p").append(std::to_string(i)).c_str(), {});
     r.has_pos = false;
     const vec2 at = w.view(w.add_player(r, 0))->pos;
     const float dx = at.x - 20.0f;
