@@ -262,6 +262,29 @@ TEST(websocket_connection, a_close_with_an_invalid_code_is_answered_with_1002) {
   EXPECT_EQ(sent_close_code(one_byte), 1002);
 }
 
+TEST(websocket_connection, a_close_whose_reason_is_not_utf8_is_answered_with_1007_however_it_is_split) {
+  bytes payload = close_payload(1000);
+  append(payload, bytes{std::byte{'o'}, std::byte{'k'}, std::byte{0xc3}, std::byte{0x28}, std::byte{'!'}});
+  const bytes frame = client_frame(op_close, payload);
+  for (std::size_t split = 0; split <= frame.size(); ++split) {
+    connection c;
+    c.feed(std::span(frame).first(split));
+    c.feed(std::span(frame).subspan(split));
+    EXPECT_EQ(c.reason(), close_reason::protocol_error) << "split at " << split;
+    EXPECT_EQ(sent_close_code(c), 1007) << "split at " << split;
+  }
+}
+
+TEST(websocket_connection, a_close_with_a_utf8_reason_is_answered_in_kind) {
+  bytes payload = close_payload(4000);
+  const std::string why = "bye \xc3\xa9t\xc3\xa9";
+  for (char ch : why) payload.push_back(static_cast<std::byte>(ch));
+  connection c;
+  EXPECT_FALSE(c.feed(client_frame(op_close, payload)));
+  EXPECT_EQ(c.reason(), close_reason::peer_closed);
+  EXPECT_EQ(sent_close_code(c), 4000);
+}
+
 TEST(websocket_connection, bytes_after_a_refusal_are_dropped) {
   connection c;
   bytes stream = client_frame(op_text, payload_of(3));

@@ -55,6 +55,44 @@ stream_kind classify_stream(std::span<const std::byte> first) noexcept {
   return n == sizeof get ? stream_kind::websocket : stream_kind::need_more;
 }
 
+namespace {
+
+// True when `s` is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or code points over
+// U+10FFFF).
+bool valid_utf8(std::span<const std::byte> s) noexcept {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const unsigned c = std::to_integer<unsigned>(s[i]);
+    std::size_t extra = 0;
+    unsigned lo = 0x80, hi = 0xbf;  // the range of the second byte
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      extra = 1;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      extra = 2;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      extra = 3;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= extra) return false;
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const unsigned b = std::to_integer<unsigned>(s[i + k]);
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xbf)) return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
 // wslay's C callbacks, forwarding to the connection in user_data.
 struct callbacks {
   static connection& self(void* user) { return *static_cast<connection*>(user); }
@@ -125,7 +163,8 @@ struct callbacks {
     connection& c = self(user);
     if (c.frame_opcode_ != WSLAY_CONNECTION_CLOSE || c.closed()) return;
     // Checked here, before wslay echoes the peer's code back: a close with a one-byte payload
-    // or a code outside the sendable ranges is answered with 1002 (RFC 6455 7.4.1).
+    // or a code outside the sendable ranges is answered with 1002 (RFC 6455 7.4.1), one whose
+    // reason is not UTF-8 with 1007 (RFC 6455 8.1).
     const auto& p = c.close_payload_;
     if (p.size() == 1) {
       c.refuse(close_reason::protocol_error, close_code::protocol_error);
@@ -135,6 +174,10 @@ struct callbacks {
       if (!valid_close_code(code)) {
         c.code_received_ = code;
         c.refuse(close_reason::protocol_error, close_code::protocol_error);
+      } else if (!valid_utf8(std::span(p).subspan(2))) {
+        // libwslay checks the reason only when it arrives in one read; checked here whole.
+        c.code_received_ = code;
+        c.refuse(close_reason::protocol_error, close_code::invalid_payload);
       }
     }
   }

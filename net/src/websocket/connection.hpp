@@ -18,6 +18,7 @@ enum class close_code : std::uint16_t {
   going_away = 1001,
   protocol_error = 1002,
   unsupported_data = 1003,  ///< text frames: Quay speaks binary envelopes only
+  invalid_payload = 1007,   ///< a close reason that is not UTF-8
   policy_violation = 1008,  ///< ping flood, endless fragmentation
   message_too_big = 1009,
   internal_error = 1011,
@@ -40,7 +41,8 @@ enum class close_reason : std::uint8_t {
   peer_closed,         ///< the peer sent a valid close frame (answered in kind)
   closed_by_owner,     ///< close() was called
   text_frame,          ///< 1003
-  protocol_error,      ///< 1002: unmasked frame, unknown opcode, bad control frame, invalid close code
+  protocol_error,      ///< 1002: unmasked frame, unknown opcode, bad control frame, invalid close
+                       ///< code; 1007: a close reason that is not UTF-8
   message_too_big,     ///< 1009
   too_many_fragments,  ///< 1008
   ping_flood,          ///< 1008
@@ -75,7 +77,8 @@ stream_kind classify_stream(std::span<const std::byte> first) noexcept;
 /// own timer (e.g. once a second); the core counts pings between calls.
 ///
 /// Refusals: text frames (1003), unmasked client frames, unknown opcodes, fragmented or
-/// oversized control frames and close frames with an invalid code (1002), a message over
+/// oversized control frames and close frames with an invalid code (1002), a close reason that
+/// is not UTF-8 (1007), a message over
 /// max_message_bytes (1009), more than max_fragments frames in a message or more than
 /// max_pings_per_window pings in a window (1008). A refusal queues a close frame, and the
 /// core reads nothing more: once closed() the owner flushes output() and ends the connection
