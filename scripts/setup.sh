@@ -18,6 +18,10 @@ packages=(
   libcli11-dev libtomlplusplus-dev libsqlite3-dev sqlite3 liblua5.4-dev
   # io_uring candidate backend
   liburing-dev
+  # browser reach (issue 17): WebSocket framing and upgrade parsing, SHA-1 for the accept key,
+  # the Prometheus parser the exposition test reads back with, headless Chromium for the
+  # browser tests (node 20 comes with the machine: never apt-get install npm, it conflicts)
+  libwslay-dev libhttp-parser-dev libssl-dev python3-prometheus-client chromium
 )
 if [[ "${1:-}" == "--windows" ]]; then
   packages+=(g++-mingw-w64-x86-64-posix wine64 wine)
@@ -30,8 +34,19 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# The web SDK's npm packages, pinned by web/package-lock.json (only where node is).
+install_web_packages() {
+  if command -v node >/dev/null && command -v npm >/dev/null; then
+    echo "setup: npm ci in web/"
+    (cd "$(dirname "$0")/../web" && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    echo "setup: node or npm not found: the web SDK is skipped"
+  fi
+}
+
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#packages[@]} packages already installed"
+  install_web_packages
   exit 0
 fi
 
@@ -44,4 +59,5 @@ echo "setup: installing ${#missing[@]} packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_web_packages
 echo "setup: done"
