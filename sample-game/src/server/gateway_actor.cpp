@@ -18,6 +18,8 @@ spdlog::logger& logger(const server_context& ctx) {
 constexpr millis release_wait{2000};
 // How long a login waits for the persistence actor's answer.
 constexpr millis load_timeout{5000};
+
+std::uint64_t key(actor_ref a) { return (std::uint64_t{a.slot} << 32) | a.generation; }
 }  // namespace
 
 bool valid_character_name(std::string_view name) {
@@ -48,7 +50,7 @@ void gateway_actor::define(handlers<gateway_actor>& h) {
 
 void gateway_actor::publish_count() {
   if (online_count_ != nullptr) {
-    online_count_->store(online_.size() + loading_, std::memory_order_release);
+    online_count_->store(online_.size() + loading_.size(), std::memory_order_release);
   }
 }
 
@@ -60,10 +62,11 @@ void gateway_actor::on_login(login_msg& m) {
   if (!valid_character_name(m.name)) {
     return deny(game_errc::invalid_name);
   }
-  if (online_.size() + loading_ >= ctx_.settings->max_players && !online_.contains(m.name)) {
+  if (online_.size() + loading_.size() >= ctx_.settings->max_players &&
+      !online_.contains(m.name)) {
     return deny(game_errc::server_full);
   }
-  ++loading_;
+  loading_.insert(key(m.player));
   publish_count();
   load_character_msg q{m.name, m.token, ctx_.settings->dev_accounts, start_zone_};
   // Interleaving: other logins (even of this name) are handled while this one waits; on_loaded
@@ -73,7 +76,9 @@ void gateway_actor::on_login(login_msg& m) {
 }
 
 void gateway_actor::on_loaded(login_msg& m, result<load_character_reply>& r) {
-  --loading_;
+  if (loading_.erase(key(m.player)) == 0) {
+    return;  // the session ended while its character was loading: nobody waits for it
+  }
   publish_count();
   const auto deny = [&](game_errc e) { send(m.player, login_denied_msg{e, m.seq}); };
   if (!r) {
@@ -156,13 +161,29 @@ void gateway_actor::grant(login_msg& m) {
 }
 
 void gateway_actor::on_offline(const player_offline_msg& m) {
-  const auto it = online_.find(m.name);
-  if (it != online_.end() && it->second.player == m.player) {
-    it->second.leaving = true;
-    // A session that never reached a zone has no final save to wait for; one in a zone gets
-    // released by its final save, or by the timer if the save is lost.
-    after(release_wait, release_msg{m.name});
+  // The session may have ended at any point of its login (a client that sends LoginRequest
+  // and closes at once): wherever the login is, it ends here, or it would hold a slot with
+  // nobody behind it.
+  if (loading_.erase(key(m.player)) != 0) {
+    publish_count();  // on_loaded drops the answer
+    return;
   }
+  if (const auto w = waiting_.find(m.name); w != waiting_.end() && w->second.player == m.player) {
+    waiting_.erase(w);  // the release_msg timer then finds nobody waiting
+    return;
+  }
+  const auto it = online_.find(m.name);
+  if (it == online_.end() || it->second.player != m.player) {
+    return;
+  }
+  it->second.leaving = true;
+  if (!m.joined) {
+    // Never sent to a zone (login_granted_msg had not reached it): no final save will come.
+    on_release(release_msg{m.name});
+    return;
+  }
+  // Released by its final save, or by the timer if the save is lost.
+  after(release_wait, release_msg{m.name});
 }
 
 void gateway_actor::on_released(const character_released_msg& m) {

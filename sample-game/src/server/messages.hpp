@@ -83,10 +83,14 @@ struct login_msg {
   std::string token;
   std::uint32_t seq = 0;
 };
-/// The player's session ended (or it was kicked); sent once, before it stops.
+/// The player's session ended (or it was kicked); sent once, before it stops, at any point of
+/// its login: the gateway forgets a login still in progress for it.
 struct player_offline_msg {
   actor_ref player;
   std::string name;
+  /// A zone may hold the character (the player sent it a join): its final save releases the
+  /// name. False: no zone ever will, so the name is free at once.
+  bool joined = false;
 };
 /// Begin shutdown: kick everyone with ServerShuttingDown (external sender).
 struct shutdown_msg {};

@@ -283,7 +283,9 @@ void player_actor::depart(bool close_session) {
     send(ctx_.chat, chat_leave_msg{name_, self()});
   }
   if (logged_in || state_ == state::logging_in) {
-    send(ctx_.gateway, player_offline_msg{self(), name_});
+    // Also while logging in: the gateway may be loading the character for this session, and
+    // must not let a login nobody is waiting for take a slot.
+    send(ctx_.gateway, player_offline_msg{self(), name_, logged_in});
   }
   state_ = state::gone;
   if (close_session) {
