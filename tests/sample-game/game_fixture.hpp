@@ -149,6 +149,11 @@ struct server_fixture : ::testing::Test {
     ctx.sink = &sink;
     ctx.settings = &settings;
     setup.zones = {*parse_zone(meadow, "m").zone, *parse_zone(forest, "f").zone};
+    settings.zones.clear();
+    for (const auto& z : setup.zones) {
+      settings.zones.emplace_back(z.id, z.name);
+    }
+    settings.start_zone = setup.start_zone;
     actors = spawn_game_actors(fx.sys, ctx, std::move(setup));
     fx.run();
   }

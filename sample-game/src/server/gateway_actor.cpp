@@ -63,7 +63,7 @@ void gateway_actor::on_login(login_msg& m) {
     return deny(game_errc::invalid_name);
   }
   if (online_.size() + loading_.size() >= ctx_.settings->max_players &&
-      !online_.contains(m.name)) {
+      !online_.contains(name_key(m.name))) {
     return deny(game_errc::server_full);
   }
   loading_.insert(key(m.player));
@@ -92,14 +92,14 @@ void gateway_actor::on_loaded(login_msg& m, result<load_character_reply>& r) {
   if (!r->found || r->character.token != m.token) {
     return deny(game_errc::invalid_credentials);
   }
-  if (online_.size() >= ctx_.settings->max_players && !online_.contains(m.name)) {
+  if (online_.size() >= ctx_.settings->max_players && !online_.contains(name_key(m.name))) {
     return deny(game_errc::server_full);
   }
   admit(m);
 }
 
 void gateway_actor::admit(login_msg& m) {
-  const auto on = online_.find(m.name);
+  const auto on = online_.find(name_key(m.name));
   if (on == online_.end()) {
     return grant(m);
   }
@@ -109,22 +109,22 @@ void gateway_actor::admit(login_msg& m) {
     send(on->second.player, kick_msg{game_errc::replaced_by_new_login});
     on->second.leaving = true;
   }
-  if (const auto w = waiting_.find(m.name); w != waiting_.end()) {
+  if (const auto w = waiting_.find(name_key(m.name)); w != waiting_.end()) {
     send(w->second.player, login_denied_msg{game_errc::replaced_by_new_login, w->second.seq});
   }
   const std::string name = m.name;
-  waiting_.insert_or_assign(name, std::move(m));
+  waiting_.insert_or_assign(name_key(name), std::move(m));
   after(release_wait, release_msg{name});
 }
 
 void gateway_actor::grant(login_msg& m) {
-  online_[m.name] = presence{m.player, m.session, false};
+  online_[name_key(m.name)] = presence{m.player, m.session, false};
   publish_count();
   // The record is loaded again (after a release it is the final save of the kicked session).
   const std::string name = m.name;
   ask(ctx_.persistence, load_character_msg{name, {}, false, start_zone_}, load_timeout,
       [this, m = std::move(m)](result<load_character_reply> r) mutable {
-        const auto on = online_.find(m.name);
+        const auto on = online_.find(name_key(m.name));
         const bool still_ours = on != online_.end() && on->second.player == m.player;
         if (!still_ours || on->second.leaving) {
           // Kicked (shutdown, a newer login) while loading: never in a zone, so nothing to
@@ -168,11 +168,11 @@ void gateway_actor::on_offline(const player_offline_msg& m) {
     publish_count();  // on_loaded drops the answer
     return;
   }
-  if (const auto w = waiting_.find(m.name); w != waiting_.end() && w->second.player == m.player) {
+  if (const auto w = waiting_.find(name_key(m.name)); w != waiting_.end() && w->second.player == m.player) {
     waiting_.erase(w);  // the release_msg timer then finds nobody waiting
     return;
   }
-  const auto it = online_.find(m.name);
+  const auto it = online_.find(name_key(m.name));
   if (it == online_.end() || it->second.player != m.player) {
     return;
   }
@@ -187,20 +187,20 @@ void gateway_actor::on_offline(const player_offline_msg& m) {
 }
 
 void gateway_actor::on_released(const character_released_msg& m) {
-  const auto on = online_.find(m.name);
+  const auto on = online_.find(name_key(m.name));
   if (on != online_.end() && on->second.leaving) {
     on_release(release_msg{m.name});
   }
 }
 
 void gateway_actor::on_release(const release_msg& m) {
-  const auto on = online_.find(m.name);
+  const auto on = online_.find(name_key(m.name));
   if (on == online_.end() || !on->second.leaving) {
     return;
   }
   online_.erase(on);
   publish_count();
-  if (const auto w = waiting_.find(m.name); w != waiting_.end()) {
+  if (const auto w = waiting_.find(name_key(m.name)); w != waiting_.end()) {
     login_msg next = std::move(w->second);
     waiting_.erase(w);
     grant(next);

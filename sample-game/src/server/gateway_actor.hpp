@@ -52,6 +52,7 @@ private:
   server_context ctx_;
   std::uint32_t start_zone_;
   std::atomic<std::size_t>* online_count_;
+  // Both keyed by name_key(name): names are unique regardless of case.
   std::unordered_map<std::string, presence> online_;
   std::unordered_map<std::string, login_msg> waiting_;  // logins waiting for a kicked session
   // Logins waiting for persistence, by player actor: a player that goes offline meanwhile is

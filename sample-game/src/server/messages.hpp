@@ -17,7 +17,10 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -59,6 +62,11 @@ struct server_settings {
   std::uint32_t save_retry_max_ms = 5000;
   /// How long a player whose zone failed waits for the zone's restart before it is kicked.
   std::uint32_t zone_rejoin_wait_ms = 2000;
+  /// The zones the server hosts (id, name) and where new characters start, for ServerInfo.
+  std::vector<std::pair<std::uint32_t, std::string>> zones;
+  std::uint32_t start_zone = 1;
+  /// The largest frame payload sessions accept (net::session_options::max_frame_size).
+  std::uint32_t max_frame_size = 64 * 1024;
 };
 
 /// What the actors share. Thread contract: every member is thread-safe or immutable.
@@ -71,6 +79,19 @@ struct server_context {
   actor_ref persistence;
   actor_ref chat;
 };
+
+/// The key a character name is known by: names are unique regardless of case ("Ann" and "ANN"
+/// are one character, shown as it was created). Names are ASCII ([A-Za-z0-9_-]), so folding
+/// ASCII letters is the whole rule.
+inline std::string name_key(std::string_view name) {
+  std::string k(name);
+  for (char& c : k) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return k;
+}
 
 /// The registry name of zone `id`'s actor.
 inline std::string zone_actor_name(std::uint32_t id) { return "zone/" + std::to_string(id); }
@@ -162,6 +183,7 @@ struct chat_send_msg {
   std::string text;
   std::string to;
   std::uint32_t seq = 0;
+  actor_ref player;         ///< the sender's player actor (a line its zone bounces goes back)
 };
 
 // ---- player <-> zone ---------------------------------------------------------------------
@@ -192,6 +214,16 @@ struct zone_portal_msg {
 /// Say (channel 0) or zone-wide (channel 1) chat, already checked by the player actor.
 struct zone_chat_msg {
   entity_id id = no_entity;
+  std::uint8_t channel = 0;
+  std::string text;
+  actor_ref player;  ///< the sender's player actor
+};
+/// A say/zone line whose sender was no longer in the zone when it arrived (it stepped through
+/// a portal in the same write): back to the player, which relays it in its new zone. Its rate
+/// budget is already spent.
+struct chat_bounced_msg {
+  actor_ref zone;           ///< the zone that bounced it
+  entity_id id = no_entity; ///< the entity it named there
   std::uint8_t channel = 0;
   std::string text;
 };

@@ -11,6 +11,7 @@
 #include "quay/schemas/combat_generated.h"
 #include "quay/schemas/login_generated.h"
 #include "quay/schemas/movement_generated.h"
+#include "quay/schemas/server_info_generated.h"
 #include "quay/schemas/zone_generated.h"
 
 namespace quay::game::server {
@@ -43,7 +44,8 @@ void player_actor::define(handlers<player_actor>& h) {
       .on<&player_actor::on_kick>()
       .on<&player_actor::on_login_timeout>()
       .on<&player_actor::on_zone_lost>()
-      .on<&player_actor::on_rejoin>();
+      .on<&player_actor::on_rejoin>()
+      .on<&player_actor::on_chat_bounced>();
 }
 
 void player_actor::on_start() {
@@ -89,14 +91,43 @@ void player_actor::register_messages() {
           return;
         }
         p.state_ = state::logging_in;
+        p.login_seq_ = env.seq;
         p.name_ = m.name() ? m.name()->str() : std::string();
+        if (m.protocol_version() != protocol_version) {
+          // A client of another protocol version would misread what follows: refused with a
+          // code it can show; LoginResult carries the server's version.
+          logger(p.ctx_).info("session {}:{}: login refused: protocol version {} (server {})",
+                              p.session_.slot, p.session_.generation, m.protocol_version(),
+                              protocol_version);
+          p.on_denied(login_denied_msg{game_errc::unsupported_protocol_version, env.seq});
+          return;
+        }
         p.send(p.ctx_.gateway, login_msg{p.self(), p.session_, p.name_,
                                          m.token() ? m.token()->str() : std::string(), env.seq});
       });
-  dispatch_.on<wire::Logout>(type_id(MT::Logout),
-                             [](player_actor& p, const wire::Logout&, const net::envelope_view&) {
-                               p.leave();
-                             });
+  dispatch_.on<wire::Logout>(
+      type_id(MT::Logout),
+      [](player_actor& p, const wire::Logout&, const net::envelope_view& env) {
+        // Before a successful login there is nothing to log out of (the rule of every
+        // message but LoginRequest); while the login is pending its LoginResult comes first.
+        if (p.state_ == state::awaiting_login || p.state_ == state::logging_in) {
+          p.unexpected(env);
+          return;
+        }
+        // leave() hands the character to its zone (saved from there); the acknowledgement is
+        // queued before the close, so the client reads it before the FIN.
+        p.ctx_.sink->send(p.session_, encode_logged_out(p.fbb_, env.seq));
+        p.leave();
+      });
+  dispatch_.on<wire::ServerInfoRequest>(
+      type_id(MT::ServerInfoRequest),
+      [](player_actor& p, const wire::ServerInfoRequest&, const net::envelope_view& env) {
+        if (p.state_ == state::awaiting_login || p.state_ == state::logging_in) {
+          p.unexpected(env);
+          return;
+        }
+        p.ctx_.sink->send(p.session_, encode_server_info(p.fbb_, env.seq, p.server_info()));
+      });
   dispatch_.on<wire::MoveIntent>(
       type_id(MT::MoveIntent),
       [](player_actor& p, const wire::MoveIntent& m, const net::envelope_view& env) {
@@ -133,7 +164,7 @@ void player_actor::register_messages() {
                chat_send_msg{p.name_, p.session_, p.zone_, p.entity_,
                              static_cast<std::uint8_t>(m.channel()),
                              m.text() ? m.text()->str() : std::string(),
-                             m.to() ? m.to()->str() : std::string(), env.seq});
+                             m.to() ? m.to()->str() : std::string(), env.seq, p.self()});
       });
 }
 
@@ -170,9 +201,29 @@ void player_actor::on_granted(login_granted_msg& m) {
   send(m.zone, zone_join_msg{self(), session_, std::move(m.record), {}});
 }
 
+server_info player_actor::server_info() const {
+  const server_settings& s = *ctx_.settings;
+  game::server_info info;
+  info.zones = s.zones;
+  info.start_zone = s.start_zone;
+  info.tick_rate = s.tick_rate;
+  info.max_players = static_cast<std::uint32_t>(s.max_players);
+  info.message_burst = s.messages.burst;
+  info.messages_per_second = s.messages.per_second;
+  info.chat_max_bytes = static_cast<std::uint32_t>(s.rules.chat.max_length);
+  info.chat_burst = s.rules.chat.burst;
+  info.chat_per_second = s.rules.chat.per_second;
+  info.max_frame_size = s.max_frame_size;
+  return info;
+}
+
 void player_actor::on_denied(const login_denied_msg& m) {
-  ctx_.sink->send(session_,
-                  encode_login_result(fbb_, m.seq, m.reason, 0, {}, 0, ctx_.settings->tick_rate));
+  if (state_ == state::gone) {
+    return;
+  }
+  ctx_.sink->send(session_, encode_login_result(fbb_, m.seq, m.reason, 0, {},
+                                                now().time_since_epoch().count(),
+                                                ctx_.settings->tick_rate));
   state_ = state::gone;
   ctx_.sink->close(session_, net::errc::closed_by_owner);
   stop();
@@ -187,6 +238,10 @@ void player_actor::on_joined(const zone_joined_msg& m) {
   zone_ = m.zone;
   entity_ = m.id;
   state_ = state::playing;
+  for (auto& line : held_chat_) {
+    send(zone_, zone_chat_msg{entity_, line.channel, std::move(line.text), self()});
+  }
+  held_chat_.clear();
   if (!in_chat_) {
     in_chat_ = true;
     send(ctx_.chat, chat_join_msg{name_, self(), session_});
@@ -225,6 +280,23 @@ void player_actor::on_rejoin(const rejoin_msg&) {
   kick(game_errc::zone_unavailable, net::errc::closed_by_owner);
 }
 
+void player_actor::on_chat_bounced(chat_bounced_msg& m) {
+  if (state_ == state::gone) {
+    return;
+  }
+  const bool entering = state_ != state::playing || (m.zone == zone_ && m.id == entity_);
+  if (!entering) {
+    // Already playing in the next zone: relay it there now.
+    send(zone_, zone_chat_msg{entity_, m.channel, std::move(m.text), self()});
+    return;
+  }
+  // Its join is on its way (a portal, a restart): relayed once the zone has the player. The
+  // chat rate (a burst of 5) bounds how many can be waiting; past a few more, drop.
+  if (held_chat_.size() < 16) {
+    held_chat_.push_back(std::move(m));
+  }
+}
+
 void player_actor::on_kick(const kick_msg& m) {
   kick(m.reason, net::errc::closed_by_owner);
 }
@@ -239,7 +311,15 @@ void player_actor::kick(game_errc reason, std::error_code close_reason) {
   if (state_ == state::gone) {
     return;
   }
-  ctx_.sink->send(session_, encode_kicked(fbb_, reason, to_string(reason)));
+  if (state_ == state::logging_in) {
+    // Every LoginRequest gets exactly one LoginResult: a session ended while its login is
+    // pending (a newer login of the name, shutdown, a flood) hears why in it, not in Kicked.
+    ctx_.sink->send(session_, encode_login_result(fbb_, login_seq_, reason, 0, {},
+                                                  now().time_since_epoch().count(),
+                                                  ctx_.settings->tick_rate));
+  } else {
+    ctx_.sink->send(session_, encode_kicked(fbb_, reason, to_string(reason)));
+  }
   ctx_.sink->close(session_, close_reason);
   leave();
 }

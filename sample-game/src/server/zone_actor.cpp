@@ -162,6 +162,11 @@ void zone_actor::on_chat(zone_chat_msg& m) {
   ++stats_.messages_in;
   const auto v = world_.view(m.id);
   if (!v || !members_.contains(m.id)) {
+    // The sender left (a portal in the same write as the line): the player relays it in the
+    // zone it is entering, so the line is not lost.
+    if (m.player) {
+      send(m.player, chat_bounced_msg{self(), m.id, m.channel, std::move(m.text)});
+    }
     return;
   }
   const net::frame f = encode_chat_message(fbb_, m.channel, m.id, *v->name, m.text, {});

@@ -87,8 +87,13 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   p.ctx.settings = &config_.settings;
   p.ctx.log = log;
   std::vector<std::uint32_t> zone_ids;
+  config_.settings.start_zone = config_.start_zone;
+  config_.settings.zones.clear();
+  config_.settings.max_frame_size =
+      static_cast<std::uint32_t>(net::session_options{}.max_frame_size);
   for (const auto& zone : world.zones) {
     zone_ids.push_back(zone.id);
+    config_.settings.zones.emplace_back(zone.id, zone.name);
     if (log != nullptr) {
       log->info("zone {} '{}': {}x{} m, {} NPC groups, {} portals", zone.id, zone.name,
                 zone.bounds.width, zone.bounds.height, zone.npcs.size(), zone.portals.size());
