@@ -110,5 +110,38 @@ TEST(zone_server_logins, logins_closed_at_once_leave_every_slot_free_and_the_nex
   EXPECT_EQ(server.stop(5s), 0u) << "no ghost kept the shutdown waiting";
 }
 
+TEST(zone_server_logins, a_connection_over_the_limit_is_told_server_full_before_the_close) {
+  temp_dir dir("conn-limit");
+  server_config config = test_config(dir);
+  config.settings.max_players = 1;
+  config.settings.connection_slack = 2;  // 3 connections are served
+  zone_server server;
+  const auto problems = server.start(config, nullptr);
+  ASSERT_TRUE(problems.empty()) << problems.front();
+  tcp_client_side c;
+
+  std::vector<net::session_handle> served;
+  for (int i = 0; i < 3; ++i) {
+    // Not logged in (max_players is 1): a Logout before login is answered with an Error and
+    // the session stays open, which shows it was accepted. Each in turn, so the one over the
+    // limit is the fourth to be accepted.
+    served.push_back(c.net.connect(server.bound(), c.sink));
+    ASSERT_FALSE(c.net.send(served.back(), logout_frame()));
+    ASSERT_TRUE(c.sink.wait(served.back(), [](const auto& v) { return has_type(v, MT::Error); }));
+  }
+  const auto over = c.net.connect(server.bound(), c.sink);
+  ASSERT_TRUE(c.sink.wait(over, [](const auto& v) {
+    return kicked_with(v, wire::ErrorCode::ServerFull);
+  })) << "closed with: " << c.sink.close_reason(over).message();
+  EXPECT_TRUE(c.sink.wait_closed(over));
+  EXPECT_EQ(c.sink.close_reason(over), net::errc::closed_by_peer)
+      << "a graceful close after the Kicked: " << c.sink.close_reason(over).message();
+  for (const auto s : served) {
+    EXPECT_FALSE(c.sink.wait_closed(s, 0ms)) << "the others are unaffected";
+  }
+  server.begin_shutdown();
+  EXPECT_EQ(server.stop(5s), 0u);
+}
+
 }  // namespace
 }  // namespace quay::game::server

@@ -15,6 +15,7 @@
 // one actor's own program order: persistence stores the final record before it tells the
 // gateway, so the gateway's next load sees it.
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -49,6 +50,10 @@ struct server_settings {
   std::uint16_t tick_rate = 10;        ///< zone ticks per second
   bool dev_accounts = true;            ///< unknown names create accounts on first login
   std::size_t max_players = 10'000;
+  /// Connections beyond max_players that may be open at once (logging in, or waiting to be
+  /// told the server is full). Over max_players + connection_slack a new connection gets
+  /// Kicked{ServerFull} and is closed; over twice the slack the listener closes it bare.
+  std::size_t connection_slack = 64;
   std::uint32_t stats_interval_s = 10; ///< how often zones log CCU and tick percentiles
   /// How often each zone saves everyone in it: a crash loses at most this much play.
   std::uint32_t save_interval_s = 30;
@@ -78,6 +83,9 @@ struct server_context {
   actor_ref gateway;
   actor_ref persistence;
   actor_ref chat;
+  /// Player sessions open (each player actor counts itself from construction to destruction);
+  /// null: not counted (tests on the fixture).
+  std::atomic<std::size_t>* connections = nullptr;
 };
 
 /// The key a character name is known by: names are unique regardless of case ("Ann" and "ANN"

@@ -31,7 +31,19 @@ player_actor::player_actor(server_context ctx, net::session_handle session)
       session_(session),
       messages_(ctx.settings->messages, 0),
       unexpected_(ctx.settings->unexpected, 0) {
+  if (ctx_.connections != nullptr) {
+    // Over the limit the session is told so (on_start) instead of being closed bare by the
+    // listener: the socket can still take a Kicked.
+    const std::size_t open = ctx_.connections->fetch_add(1, std::memory_order_relaxed);
+    over_limit_ = open >= ctx_.settings->max_players + ctx_.settings->connection_slack;
+  }
   register_messages();
+}
+
+player_actor::~player_actor() {
+  if (ctx_.connections != nullptr) {
+    ctx_.connections->fetch_sub(1, std::memory_order_relaxed);
+  }
 }
 
 void player_actor::define(handlers<player_actor>& h) {
@@ -52,6 +64,13 @@ void player_actor::on_start() {
   const time_ms t = now().time_since_epoch().count();
   messages_ = token_bucket(ctx_.settings->messages, t);
   unexpected_ = token_bucket(ctx_.settings->unexpected, t);
+  if (over_limit_) {
+    logger(ctx_).warn("session {}:{} refused: over {} connections", session_.slot,
+                      session_.generation,
+                      ctx_.settings->max_players + ctx_.settings->connection_slack);
+    kick(game_errc::server_full, net::errc::connection_limit);
+    return;
+  }
   after(login_deadline, login_timeout_msg{});
 }
 

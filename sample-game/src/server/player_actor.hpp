@@ -22,6 +22,7 @@ namespace quay::game::server {
 class player_actor final : public actor {
 public:
   player_actor(server_context ctx, net::session_handle session);
+  ~player_actor() override;
 
   static void define(handlers<player_actor>& h);
 
@@ -65,6 +66,7 @@ private:
   state state_ = state::awaiting_login;
   std::string name_;
   std::uint32_t login_seq_ = 0;  // the LoginRequest's seq, for its LoginResult
+  bool over_limit_ = false;      // accepted over the connection limit: refused at start
   actor_ref zone_;
   entity_id entity_ = no_entity;
   bool in_chat_ = false;        // registered with the chat actor

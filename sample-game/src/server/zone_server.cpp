@@ -123,8 +123,12 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
 
   net::listen_options lo;
   lo.at = *at;
-  lo.max_connections = config_.settings.max_players + 64;
-  const server_context ctx = p.ctx;
+  // Up to max_players + slack connections are served; the next ones up to twice the slack get
+  // Kicked{ServerFull} from their player actor (see player_actor's constructor); past those the
+  // listener itself closes them bare (a flood of connections costs no actor).
+  lo.max_connections = config_.settings.max_players + 2 * config_.settings.connection_slack;
+  p.ctx.connections = &connections_;
+  const server_context ctx = p.ctx;  // with the connection count (players only)
   actor_system* actors = &p.actors;
   const std::error_code ec = p.network.listen(
       lo,
