@@ -65,8 +65,8 @@ void player_actor::on_start() {
   messages_ = token_bucket(ctx_.settings->messages, t);
   unexpected_ = token_bucket(ctx_.settings->unexpected, t);
   if (over_limit_) {
-    logger(ctx_).warn("session {}:{} refused: over {} connections", session_.slot,
-                      session_.generation,
+    logger(ctx_).warn("session {}:{} refused: connection limit ({}) reached; told ServerFull",
+                      session_.slot, session_.generation,
                       ctx_.settings->max_players + ctx_.settings->connection_slack);
     kick(game_errc::server_full, net::errc::connection_limit);
     return;
