@@ -20,24 +20,19 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
-#include <mutex>
 #include <span>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
-#include "game_actors.hpp"
-#include "player_actor.hpp"
-#include "quay/actors/testing.hpp"
-#include "quay/game/codec.hpp"
-#include "quay/game/zone_definition.hpp"
-#include "quay/net/envelope.hpp"
+// The same harness as the sample game's actor tests (one fixture for both).
+#include "../sample-game/game_harness.hpp"
 #include "quay/schemas/chat_generated.h"
 #include "quay/schemas/combat_generated.h"
 #include "quay/schemas/error_generated.h"
 #include "quay/schemas/login_generated.h"
 #include "quay/schemas/movement_generated.h"
+#include "quay/schemas/server_info_generated.h"
 #include "quay/schemas/zone_generated.h"
 
 #ifndef QUAY_FUZZ_MESSAGE_TYPE
@@ -56,32 +51,12 @@ using MT = wire::MessageType;
   std::abort();
 }
 
-class recording_sink final : public frame_sink {
- public:
-  void send(net::session_handle s, net::frame f) override {
-    std::lock_guard lock(mu_);
-    sent_[s.slot].push_back(std::move(f));
-  }
-  void close(net::session_handle s, std::error_code) override {
-    std::lock_guard lock(mu_);
-    closed_[s.slot] = true;
-  }
-  std::vector<net::frame> take(net::session_handle s) {
-    std::lock_guard lock(mu_);
-    return std::exchange(sent_[s.slot], {});
-  }
-  bool closed(net::session_handle s) {
-    std::lock_guard lock(mu_);
-    return closed_[s.slot];
-  }
+using test::game_harness;
+using test::recording_sink;
 
- private:
-  std::mutex mu_;
-  std::map<std::uint32_t, std::vector<net::frame>> sent_;
-  std::map<std::uint32_t, bool> closed_;
-};
-
-constexpr const char* meadow = R"(
+// The fuzz targets' zones: the tests' Meadow and Forest, but the spawn stands on the portal (so
+// the transfer path runs) and a wolf lives nearby (a target for Attack).
+constexpr const char* fuzz_meadow = R"(
 id = 1
 name = "Meadow"
 width = 200
@@ -116,7 +91,7 @@ x = 30
 y = 30
 )";
 
-constexpr const char* forest = R"(
+constexpr const char* fuzz_forest = R"(
 id = 2
 name = "Forest"
 width = 100
@@ -129,8 +104,8 @@ y = 50
 
 const std::vector<zone_definition>& zones() {
   static const std::vector<zone_definition> z = [] {
-    auto a = parse_zone(meadow, "meadow");
-    auto b = parse_zone(forest, "forest");
+    auto a = parse_zone(fuzz_meadow, "meadow");
+    auto b = parse_zone(fuzz_forest, "forest");
     if (!a.zone || !b.zone) broken("the fuzz target's zones do not parse");
     return std::vector<zone_definition>{*a.zone, *b.zone};
   }();
@@ -150,6 +125,8 @@ bool server_message_ok(const net::frame& f, bool& world_update) {
   switch (static_cast<MT>(env.type)) {
     case MT::LoginResult: return verifies<wire::LoginResult>(env.payload);
     case MT::Kicked: return verifies<wire::Kicked>(env.payload);
+    case MT::LoggedOut: return verifies<wire::LoggedOut>(env.payload);
+    case MT::ServerInfo: return verifies<wire::ServerInfo>(env.payload);
     case MT::Error: return verifies<wire::Error>(env.payload);
     case MT::EnterZone: return verifies<wire::EnterZone>(env.payload);
     case MT::MoveCorrection: return verifies<wire::MoveCorrection>(env.payload);
@@ -181,47 +158,13 @@ struct reader {
   }
 };
 
-struct session_under_test {
-  testing::actor_fixture fx;
-  recording_sink sink;
-  server_settings settings;
-  server_context ctx;
-  flatbuffers::FlatBufferBuilder fbb;
-
-  session_under_test() {
-    ctx.sink = &sink;
-    ctx.settings = &settings;
-    game_setup setup;
-    setup.zones = zones();
-    spawn_game_actors(fx.sys, ctx, std::move(setup));
-    fx.run();
-  }
-
-  actor_ref connect(net::session_handle s) {
-    const actor_ref a = fx.spawn<player_actor>(ctx, s);
-    fx.run();
-    return a;
-  }
-
-  void deliver(actor_ref player, net::session_handle s, net::frame data) {
-    net::session_frame m;
-    m.session = s;
-    m.data = std::move(data);
-    // What does not decode never reaches an owner: the session closes it (invalid envelope).
-    if (net::decode_envelope(m.data.payload(), m.envelope)) return;
-    fx.send(player, std::move(m));
-    fx.run();
-  }
+struct session_under_test : game_harness {
+  session_under_test() { start_with(zones()); }
 
   void login(actor_ref player, net::session_handle s, const char* name) {
     fbb.Clear();
     fbb.Finish(wire::CreateLoginRequestDirect(fbb, name, "t", 1));
-    const auto* p = reinterpret_cast<const std::byte*>(fbb.GetBufferPointer());
-    deliver(player, s, net::encode_envelope(type_id(MT::LoginRequest), 1, {p, fbb.GetSize()}));
-  }
-
-  void ticks(int n) {
-    for (int i = 0; i < n; ++i) fx.advance(millis(100));
+    deliver(player, s, client_envelope(MT::LoginRequest, 1));
   }
 };
 
@@ -251,9 +194,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   session_under_test t;
   const net::session_handle witness_s{1, 1};
   const net::session_handle fuzz_s{2, 1};
-  const actor_ref witness = t.connect(witness_s);
+  const actor_ref witness = t.connect_player(witness_s);
   t.login(witness, witness_s, "witness");
-  const actor_ref fuzzed = t.connect(fuzz_s);
+  const actor_ref fuzzed = t.connect_player(fuzz_s);
   if (login_first) t.login(fuzzed, fuzz_s, "fuzzed");
   t.ticks(1);
 

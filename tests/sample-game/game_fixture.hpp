@@ -1,18 +1,11 @@
 #pragma once
 // The zone server's actors on the deterministic actor fixture, for the sample game's actor
-// tests: frames in through session_frame messages, frames out into a recording sink, time
-// moved by hand, two small zones (Meadow with a portal to Forest).
+// tests (gtest on top of game_harness.hpp): frames in through session_frame messages, frames
+// out into a recording sink, time moved by hand, two small zones (Meadow with a portal to
+// Forest).
 #include <gtest/gtest.h>
 
-#include <map>
-#include <mutex>
-
-#include "game_actors.hpp"
-#include "player_actor.hpp"
-#include "quay/actors/system.hpp"
-#include "quay/actors/testing.hpp"
-#include "quay/game/codec.hpp"
-#include "quay/net/envelope.hpp"
+#include "game_harness.hpp"
 #include "quay/schemas/chat_generated.h"
 #include "quay/schemas/combat_generated.h"
 #include "quay/schemas/error_generated.h"
@@ -23,63 +16,6 @@
 
 namespace quay::game::server::test {
 
-using MT = wire::MessageType;
-
-// Records what the actors send, per session.
-class recording_sink final : public frame_sink {
-public:
-  void send(net::session_handle s, net::frame f) override {
-    std::lock_guard lock(mu_);
-    sent_[s.slot].push_back(std::move(f));
-  }
-  void close(net::session_handle s, std::error_code) override {
-    std::lock_guard lock(mu_);
-    closed_[s.slot] = true;
-  }
-  std::vector<net::frame> take(net::session_handle s) {
-    std::lock_guard lock(mu_);
-    return std::exchange(sent_[s.slot], {});
-  }
-  bool closed(net::session_handle s) {
-    std::lock_guard lock(mu_);
-    return closed_[s.slot];
-  }
-
-private:
-  std::mutex mu_;
-  std::map<std::uint32_t, std::vector<net::frame>> sent_;
-  std::map<std::uint32_t, bool> closed_;
-};
-
-inline constexpr const char* meadow = R"(
-id = 1
-name = "Meadow"
-width = 200
-height = 200
-cell_size = 20
-[[spawn]]
-name = "start"
-x = 20
-y = 20
-[[portal]]
-x = 25
-y = 20
-radius = 3
-target_zone = 2
-target_spawn = "gate"
-)";
-
-inline constexpr const char* forest = R"(
-id = 2
-name = "Forest"
-width = 100
-height = 100
-[[spawn]]
-name = "gate"
-x = 50
-y = 50
-)";
-
 inline net::session_frame client_frame(net::session_handle s, MT type, std::uint32_t seq,
                                 flatbuffers::FlatBufferBuilder& fbb) {
   const auto* p = reinterpret_cast<const std::byte*>(fbb.GetBufferPointer());
@@ -89,25 +25,6 @@ inline net::session_frame client_frame(net::session_handle s, MT type, std::uint
   EXPECT_FALSE(net::decode_envelope(m.data.payload(), m.envelope));
   fbb.Clear();
   return m;
-}
-
-template <class T>
-const T* as(const net::frame& f, MT type) {
-  net::envelope_view env;
-  if (net::decode_envelope(f.payload(), env) || env.type != type_id(type)) {
-    return nullptr;
-  }
-  return flatbuffers::GetRoot<T>(env.payload.data());
-}
-
-template <class T>
-const T* find(const std::vector<net::frame>& frames, MT type) {
-  for (const auto& f : frames) {
-    if (const T* m = as<T>(f, type)) {
-      return m;
-    }
-  }
-  return nullptr;
 }
 
 /// Asks the persistence actor for a character and keeps the reply (a reply needs an actor to
@@ -132,25 +49,12 @@ private:
   std::optional<load_character_reply>* out_;
 };
 
-struct server_fixture : ::testing::Test {
-  // Declared before the fixture: actors still alive at teardown stop in fx's destructor, and
-  // their on_stop may read the settings.
-  recording_sink sink;
-  server_settings settings;
-  testing::actor_fixture fx;
-  server_context ctx;
+struct server_fixture : ::testing::Test, game_harness {
   std::uint32_t next_slot = 1;
-  flatbuffers::FlatBufferBuilder fbb;
-
-  game_actors actors;
 
   /// Spawns persistence (in memory unless `setup.store`), chat, gateway and the two zones.
   void start(game_setup setup = {}) {
-    ctx.sink = &sink;
-    ctx.settings = &settings;
-    setup.zones = {*parse_zone(meadow, "m").zone, *parse_zone(forest, "f").zone};
-    actors = spawn_game_actors(fx.sys, ctx, std::move(setup));
-    fx.run();
+    start_with({*parse_zone(meadow, "m").zone, *parse_zone(forest, "f").zone}, std::move(setup));
   }
   void SetUp() override { start(); }
 
@@ -274,15 +178,5 @@ struct server_fixture : ::testing::Test {
     return k != nullptr ? std::optional(k->reason()) : std::nullopt;
   }
 };
-
-/// How many frames of `type` are in `frames`.
-inline std::size_t count(const std::vector<net::frame>& frames, MT type) {
-  std::size_t n = 0;
-  for (const auto& f : frames) {
-    net::envelope_view env;
-    n += !net::decode_envelope(f.payload(), env) && env.type == type_id(type) ? 1 : 0;
-  }
-  return n;
-}
 
 }  // namespace quay::game::server::test

@@ -171,14 +171,12 @@ TEST_F(hostile_fixture, an_attack_naming_another_attacker_is_made_by_the_sender)
   EXPECT_EQ(errors(ann, wire::ErrorCode::InvalidTarget), 1u);
   EXPECT_EQ(count(receive(bob), MT::CombatEvents), 0u);
 
-  // And a real attack on bob is ann's: the hit names her as the attacker.
+  // And a real attack on bob is ann's: refused to her (the game is PvE), bob untouched.
   attack(ann, bob_id, 7);
   tick();
-  const auto* hits = find<wire::CombatEvents>(receive(bob), MT::CombatEvents);
-  ASSERT_NE(hits, nullptr);
-  ASSERT_EQ(hits->hits()->size(), 1u);
-  EXPECT_EQ(hits->hits()->Get(0)->attacker(), ann_id);
-  EXPECT_EQ(hits->hits()->Get(0)->target(), bob_id);
+  EXPECT_EQ(errors(ann, wire::ErrorCode::InvalidTarget), 2u);  // the first one, and this
+  EXPECT_EQ(count(receive(bob), MT::CombatEvents), 0u);
+  EXPECT_EQ(count(receive(bob), MT::Error), 0u);
 }
 
 TEST_F(hostile_fixture, a_player_actor_that_dies_takes_its_character_out_of_the_world_saved) {

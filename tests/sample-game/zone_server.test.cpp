@@ -1,151 +1,20 @@
 // The zone server end to end over TCP on 127.0.0.1: real port, actors and network, clients on
-// the SDK's connector. Every wait has a deadline.
-#include "zone_server.hpp"
-
+// the SDK's connector (tcp_clients.hpp). Every wait has a deadline.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cstdio>
-#include <filesystem>
 #include <thread>
-#include <functional>
-#include <mutex>
 
-#include "quay/game/codec.hpp"
-#include "quay/net/network.hpp"
 #include "quay/runtime/error.hpp"
 #include "quay/runtime/io_port.hpp"
-#include "quay/schemas/error_generated.h"
-#include "quay/schemas/login_generated.h"
-#include "quay/schemas/movement_generated.h"
-#include "quay/schemas/zone_generated.h"
-
-#ifndef QUAY_GAME_DATA_DIR
-#error "the build passes QUAY_GAME_DATA_DIR"
-#endif
+#include "tcp_clients.hpp"
 
 namespace quay::game::server {
 namespace {
 
-using MT = wire::MessageType;
-using namespace std::chrono_literals;
-
-// Collects every frame the server sends, per client session.
-class clients final : public net::session_handler {
-public:
-  void on_accepted(net::session_handle, const endpoint&) override {}
-  void on_frame(net::session_handle s, const net::frame& data, const net::envelope_view& env) override {
-    std::lock_guard lock(mu_);
-    got_[key(s)].push_back({env.type, data});
-    cv_.notify_all();
-  }
-  void on_closed(net::session_handle s, std::error_code reason) override {
-    std::lock_guard lock(mu_);
-    closed_[key(s)] = true;
-    reasons_[key(s)] = reason;
-    cv_.notify_all();
-  }
-
-  /// Waits until `pred(frames of s)` holds; false after the deadline.
-  bool wait(net::session_handle s,
-            const std::function<bool(const std::vector<std::pair<std::uint16_t, net::frame>>&)>& pred,
-            std::chrono::milliseconds deadline = 5s) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, deadline, [&] { return pred(got_[key(s)]); });
-  }
-  bool wait_closed(net::session_handle s, std::chrono::milliseconds deadline = 5s) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, deadline, [&] { return closed_[key(s)]; });
-  }
-  std::error_code close_reason(net::session_handle s) {
-    std::lock_guard lock(mu_);
-    return reasons_[key(s)];
-  }
-  std::size_t frames(net::session_handle s) {
-    std::lock_guard lock(mu_);
-    return got_[key(s)].size();
-  }
-  /// How many frames of `type` `s` received so far.
-  std::size_t count(net::session_handle s, std::uint16_t type) {
-    std::lock_guard lock(mu_);
-    std::size_t n = 0;
-    for (const auto& [t, f] : got_[key(s)]) {
-      n += t == type ? 1 : 0;
-    }
-    return n;
-  }
-
-private:
-  // Slots are reused by later sessions; the generation tells them apart.
-  static std::uint64_t key(net::session_handle s) {
-    return (std::uint64_t{s.slot} << 32) | s.generation;
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<std::uint64_t, std::vector<std::pair<std::uint16_t, net::frame>>> got_;
-  std::map<std::uint64_t, bool> closed_;
-  std::map<std::uint64_t, std::error_code> reasons_;
-};
-
-template <class T>
-const T* payload(const net::frame& f) {
-  net::envelope_view env;
-  if (net::decode_envelope(f.payload(), env)) {
-    return nullptr;
-  }
-  return flatbuffers::GetRoot<T>(env.payload.data());
-}
-
-bool has_type(const std::vector<std::pair<std::uint16_t, net::frame>>& v, MT t) {
-  for (const auto& [type, f] : v) {
-    if (type == type_id(t)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-net::frame login_frame(const char* name) {
-  flatbuffers::FlatBufferBuilder fbb;
-  fbb.Finish(wire::CreateLoginRequestDirect(fbb, name, "token"));
-  return net::encode_envelope(type_id(MT::LoginRequest), 1,
-                              {reinterpret_cast<const std::byte*>(fbb.GetBufferPointer()), fbb.GetSize()});
-}
-
-struct temp_dir {
-  std::filesystem::path path;
-  explicit temp_dir(const char* name)
-      : path(std::filesystem::temp_directory_path() / (std::string("quay-zs-") + name)) {
-    std::filesystem::remove_all(path);
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-};
-
-server_config test_config(const temp_dir& dir) {
-  server_config config;
-  config.port = 0;
-  config.workers = 2;
-  config.zones_dir = std::string(QUAY_GAME_DATA_DIR) + "/zones";
-  config.data_dir = dir.path.string();
-  return config;
-}
-
-net::frame move_frame(float x, float y, std::uint32_t seq) {
-  flatbuffers::FlatBufferBuilder fbb;
-  const wire::Vec2 p(x, y);
-  fbb.Finish(wire::CreateMoveIntent(fbb, &p));
-  return net::encode_envelope(type_id(MT::MoveIntent), seq,
-                              {reinterpret_cast<const std::byte*>(fbb.GetBufferPointer()), fbb.GetSize()});
-}
-
-net::frame logout_frame() {
-  flatbuffers::FlatBufferBuilder fbb;
-  fbb.Finish(wire::CreateLogout(fbb));
-  return net::encode_envelope(type_id(MT::Logout), 9,
-                              {reinterpret_cast<const std::byte*>(fbb.GetBufferPointer()), fbb.GetSize()});
-}
+using namespace tcp_test;
 
 TEST(zone_server, players_log_in_over_tcp_see_each_other_and_are_kicked_cleanly_at_shutdown) {
   temp_dir dir("see");
@@ -203,6 +72,8 @@ TEST(zone_server, players_log_in_over_tcp_see_each_other_and_are_kicked_cleanly_
 namespace quay::game::server {
 namespace {
 
+using namespace tcp_test;
+
 TEST(zone_server, a_character_logs_out_and_back_in_after_a_restart_at_its_saved_position) {
   temp_dir dir("restart");
   const server_config config = test_config(dir);
@@ -219,7 +90,6 @@ TEST(zone_server, a_character_logs_out_and_back_in_after_a_restart_at_its_saved_
     const auto ann = client_net.connect(server.bound(), sink);
     ASSERT_FALSE(client_net.send(ann, login_frame("ann")));
     ASSERT_TRUE(sink.wait(ann, [](const auto& v) { return has_type(v, MT::EnterZone); }));
-    std::this_thread::sleep_for(300ms);  // earn movement budget (bounded; the move is checked)
     ASSERT_TRUE(sink.wait(ann, [&](const auto& v) {
       for (const auto& [type, f] : v) {
         if (type == type_id(MT::EnterZone)) {
@@ -260,14 +130,7 @@ TEST(zone_server, a_character_logs_out_and_back_in_after_a_restart_at_its_saved_
 namespace quay::game::server {
 namespace {
 
-bool kicked_with(const std::vector<std::pair<std::uint16_t, net::frame>>& v, wire::ErrorCode code) {
-  for (const auto& [type, f] : v) {
-    if (type == type_id(MT::Kicked) && payload<wire::Kicked>(f)->reason() == code) {
-      return true;
-    }
-  }
-  return false;
-}
+using namespace tcp_test;
 
 TEST(zone_server, stops_accepting_connections_as_soon_as_shutdown_begins) {
   temp_dir dir("accept");
@@ -358,6 +221,8 @@ TEST(zone_server, a_flooding_client_is_kicked_and_the_other_players_keep_playing
 namespace quay::game::server {
 namespace {
 
+using namespace tcp_test;
+
 // One round trip of a playing client: a move far away, answered by a MoveCorrection with its
 // seq. Returns the time it took, or nullopt after the deadline.
 std::optional<std::chrono::microseconds> correction_round_trip(clients& sink, net::network& net,
@@ -413,9 +278,12 @@ TEST(zone_server, a_player_keeps_its_round_trip_while_flooders_are_cut_off_one_a
     quiet.push_back(*rtt);
   }
 
-  // The attack: connection after connection logs in and sends 1,000 moves at once, for up to
-  // 2 s (at most 100 connections). The player measures its round trips meanwhile.
+  // The attack: connection after connection logs in and sends 1,000 moves at once, the next
+  // one as soon as the previous one is cut off, for up to 2 s (at most 100 connections). The
+  // player measures its round trips meanwhile, one after each new flooder.
   std::atomic<bool> done{false};
+  std::atomic<bool> attack_over{false};
+  std::atomic<std::size_t> started{0};
   std::vector<net::session_handle> flooders;
   std::thread attacker([&] {
     const auto until = std::chrono::steady_clock::now() + 2s;
@@ -432,15 +300,21 @@ TEST(zone_server, a_player_keeps_its_round_trip_while_flooders_are_cut_off_one_a
           break;
         }
       }
-      std::this_thread::sleep_for(10ms);
+      started.fetch_add(1);
+      (void)sink.wait_closed(s, 2s);  // cut off: the next one
     }
+    attack_over = true;
   });
   std::vector<std::chrono::microseconds> attacked;
   for (std::uint32_t i = 0; i < samples; ++i) {
     const auto rtt = correction_round_trip(sink, client_net, ann, 2000 + i);
     ASSERT_TRUE(rtt.has_value()) << "round trip " << i << " during the attack";
     attacked.push_back(*rtt);
-    std::this_thread::sleep_for(20ms);  // spread the samples over the attack
+    // Spread the samples over the attack: the next one after the next flooder (bounded).
+    const auto until = std::chrono::steady_clock::now() + 500ms;
+    while (started.load() <= i && !attack_over.load() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(1ms);  // polling a condition, with a deadline
+    }
   }
   done = true;
   attacker.join();
@@ -466,6 +340,15 @@ TEST(zone_server, a_player_keeps_its_round_trip_while_flooders_are_cut_off_one_a
   EXPECT_GE(kicked, 1u);
   EXPECT_GE(flooders.size(), 10u);
   EXPECT_TRUE(sink.wait(ann, [](const auto& v) { return !has_type(v, MT::Kicked); }));
+  // The name's claim: the attack costs the player little latency. The bound is relative to the
+  // quiet baseline measured in this same run (so a loaded host or TSan moves both), with an
+  // absolute allowance for a 2-core machine whose cores the flooders' own client shares: the
+  // attack's p99 stays within 5x the quiet p99 plus 50 ms. A server that let the flood through
+  // to the zones (1,000 moves per flooder ahead of the player's) misses it by far.
+  const double quiet_p99 = p99_ms(quiet);
+  const double attack_p99 = p99_ms(attacked);
+  EXPECT_LE(attack_p99, 5.0 * quiet_p99 + 50.0)
+      << "round trip p99 " << attack_p99 << " ms under attack vs " << quiet_p99 << " ms quiet";
   std::printf("FIGURE flood_rtt quiet_p99_ms=%.2f attack_p99_ms=%.2f flooders=%zu closed=%zu "
               "saw_kicked=%zu\n",
               p99_ms(quiet), p99_ms(attacked), flooders.size(), closed, kicked);
@@ -482,6 +365,8 @@ TEST(zone_server, a_player_keeps_its_round_trip_while_flooders_are_cut_off_one_a
 
 namespace quay::game::server {
 namespace {
+
+using namespace tcp_test;
 
 TEST(zone_server, a_zone_that_fails_under_real_threads_is_restarted_and_its_player_re_enters) {
   temp_dir dir("zone-fault");

@@ -16,6 +16,7 @@
 #include "quay/schemas/login_generated.h"
 #include "quay/schemas/message_ids_generated.h"
 #include "quay/schemas/movement_generated.h"
+#include "quay/schemas/server_info_generated.h"
 #include "quay/schemas/zone_generated.h"
 
 namespace quay::bots::detail {
@@ -64,6 +65,13 @@ int l_logout(lua_State* L) {
   // The server saves the character and closes the session: an end the script asked for.
   if (seq != 0) bot::from(L).env().expect_close();
   return push_seq(L, seq);
+}
+
+int l_server_info(lua_State* L) {
+  auto& p = proto(L);
+  p.fbb.Clear();
+  p.fbb.Finish(wire::CreateServerInfoRequest(p.fbb));
+  return push_seq(L, finish_and_send(L, wire::MessageType::ServerInfoRequest));
 }
 
 int l_move(lua_State* L) {
@@ -354,9 +362,21 @@ end
 
 function logout(timeout)
   if not connected() then return true end
-  drain("disconnected")
-  _logout()
-  return wait_for("disconnected", timeout or 5000) ~= nil
+  drain("disconnected"); drain("logged_out")
+  local seq = _logout()
+  -- The server acknowledges (LoggedOut, the Logout's seq), then closes the session.
+  local ack = seq and wait_for("logged_out", timeout or 5000, {seq = seq})
+  return wait_for("disconnected", timeout or 5000) ~= nil, ack ~= nil
+end
+
+function server_info(timeout)
+  drain("server_info")
+  local seq = _server_info()
+  if not seq then return nil, "not connected" end
+  local ev = wait_for({"server_info", "error"}, timeout or 5000, {seq = seq})
+  if ev == nil then return nil, "timeout" end
+  if ev.event == "error" then return nil, ev.error end
+  return ev
 end
 
 function say(text) return _chat(0, text) end
@@ -416,6 +436,7 @@ std::uint32_t game_protocol::send(bot& b, std::uint16_t type, const std::uint8_t
 void game_protocol::install(lua_State* L) {
   static const luaL_Reg fns[] = {{"_login", l_login},
                                  {"_logout", l_logout},
+                                 {"_server_info", l_server_info},
                                  {"move", l_move},
                                  {"_chat", l_chat},
                                  {"attack", l_attack},

@@ -15,6 +15,7 @@
 #include "quay/schemas/login_generated.h"
 #include "quay/schemas/message_ids_generated.h"
 #include "quay/schemas/movement_generated.h"
+#include "quay/schemas/server_info_generated.h"
 #include "quay/schemas/zone_generated.h"
 
 namespace quay::bots::detail {
@@ -68,6 +69,37 @@ void fill_login_result(lua_State* L, const event& ev) {
   set_str(L, "name", r->name());
   set_int(L, "server_time", r->server_time_ms());
   set_int(L, "tick_rate", r->tick_rate());
+  set_int(L, "protocol_version", r->protocol_version());
+}
+
+void fill_logged_out(lua_State* L, const event& ev) { set_int(L, "seq", seq_of(ev.message)); }
+
+// ServerInfo as a table: the fields by name, zones = {{id = 1, name = "..."}, ...}.
+void fill_server_info(lua_State* L, const event& ev) {
+  const auto* i = root_of<wire::ServerInfo>(ev.message);
+  set_int(L, "seq", seq_of(ev.message));
+  set_int(L, "protocol_version", i->protocol_version());
+  set_str(L, "server_version", i->server_version());
+  set_int(L, "start_zone", i->start_zone());
+  set_int(L, "tick_rate", i->tick_rate());
+  set_int(L, "max_players", i->max_players());
+  set_num(L, "message_burst", i->message_burst());
+  set_num(L, "messages_per_second", i->messages_per_second());
+  set_int(L, "chat_max_bytes", i->chat_max_bytes());
+  set_num(L, "chat_burst", i->chat_burst());
+  set_num(L, "chat_per_second", i->chat_per_second());
+  set_int(L, "max_frame_size", i->max_frame_size());
+  lua_newtable(L);
+  if (i->zones() != nullptr) {
+    lua_Integer n = 0;
+    for (const auto* z : *i->zones()) {
+      lua_newtable(L);
+      set_int(L, "id", z->id());
+      set_str(L, "name", z->name());
+      lua_rawseti(L, -2, ++n);
+    }
+  }
+  lua_setfield(L, -2, "zones");
 }
 
 void fill_kicked(lua_State* L, const event& ev) {
@@ -234,6 +266,16 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
         stats.count_error("login refused: " + error_name(r->error()));
       }
       out.push_back(make("login_result", &fill_login_result));
+      break;
+    }
+    case wire::MessageType::LoggedOut: {
+      if (!verified<wire::LoggedOut>(env.payload)) return bad();
+      out.push_back(make("logged_out", &fill_logged_out));
+      break;
+    }
+    case wire::MessageType::ServerInfo: {
+      if (!verified<wire::ServerInfo>(env.payload)) return bad();
+      out.push_back(make("server_info", &fill_server_info));
       break;
     }
     case wire::MessageType::Kicked: {

@@ -26,6 +26,11 @@ movement_state start_movement(vec2 pos, time_ms now) {
   return state;
 }
 
+void fill_budget(movement_state& state, const movement_rules& rules) {
+  state.budget_m = rules.max_speed * (1.0f + rules.tolerance) / 1000.0f *
+                   static_cast<float>(rules.burst_ms);
+}
+
 void teleport_to(movement_state& state, vec2 pos, time_ms now) {
   state.pos = pos;
   state.budget_m = 0.0f;

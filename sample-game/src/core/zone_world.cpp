@@ -90,6 +90,9 @@ entity_id zone_world::add_player(const player_record& record, time_ms now) {
                        ? record.pos
                        : place_at(*zone_.find_spawn(zone_.default_spawn));
   e.motion = start_movement(pos, now);
+  // A client walks as soon as EnterZone arrives: starting with an empty budget would correct
+  // a legal walk (docs/protocol.md, Entity sync).
+  fill_budget(e.motion, rules_.movement);
   e.fight.level = std::clamp(record.level, 1, max_level);
   e.fight.xp = std::max<std::int64_t>(record.xp, 0);
   e.fight.stats = player_stats(e.fight.level);
@@ -157,6 +160,11 @@ game_errc zone_world::submit_attack(entity_id attacker_id, entity_id target_id, 
   entity* target = find(target_id);
   if (target == nullptr) {
     return game_errc::unknown_target;
+  }
+  if (attacker->kind == entity_kind::player && target->kind == entity_kind::player) {
+    // The sample game is PvE: players fight NPCs only (no griefing, and no experience farmed
+    // on a friend who lets itself be killed again and again).
+    return game_errc::invalid_target;
   }
   const attack_outcome hit = resolve_attack(attacker->fight, attacker->motion.pos, target->fight,
                                             target->motion.pos, now, random_);

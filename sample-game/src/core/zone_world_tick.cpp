@@ -72,6 +72,9 @@ void zone_world::respawn_due(time_ms now) {
     const vec2 at = e.kind == entity_kind::npc ? e.brain.home
                                                : place_at(*zone_.find_spawn(zone_.default_spawn));
     teleport_to(e.motion, at, now);
+    if (e.kind == entity_kind::player) {
+      fill_budget(e.motion, rules_.movement);  // walks at once after its respawn
+    }
     if (e.kind == entity_kind::npc) {
       respawn_npc(e.brain, e.type->behaviour, now, random_);
     }

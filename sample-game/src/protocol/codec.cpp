@@ -10,6 +10,7 @@
 #include "quay/schemas/error_generated.h"
 #include "quay/schemas/login_generated.h"
 #include "quay/schemas/movement_generated.h"
+#include "quay/schemas/server_info_generated.h"
 #include "quay/schemas/zone_generated.h"
 
 namespace quay::game {
@@ -157,8 +158,34 @@ net::frame encode_login_result(flatbuffers::FlatBufferBuilder& fbb, std::uint32_
                                std::uint16_t tick_rate) {
   fbb.Clear();
   const auto n = fbb.CreateString(name.data(), name.size());
-  fbb.Finish(wire::CreateLoginResult(fbb, to_wire(code), character_id, n, server_time, tick_rate));
+  fbb.Finish(wire::CreateLoginResult(fbb, to_wire(code), character_id, n, server_time, tick_rate,
+                                     protocol_version));
   return seal(fbb, wire::MessageType::LoginResult, seq);
+}
+
+static_assert(protocol_version == static_cast<std::uint16_t>(wire::ProtocolVersion::Current));
+
+net::frame encode_logged_out(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq) {
+  fbb.Clear();
+  fbb.Finish(wire::CreateLoggedOut(fbb));
+  return seal(fbb, wire::MessageType::LoggedOut, seq);
+}
+
+net::frame encode_server_info(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq,
+                              const server_info& info) {
+  fbb.Clear();
+  std::vector<flatbuffers::Offset<wire::ZoneSummary>> zones;
+  for (const auto& [id, name] : info.zones) {
+    zones.push_back(wire::CreateZoneSummaryDirect(fbb, id, name.c_str()));
+  }
+  const auto version = fbb.CreateString("quay-zone-server " QUAY_GAME_VERSION);
+  const auto zv = fbb.CreateVector(zones);
+  fbb.Finish(wire::CreateServerInfo(
+      fbb, protocol_version, version, zv, info.start_zone, info.tick_rate, info.max_players,
+      static_cast<float>(info.message_burst), static_cast<float>(info.messages_per_second),
+      info.chat_max_bytes, static_cast<float>(info.chat_burst),
+      static_cast<float>(info.chat_per_second), info.max_frame_size));
+  return seal(fbb, wire::MessageType::ServerInfo, seq);
 }
 
 net::frame encode_kicked(flatbuffers::FlatBufferBuilder& fbb, game_errc reason,

@@ -26,12 +26,12 @@ void chat_actor::on_start() { every(prune_period, prune_msg{}); }
 time_ms chat_actor::clock_ms() const { return now().time_since_epoch().count(); }
 
 void chat_actor::on_join(chat_join_msg& m) {
-  online_.insert_or_assign(std::move(m.name), member{m.player, m.session});
+  online_.insert_or_assign(name_key(m.name), member{m.player, m.session});
 }
 
 void chat_actor::on_leave(const chat_leave_msg& m) {
   // A newer session of the same character may have joined already: only its own entry goes.
-  const auto it = online_.find(m.name);
+  const auto it = online_.find(name_key(m.name));
   if (it != online_.end() && it->second.player == m.player) {
     online_.erase(it);
   }
@@ -57,9 +57,10 @@ void chat_actor::on_send(chat_send_msg& m) {
   }
   if (e == game_errc::ok) {
     // Only well-formed messages spend the budget: a client fixing a typo is not punished.
-    auto it = limits_.find(m.name);
+    const std::string key = name_key(m.name);
+    auto it = limits_.find(key);
     if (it == limits_.end()) {
-      it = limits_.emplace(m.name, token_bucket({rules.burst, rules.per_second}, clock_ms()))
+      it = limits_.emplace(key, token_bucket({rules.burst, rules.per_second}, clock_ms()))
                .first;
     }
     if (!it->second.admit(clock_ms())) {
@@ -71,10 +72,10 @@ void chat_actor::on_send(chat_send_msg& m) {
     return;
   }
   if (m.channel != static_cast<std::uint8_t>(wire::ChatChannel::Whisper)) {
-    send(m.zone, zone_chat_msg{m.id, m.channel, std::move(m.text)});
+    send(m.zone, zone_chat_msg{m.id, m.channel, std::move(m.text), m.player});
     return;
   }
-  const auto to = online_.find(m.to);
+  const auto to = online_.find(name_key(m.to));  // any case reaches them
   if (to == online_.end()) {
     refuse(m, game_errc::unknown_recipient);
     return;

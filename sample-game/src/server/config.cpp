@@ -69,6 +69,7 @@ std::vector<std::string> load_config_file(const std::string& path, server_config
   read(t, "limits.messages_per_second", c.settings.messages.per_second, errors, path);
   read(t, "limits.unexpected_burst", c.settings.unexpected.burst, errors, path);
   read(t, "limits.unexpected_per_second", c.settings.unexpected.per_second, errors, path);
+  read(t, "limits.connection_slack", c.settings.connection_slack, errors, path);
   read(t, "world.zone_rejoin_wait_ms", c.settings.zone_rejoin_wait_ms, errors, path);
   read(t, "storage.data_dir", c.data_dir, errors, path);
   read(t, "storage.save_interval_s", c.settings.save_interval_s, errors, path);

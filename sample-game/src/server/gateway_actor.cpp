@@ -18,6 +18,8 @@ spdlog::logger& logger(const server_context& ctx) {
 constexpr millis release_wait{2000};
 // How long a login waits for the persistence actor's answer.
 constexpr millis load_timeout{5000};
+
+std::uint64_t key(actor_ref a) { return (std::uint64_t{a.slot} << 32) | a.generation; }
 }  // namespace
 
 bool valid_character_name(std::string_view name) {
@@ -48,7 +50,7 @@ void gateway_actor::define(handlers<gateway_actor>& h) {
 
 void gateway_actor::publish_count() {
   if (online_count_ != nullptr) {
-    online_count_->store(online_.size() + loading_, std::memory_order_release);
+    online_count_->store(online_.size() + loading_.size(), std::memory_order_release);
   }
 }
 
@@ -60,10 +62,11 @@ void gateway_actor::on_login(login_msg& m) {
   if (!valid_character_name(m.name)) {
     return deny(game_errc::invalid_name);
   }
-  if (online_.size() + loading_ >= ctx_.settings->max_players && !online_.contains(m.name)) {
+  if (online_.size() + loading_.size() >= ctx_.settings->max_players &&
+      !online_.contains(name_key(m.name))) {
     return deny(game_errc::server_full);
   }
-  ++loading_;
+  loading_.insert(key(m.player));
   publish_count();
   load_character_msg q{m.name, m.token, ctx_.settings->dev_accounts, start_zone_};
   // Interleaving: other logins (even of this name) are handled while this one waits; on_loaded
@@ -73,7 +76,9 @@ void gateway_actor::on_login(login_msg& m) {
 }
 
 void gateway_actor::on_loaded(login_msg& m, result<load_character_reply>& r) {
-  --loading_;
+  if (loading_.erase(key(m.player)) == 0) {
+    return;  // the session ended while its character was loading: nobody waits for it
+  }
   publish_count();
   const auto deny = [&](game_errc e) { send(m.player, login_denied_msg{e, m.seq}); };
   if (!r) {
@@ -87,14 +92,14 @@ void gateway_actor::on_loaded(login_msg& m, result<load_character_reply>& r) {
   if (!r->found || r->character.token != m.token) {
     return deny(game_errc::invalid_credentials);
   }
-  if (online_.size() >= ctx_.settings->max_players && !online_.contains(m.name)) {
+  if (online_.size() >= ctx_.settings->max_players && !online_.contains(name_key(m.name))) {
     return deny(game_errc::server_full);
   }
   admit(m);
 }
 
 void gateway_actor::admit(login_msg& m) {
-  const auto on = online_.find(m.name);
+  const auto on = online_.find(name_key(m.name));
   if (on == online_.end()) {
     return grant(m);
   }
@@ -104,22 +109,22 @@ void gateway_actor::admit(login_msg& m) {
     send(on->second.player, kick_msg{game_errc::replaced_by_new_login});
     on->second.leaving = true;
   }
-  if (const auto w = waiting_.find(m.name); w != waiting_.end()) {
+  if (const auto w = waiting_.find(name_key(m.name)); w != waiting_.end()) {
     send(w->second.player, login_denied_msg{game_errc::replaced_by_new_login, w->second.seq});
   }
   const std::string name = m.name;
-  waiting_.insert_or_assign(name, std::move(m));
+  waiting_.insert_or_assign(name_key(name), std::move(m));
   after(release_wait, release_msg{name});
 }
 
 void gateway_actor::grant(login_msg& m) {
-  online_[m.name] = presence{m.player, m.session, false};
+  online_[name_key(m.name)] = presence{m.player, m.session, false};
   publish_count();
   // The record is loaded again (after a release it is the final save of the kicked session).
   const std::string name = m.name;
   ask(ctx_.persistence, load_character_msg{name, {}, false, start_zone_}, load_timeout,
       [this, m = std::move(m)](result<load_character_reply> r) mutable {
-        const auto on = online_.find(m.name);
+        const auto on = online_.find(name_key(m.name));
         const bool still_ours = on != online_.end() && on->second.player == m.player;
         if (!still_ours || on->second.leaving) {
           // Kicked (shutdown, a newer login) while loading: never in a zone, so nothing to
@@ -156,30 +161,46 @@ void gateway_actor::grant(login_msg& m) {
 }
 
 void gateway_actor::on_offline(const player_offline_msg& m) {
-  const auto it = online_.find(m.name);
-  if (it != online_.end() && it->second.player == m.player) {
-    it->second.leaving = true;
-    // A session that never reached a zone has no final save to wait for; one in a zone gets
-    // released by its final save, or by the timer if the save is lost.
-    after(release_wait, release_msg{m.name});
+  // The session may have ended at any point of its login (a client that sends LoginRequest
+  // and closes at once): wherever the login is, it ends here, or it would hold a slot with
+  // nobody behind it.
+  if (loading_.erase(key(m.player)) != 0) {
+    publish_count();  // on_loaded drops the answer
+    return;
   }
+  if (const auto w = waiting_.find(name_key(m.name)); w != waiting_.end() && w->second.player == m.player) {
+    waiting_.erase(w);  // the release_msg timer then finds nobody waiting
+    return;
+  }
+  const auto it = online_.find(name_key(m.name));
+  if (it == online_.end() || it->second.player != m.player) {
+    return;
+  }
+  it->second.leaving = true;
+  if (!m.joined) {
+    // Never sent to a zone (login_granted_msg had not reached it): no final save will come.
+    on_release(release_msg{m.name});
+    return;
+  }
+  // Released by its final save, or by the timer if the save is lost.
+  after(release_wait, release_msg{m.name});
 }
 
 void gateway_actor::on_released(const character_released_msg& m) {
-  const auto on = online_.find(m.name);
+  const auto on = online_.find(name_key(m.name));
   if (on != online_.end() && on->second.leaving) {
     on_release(release_msg{m.name});
   }
 }
 
 void gateway_actor::on_release(const release_msg& m) {
-  const auto on = online_.find(m.name);
+  const auto on = online_.find(name_key(m.name));
   if (on == online_.end() || !on->second.leaving) {
     return;
   }
   online_.erase(on);
   publish_count();
-  if (const auto w = waiting_.find(m.name); w != waiting_.end()) {
+  if (const auto w = waiting_.find(name_key(m.name)); w != waiting_.end()) {
     login_msg next = std::move(w->second);
     waiting_.erase(w);
     grant(next);

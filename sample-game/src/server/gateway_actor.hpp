@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "messages.hpp"
 #include "quay/actors/actor.hpp"
@@ -51,9 +52,12 @@ private:
   server_context ctx_;
   std::uint32_t start_zone_;
   std::atomic<std::size_t>* online_count_;
+  // Both keyed by name_key(name): names are unique regardless of case.
   std::unordered_map<std::string, presence> online_;
   std::unordered_map<std::string, login_msg> waiting_;  // logins waiting for a kicked session
-  std::size_t loading_ = 0;                              // logins waiting for persistence
+  // Logins waiting for persistence, by player actor: a player that goes offline meanwhile is
+  // taken out, and its login ends when the answer comes.
+  std::unordered_set<std::uint64_t> loading_;
   bool shutting_down_ = false;
 };
 

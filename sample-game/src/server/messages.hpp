@@ -15,9 +15,13 @@
 // one actor's own program order: persistence stores the final record before it tells the
 // gateway, so the gateway's next load sees it.
 
+#include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -46,6 +50,10 @@ struct server_settings {
   std::uint16_t tick_rate = 10;        ///< zone ticks per second
   bool dev_accounts = true;            ///< unknown names create accounts on first login
   std::size_t max_players = 10'000;
+  /// Connections beyond max_players that may be open at once (logging in, or waiting to be
+  /// told the server is full). Over max_players + connection_slack a new connection gets
+  /// Kicked{ServerFull} and is closed; over twice the slack the listener closes it bare.
+  std::size_t connection_slack = 64;
   std::uint32_t stats_interval_s = 10; ///< how often zones log CCU and tick percentiles
   /// How often each zone saves everyone in it: a crash loses at most this much play.
   std::uint32_t save_interval_s = 30;
@@ -59,6 +67,11 @@ struct server_settings {
   std::uint32_t save_retry_max_ms = 5000;
   /// How long a player whose zone failed waits for the zone's restart before it is kicked.
   std::uint32_t zone_rejoin_wait_ms = 2000;
+  /// The zones the server hosts (id, name) and where new characters start, for ServerInfo.
+  std::vector<std::pair<std::uint32_t, std::string>> zones;
+  std::uint32_t start_zone = 1;
+  /// The largest frame payload sessions accept (net::session_options::max_frame_size).
+  std::uint32_t max_frame_size = 64 * 1024;
 };
 
 /// What the actors share. Thread contract: every member is thread-safe or immutable.
@@ -70,7 +83,23 @@ struct server_context {
   actor_ref gateway;
   actor_ref persistence;
   actor_ref chat;
+  /// Player sessions open (each player actor counts itself from construction to destruction);
+  /// null: not counted (tests on the fixture).
+  std::atomic<std::size_t>* connections = nullptr;
 };
+
+/// The key a character name is known by: names are unique regardless of case ("Ann" and "ANN"
+/// are one character, shown as it was created). Names are ASCII ([A-Za-z0-9_-]), so folding
+/// ASCII letters is the whole rule.
+inline std::string name_key(std::string_view name) {
+  std::string k(name);
+  for (char& c : k) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return k;
+}
 
 /// The registry name of zone `id`'s actor.
 inline std::string zone_actor_name(std::uint32_t id) { return "zone/" + std::to_string(id); }
@@ -83,10 +112,14 @@ struct login_msg {
   std::string token;
   std::uint32_t seq = 0;
 };
-/// The player's session ended (or it was kicked); sent once, before it stops.
+/// The player's session ended (or it was kicked); sent once, before it stops, at any point of
+/// its login: the gateway forgets a login still in progress for it.
 struct player_offline_msg {
   actor_ref player;
   std::string name;
+  /// A zone may hold the character (the player sent it a join): its final save releases the
+  /// name. False: no zone ever will, so the name is free at once.
+  bool joined = false;
 };
 /// Begin shutdown: kick everyone with ServerShuttingDown (external sender).
 struct shutdown_msg {};
@@ -158,6 +191,7 @@ struct chat_send_msg {
   std::string text;
   std::string to;
   std::uint32_t seq = 0;
+  actor_ref player;         ///< the sender's player actor (a line its zone bounces goes back)
 };
 
 // ---- player <-> zone ---------------------------------------------------------------------
@@ -188,6 +222,16 @@ struct zone_portal_msg {
 /// Say (channel 0) or zone-wide (channel 1) chat, already checked by the player actor.
 struct zone_chat_msg {
   entity_id id = no_entity;
+  std::uint8_t channel = 0;
+  std::string text;
+  actor_ref player;  ///< the sender's player actor
+};
+/// A say/zone line whose sender was no longer in the zone when it arrived (it stepped through
+/// a portal in the same write): back to the player, which relays it in its new zone. Its rate
+/// budget is already spent.
+struct chat_bounced_msg {
+  actor_ref zone;           ///< the zone that bounced it
+  entity_id id = no_entity; ///< the entity it named there
   std::uint8_t channel = 0;
   std::string text;
 };

@@ -21,8 +21,15 @@ persistence_actor::persistence_actor(server_context ctx, character_store* store,
     : ctx_(ctx), store_(store), counters_(counters) {
   for (auto& c : stored) {
     next_character_id_ = std::max(next_character_id_, c.record.character_id + 1);
-    const std::string name = c.record.name;
-    characters_.insert_or_assign(name, std::move(c));
+    std::string key = name_key(c.record.name);
+    if (const auto it = characters_.find(key); it != characters_.end()) {
+      // Stored before names were unique regardless of case: the first one keeps the name.
+      logger(ctx_).warn("character '{}' (id {}) shadowed by '{}' (id {}): names are unique "
+                        "regardless of case", c.record.name, c.record.character_id,
+                        it->second.record.name, it->second.record.character_id);
+      continue;
+    }
+    characters_.emplace(std::move(key), std::move(c));
   }
 }
 
@@ -34,13 +41,14 @@ void persistence_actor::define(handlers<persistence_actor>& h) {
 }
 
 const stored_character* persistence_actor::find(const std::string& name) const {
-  const auto it = characters_.find(name);
+  const auto it = characters_.find(name_key(name));
   return it == characters_.end() ? nullptr : &it->second;
 }
 
 load_character_reply persistence_actor::on_load(load_character_msg& m) {
   load_character_reply r;
-  auto it = characters_.find(m.name);
+  const std::string key = name_key(m.name);
+  auto it = characters_.find(key);
   if (it == characters_.end()) {
     if (!m.create) {
       return r;
@@ -50,9 +58,9 @@ load_character_reply persistence_actor::on_load(load_character_msg& m) {
     c.record.character_id = next_character_id_++;
     c.record.name = m.name;
     c.record.zone_id = m.start_zone;
-    it = characters_.emplace(m.name, std::move(c)).first;
+    it = characters_.emplace(key, std::move(c)).first;
     r.created = true;
-    mark_dirty(m.name);
+    mark_dirty(key);
   }
   r.found = true;
   r.character = it->second;
@@ -60,13 +68,14 @@ load_character_reply persistence_actor::on_load(load_character_msg& m) {
 }
 
 void persistence_actor::on_save(save_msg& m) {
-  const auto it = characters_.find(m.record.name);
+  const std::string key = name_key(m.record.name);
+  const auto it = characters_.find(key);
   if (it == characters_.end()) {
     logger(ctx_).warn("save of unknown character '{}' ignored", m.record.name);
     return;
   }
   it->second.record = m.record;
-  mark_dirty(m.record.name);
+  mark_dirty(key);
   if (m.final && m.release_to) {
     // Stored before the gateway hears of it: a login it lets in loads this record.
     send(m.release_to, character_released_msg{m.record.name});

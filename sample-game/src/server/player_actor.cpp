@@ -11,6 +11,7 @@
 #include "quay/schemas/combat_generated.h"
 #include "quay/schemas/login_generated.h"
 #include "quay/schemas/movement_generated.h"
+#include "quay/schemas/server_info_generated.h"
 #include "quay/schemas/zone_generated.h"
 
 namespace quay::game::server {
@@ -30,7 +31,19 @@ player_actor::player_actor(server_context ctx, net::session_handle session)
       session_(session),
       messages_(ctx.settings->messages, 0),
       unexpected_(ctx.settings->unexpected, 0) {
+  if (ctx_.connections != nullptr) {
+    // Over the limit the session is told so (on_start) instead of being closed bare by the
+    // listener: the socket can still take a Kicked.
+    const std::size_t open = ctx_.connections->fetch_add(1, std::memory_order_relaxed);
+    over_limit_ = open >= ctx_.settings->max_players + ctx_.settings->connection_slack;
+  }
   register_messages();
+}
+
+player_actor::~player_actor() {
+  if (ctx_.connections != nullptr) {
+    ctx_.connections->fetch_sub(1, std::memory_order_relaxed);
+  }
 }
 
 void player_actor::define(handlers<player_actor>& h) {
@@ -43,13 +56,21 @@ void player_actor::define(handlers<player_actor>& h) {
       .on<&player_actor::on_kick>()
       .on<&player_actor::on_login_timeout>()
       .on<&player_actor::on_zone_lost>()
-      .on<&player_actor::on_rejoin>();
+      .on<&player_actor::on_rejoin>()
+      .on<&player_actor::on_chat_bounced>();
 }
 
 void player_actor::on_start() {
   const time_ms t = now().time_since_epoch().count();
   messages_ = token_bucket(ctx_.settings->messages, t);
   unexpected_ = token_bucket(ctx_.settings->unexpected, t);
+  if (over_limit_) {
+    logger(ctx_).warn("session {}:{} refused: connection limit ({}) reached; told ServerFull",
+                      session_.slot, session_.generation,
+                      ctx_.settings->max_players + ctx_.settings->connection_slack);
+    kick(game_errc::server_full, net::errc::connection_limit);
+    return;
+  }
   after(login_deadline, login_timeout_msg{});
 }
 
@@ -89,14 +110,43 @@ void player_actor::register_messages() {
           return;
         }
         p.state_ = state::logging_in;
+        p.login_seq_ = env.seq;
         p.name_ = m.name() ? m.name()->str() : std::string();
+        if (m.protocol_version() != protocol_version) {
+          // A client of another protocol version would misread what follows: refused with a
+          // code it can show; LoginResult carries the server's version.
+          logger(p.ctx_).info("session {}:{}: login refused: protocol version {} (server {})",
+                              p.session_.slot, p.session_.generation, m.protocol_version(),
+                              protocol_version);
+          p.on_denied(login_denied_msg{game_errc::unsupported_protocol_version, env.seq});
+          return;
+        }
         p.send(p.ctx_.gateway, login_msg{p.self(), p.session_, p.name_,
                                          m.token() ? m.token()->str() : std::string(), env.seq});
       });
-  dispatch_.on<wire::Logout>(type_id(MT::Logout),
-                             [](player_actor& p, const wire::Logout&, const net::envelope_view&) {
-                               p.leave();
-                             });
+  dispatch_.on<wire::Logout>(
+      type_id(MT::Logout),
+      [](player_actor& p, const wire::Logout&, const net::envelope_view& env) {
+        // Before a successful login there is nothing to log out of (the rule of every
+        // message but LoginRequest); while the login is pending its LoginResult comes first.
+        if (p.state_ == state::awaiting_login || p.state_ == state::logging_in) {
+          p.unexpected(env);
+          return;
+        }
+        // leave() hands the character to its zone (saved from there); the acknowledgement is
+        // queued before the close, so the client reads it before the FIN.
+        p.ctx_.sink->send(p.session_, encode_logged_out(p.fbb_, env.seq));
+        p.leave();
+      });
+  dispatch_.on<wire::ServerInfoRequest>(
+      type_id(MT::ServerInfoRequest),
+      [](player_actor& p, const wire::ServerInfoRequest&, const net::envelope_view& env) {
+        if (p.state_ == state::awaiting_login || p.state_ == state::logging_in) {
+          p.unexpected(env);
+          return;
+        }
+        p.ctx_.sink->send(p.session_, encode_server_info(p.fbb_, env.seq, p.server_info()));
+      });
   dispatch_.on<wire::MoveIntent>(
       type_id(MT::MoveIntent),
       [](player_actor& p, const wire::MoveIntent& m, const net::envelope_view& env) {
@@ -133,7 +183,7 @@ void player_actor::register_messages() {
                chat_send_msg{p.name_, p.session_, p.zone_, p.entity_,
                              static_cast<std::uint8_t>(m.channel()),
                              m.text() ? m.text()->str() : std::string(),
-                             m.to() ? m.to()->str() : std::string(), env.seq});
+                             m.to() ? m.to()->str() : std::string(), env.seq, p.self()});
       });
 }
 
@@ -170,9 +220,29 @@ void player_actor::on_granted(login_granted_msg& m) {
   send(m.zone, zone_join_msg{self(), session_, std::move(m.record), {}});
 }
 
+server_info player_actor::server_info() const {
+  const server_settings& s = *ctx_.settings;
+  game::server_info info;
+  info.zones = s.zones;
+  info.start_zone = s.start_zone;
+  info.tick_rate = s.tick_rate;
+  info.max_players = static_cast<std::uint32_t>(s.max_players);
+  info.message_burst = s.messages.burst;
+  info.messages_per_second = s.messages.per_second;
+  info.chat_max_bytes = static_cast<std::uint32_t>(s.rules.chat.max_length);
+  info.chat_burst = s.rules.chat.burst;
+  info.chat_per_second = s.rules.chat.per_second;
+  info.max_frame_size = s.max_frame_size;
+  return info;
+}
+
 void player_actor::on_denied(const login_denied_msg& m) {
-  ctx_.sink->send(session_,
-                  encode_login_result(fbb_, m.seq, m.reason, 0, {}, 0, ctx_.settings->tick_rate));
+  if (state_ == state::gone) {
+    return;
+  }
+  ctx_.sink->send(session_, encode_login_result(fbb_, m.seq, m.reason, 0, {},
+                                                now().time_since_epoch().count(),
+                                                ctx_.settings->tick_rate));
   state_ = state::gone;
   ctx_.sink->close(session_, net::errc::closed_by_owner);
   stop();
@@ -187,6 +257,10 @@ void player_actor::on_joined(const zone_joined_msg& m) {
   zone_ = m.zone;
   entity_ = m.id;
   state_ = state::playing;
+  for (auto& line : held_chat_) {
+    send(zone_, zone_chat_msg{entity_, line.channel, std::move(line.text), self()});
+  }
+  held_chat_.clear();
   if (!in_chat_) {
     in_chat_ = true;
     send(ctx_.chat, chat_join_msg{name_, self(), session_});
@@ -225,6 +299,23 @@ void player_actor::on_rejoin(const rejoin_msg&) {
   kick(game_errc::zone_unavailable, net::errc::closed_by_owner);
 }
 
+void player_actor::on_chat_bounced(chat_bounced_msg& m) {
+  if (state_ == state::gone) {
+    return;
+  }
+  const bool entering = state_ != state::playing || (m.zone == zone_ && m.id == entity_);
+  if (!entering) {
+    // Already playing in the next zone: relay it there now.
+    send(zone_, zone_chat_msg{entity_, m.channel, std::move(m.text), self()});
+    return;
+  }
+  // Its join is on its way (a portal, a restart): relayed once the zone has the player. The
+  // chat rate (a burst of 5) bounds how many can be waiting; past a few more, drop.
+  if (held_chat_.size() < 16) {
+    held_chat_.push_back(std::move(m));
+  }
+}
+
 void player_actor::on_kick(const kick_msg& m) {
   kick(m.reason, net::errc::closed_by_owner);
 }
@@ -239,7 +330,15 @@ void player_actor::kick(game_errc reason, std::error_code close_reason) {
   if (state_ == state::gone) {
     return;
   }
-  ctx_.sink->send(session_, encode_kicked(fbb_, reason, to_string(reason)));
+  if (state_ == state::logging_in) {
+    // Every LoginRequest gets exactly one LoginResult: a session ended while its login is
+    // pending (a newer login of the name, shutdown, a flood) hears why in it, not in Kicked.
+    ctx_.sink->send(session_, encode_login_result(fbb_, login_seq_, reason, 0, {},
+                                                  now().time_since_epoch().count(),
+                                                  ctx_.settings->tick_rate));
+  } else {
+    ctx_.sink->send(session_, encode_kicked(fbb_, reason, to_string(reason)));
+  }
   ctx_.sink->close(session_, close_reason);
   leave();
 }
@@ -283,7 +382,9 @@ void player_actor::depart(bool close_session) {
     send(ctx_.chat, chat_leave_msg{name_, self()});
   }
   if (logged_in || state_ == state::logging_in) {
-    send(ctx_.gateway, player_offline_msg{self(), name_});
+    // Also while logging in: the gateway may be loading the character for this session, and
+    // must not let a login nobody is waiting for take a slot.
+    send(ctx_.gateway, player_offline_msg{self(), name_, logged_in});
   }
   state_ = state::gone;
   if (close_session) {

@@ -6,11 +6,13 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <flatbuffers/flatbuffers.h>
 
 #include "messages.hpp"
 #include "quay/actors/actor.hpp"
+#include "quay/game/codec.hpp"
 #include "quay/game/rate_limit.hpp"
 #include "quay/net/dispatcher.hpp"
 
@@ -20,6 +22,7 @@ namespace quay::game::server {
 class player_actor final : public actor {
 public:
   player_actor(server_context ctx, net::session_handle session);
+  ~player_actor() override;
 
   static void define(handlers<player_actor>& h);
 
@@ -43,8 +46,10 @@ private:
   void on_login_timeout(const login_timeout_msg&);
   void on_zone_lost(zone_lost_msg& m);
   void on_rejoin(const rejoin_msg&);
+  void on_chat_bounced(chat_bounced_msg& m);
 
   void register_messages();
+  game::server_info server_info() const;
   void error(std::uint32_t seq, std::uint16_t type, game_errc e);
   bool require_playing(const net::envelope_view& env);
   /// Answers a message not allowed in this state; kicks when the budget for them is spent.
@@ -60,6 +65,8 @@ private:
   net::session_handle session_;
   state state_ = state::awaiting_login;
   std::string name_;
+  std::uint32_t login_seq_ = 0;  // the LoginRequest's seq, for its LoginResult
+  bool over_limit_ = false;      // accepted over the connection limit: refused at start
   actor_ref zone_;
   entity_id entity_ = no_entity;
   bool in_chat_ = false;        // registered with the chat actor
@@ -68,6 +75,7 @@ private:
   actor_ref lost_zone_;         // rejoining: the failed incarnation
   player_record held_;          // rejoining: the last state the failed zone handed over
   port_time rejoin_until_{};
+  std::vector<chat_bounced_msg> held_chat_;  // bounced lines waiting for the next zone_joined
   flatbuffers::FlatBufferBuilder fbb_;
   net::dispatcher<player_actor> dispatch_;
 };

@@ -17,6 +17,7 @@ namespace {
 spdlog::logger& logger(const server_context& ctx) {
   return ctx.log != nullptr ? *ctx.log : *log::get("game");
 }
+std::uint64_t key(actor_ref a) { return (std::uint64_t{a.slot} << 32) | a.generation; }
 }  // namespace
 
 zone_actor::zone_actor(server_context ctx, zone_definition zone, std::uint64_t seed)
@@ -32,7 +33,9 @@ void zone_actor::define(handlers<zone_actor>& h) {
       .on<&zone_actor::on_tick>()
       .on<&zone_actor::on_save_all>()
       .on<&zone_actor::on_stats>()
-      .on<&zone_actor::on_fault>();
+      .on<&zone_actor::on_fault>()
+      .on<&zone_actor::on_player_down>()
+      .on<&zone_actor::on_player_gone>();
 }
 
 void zone_actor::on_stop(exit_reason reason) {
@@ -91,6 +94,7 @@ void zone_actor::on_join(zone_join_msg& m) {
   record.zone_id = world_.definition().id;
   const entity_id id = world_.add_player(record, clock_ms());
   members_[id] = {m.player, m.session};
+  by_player_[key(m.player)] = id;
   // The player actor hears of the join before the client does: the client answers EnterZone
   // with moves, which reach the player's mailbox after zone_joined_msg (mailboxes are ordered
   // at the push), so the player is already playing in this zone when they arrive.
@@ -100,6 +104,9 @@ void zone_actor::on_join(zone_join_msg& m) {
     on_leave(zone_leave_msg{id});
     return;
   }
+  // The send can succeed while the player actor is stopping (the message is then dropped
+  // unread): the monitor's down takes the character out in that case too.
+  monitor(m.player);
   send_to(id, encode_enter_zone(fbb_, world_, id, ctx_.settings->rules));
 }
 
@@ -145,8 +152,7 @@ void zone_actor::on_portal(const zone_portal_msg& m) {
     return;
   }
   const member who = it->second;
-  auto record = world_.remove_player(m.id);
-  members_.erase(it);
+  auto record = remove_member(m.id);
   // The target zone answers the player with zone_joined_msg; until then the player's requests
   // to this zone name an entity that is gone and are ignored.
   send(*target, zone_join_msg{who.player, who.session, std::move(*record), exit.spawn});
@@ -156,6 +162,11 @@ void zone_actor::on_chat(zone_chat_msg& m) {
   ++stats_.messages_in;
   const auto v = world_.view(m.id);
   if (!v || !members_.contains(m.id)) {
+    // The sender left (a portal in the same write as the line): the player relays it in the
+    // zone it is entering, so the line is not lost.
+    if (m.player) {
+      send(m.player, chat_bounced_msg{self(), m.id, m.channel, std::move(m.text)});
+    }
     return;
   }
   const net::frame f = encode_chat_message(fbb_, m.channel, m.id, *v->name, m.text, {});
@@ -170,12 +181,32 @@ void zone_actor::on_chat(zone_chat_msg& m) {
   }
 }
 
+std::optional<player_record> zone_actor::remove_member(entity_id id) {
+  if (const auto it = members_.find(id); it != members_.end()) {
+    by_player_.erase(key(it->second.player));
+    demonitor(it->second.player);
+    members_.erase(it);
+  }
+  return world_.remove_player(id);
+}
+
 void zone_actor::on_leave(const zone_leave_msg& m) {
   ++stats_.messages_in;
-  auto record = world_.remove_player(m.id);
-  members_.erase(m.id);
-  if (record) {
+  if (auto record = remove_member(m.id)) {
     send(ctx_.persistence, save_msg{std::move(*record), true, ctx_.gateway});
+  }
+}
+
+void zone_actor::on_player_down(const down& d) {
+  // The down comes on the control lane, ahead of what the player sent before it stopped (its
+  // last moves, its zone_leave_msg): those are already in the ordinary lane, so the leave is
+  // queued behind them, and the character is saved with their effect.
+  send(self(), player_gone_msg{d.who});
+}
+
+void zone_actor::on_player_gone(const player_gone_msg& m) {
+  if (const auto it = by_player_.find(key(m.player)); it != by_player_.end()) {
+    on_leave(zone_leave_msg{it->second});
   }
 }
 

@@ -4,6 +4,7 @@
 // runs under its own zone_supervisor, which restarts it when it fails.
 
 #include <cstdint>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -52,6 +53,15 @@ private:
   void on_stats(const stats_msg&);
   void on_save_all(const save_all_msg&);
   void on_fault(const zone_fault_msg& m);
+  struct player_gone_msg {
+    actor_ref player;
+  };
+  /// A member's player actor stopped: the character leaves (and is saved) as on zone_leave_msg,
+  /// after whatever the player sent before it stopped.
+  void on_player_down(const down& d);
+  void on_player_gone(const player_gone_msg& m);
+  /// Takes `id` out of the world and out of members_; returns its record (nullopt: unknown).
+  std::optional<player_record> remove_member(entity_id id);
 
   time_ms clock_ms() const;
   void send_to(entity_id id, const net::frame& f);
@@ -61,6 +71,10 @@ private:
   server_context ctx_;
   zone_world world_;
   std::unordered_map<entity_id, member> members_;
+  // The same members by player actor (slot << 32 | generation): each is monitored while here,
+  // so a player actor that stops without a zone_leave_msg (it was stopping when its join
+  // arrived) never leaves its character behind.
+  std::unordered_map<std::uint64_t, entity_id> by_player_;
   flatbuffers::FlatBufferBuilder fbb_;
   std::vector<net::frame> frames_;  // scratch: one tick batch's WorldUpdate frames
   std::uint32_t tick_ = 0;

@@ -87,8 +87,13 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   p.ctx.settings = &config_.settings;
   p.ctx.log = log;
   std::vector<std::uint32_t> zone_ids;
+  config_.settings.start_zone = config_.start_zone;
+  config_.settings.zones.clear();
+  config_.settings.max_frame_size =
+      static_cast<std::uint32_t>(net::session_options{}.max_frame_size);
   for (const auto& zone : world.zones) {
     zone_ids.push_back(zone.id);
+    config_.settings.zones.emplace_back(zone.id, zone.name);
     if (log != nullptr) {
       log->info("zone {} '{}': {}x{} m, {} NPC groups, {} portals", zone.id, zone.name,
                 zone.bounds.width, zone.bounds.height, zone.npcs.size(), zone.portals.size());
@@ -118,8 +123,12 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
 
   net::listen_options lo;
   lo.at = *at;
-  lo.max_connections = config_.settings.max_players + 64;
-  const server_context ctx = p.ctx;
+  // Up to max_players + slack connections are served; the next ones up to twice the slack get
+  // Kicked{ServerFull} from their player actor (see player_actor's constructor); past those the
+  // listener itself closes them bare (a flood of connections costs no actor).
+  lo.max_connections = config_.settings.max_players + 2 * config_.settings.connection_slack;
+  p.ctx.connections = &connections_;
+  const server_context ctx = p.ctx;  // with the connection count (players only)
   actor_system* actors = &p.actors;
   const std::error_code ec = p.network.listen(
       lo,

@@ -59,6 +59,7 @@ private:
   std::unique_ptr<parts> parts_;
   endpoint bound_;
   std::atomic<std::size_t> online_{0};
+  std::atomic<std::size_t> connections_{0};  // player sessions open (outlives the actors)
   persistence_counters persistence_;
   server_config config_;
 };

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -24,6 +26,9 @@ namespace quay::game {
 inline constexpr std::uint16_t type_id(wire::MessageType t) {
   return static_cast<std::uint16_t>(t);
 }
+
+/// The protocol version the server speaks (schemas/login.fbs ProtocolVersion::Current).
+inline constexpr std::uint16_t protocol_version = 1;
 
 /// Payload bytes a WorldUpdate frame stays under: the protocol's receivers take frames up to
 /// 64 KiB (docs/protocol.md), and the envelope and the estimate's slack fit in the rest.
@@ -45,11 +50,32 @@ net::frame encode_enter_zone(flatbuffers::FlatBufferBuilder& fbb, const zone_wor
 net::frame encode_error(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq,
                         std::uint16_t request_type, game_errc code, std::string_view message);
 
-/// The answer to a login.
+/// The answer to a login (it always carries the server's protocol_version).
 net::frame encode_login_result(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq,
                                game_errc code, std::uint64_t character_id,
                                std::string_view name, time_ms server_time,
                                std::uint16_t tick_rate);
+
+/// The acknowledgement of a Logout (seq = the Logout's).
+net::frame encode_logged_out(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq);
+
+/// What ServerInfo reports (schemas/server_info.fbs).
+struct server_info {
+  std::vector<std::pair<std::uint32_t, std::string>> zones;  ///< id, name
+  std::uint32_t start_zone = 1;
+  std::uint16_t tick_rate = 10;
+  std::uint32_t max_players = 0;
+  double message_burst = 0;
+  double messages_per_second = 0;
+  std::uint32_t chat_max_bytes = 0;
+  double chat_burst = 0;
+  double chat_per_second = 0;
+  std::uint32_t max_frame_size = 0;
+};
+
+/// The answer to a ServerInfoRequest (seq = the request's).
+net::frame encode_server_info(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq,
+                              const server_info& info);
 
 /// The last message before the server closes a session.
 net::frame encode_kicked(flatbuffers::FlatBufferBuilder& fbb, game_errc reason,

@@ -19,6 +19,7 @@ enum class game_errc : std::uint16_t {
   replaced_by_new_login = 12,///< a newer login of the same character took over this session
   server_full = 13,
   server_shutting_down = 14,
+  unsupported_protocol_version = 15,  ///< LoginRequest.protocol_version is not the server's
   unknown_target = 20,       ///< no such entity in the zone
   out_of_range = 21,
   on_cooldown = 22,

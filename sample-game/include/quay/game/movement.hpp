@@ -56,6 +56,10 @@ movement_state start_movement(vec2 pos, time_ms now);
 move_result validate_move(movement_state& state, vec2 target, time_ms now,
                           const movement_rules& rules, const zone_bounds& bounds);
 
+/// Fills the budget (`burst_ms` worth of movement), as if the entity had stood still that long:
+/// a player entering a zone or respawning can walk at full speed at once. Pure.
+void fill_budget(movement_state& state, const movement_rules& rules);
+
 /// Places the entity at `pos` without validation (spawn, respawn, portal). Resets the budget.
 void teleport_to(movement_state& state, vec2 pos, time_ms now);
 
