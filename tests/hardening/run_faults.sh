@@ -70,6 +70,7 @@ fail() {
 # start_server <output file>: starts the zone server on the data directory; sets server_pid and
 # port once it listens.
 start_server() {
+  : >"$1"  # exists before the poll below reads it (the server opens it in the background)
   "$server_bin" --port 0 --zones "$zones" --data-dir "$tmp" --workers 2 \
     --save-interval "$save_s" >"$1" 2>&1 &
   server_pid=$!

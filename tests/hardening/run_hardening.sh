@@ -54,6 +54,7 @@ fail() {
 
 rss_kb() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$server_pid/status"; }
 
+: >"$tmp/server.out"  # exists before the poll below reads it (the server opens it in the background)
 "$server_bin" --port 0 --zones "$zones" --data-dir "$tmp" --workers 2 --stats-interval 5 \
   "${server_args[@]}" >"$tmp/server.out" 2>&1 &
 server_pid=$!

@@ -32,6 +32,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+: >"$tmp/server.out"  # exists before the poll below reads it (the server opens it in the background)
 "$server_bin" --port 0 --zones "$here/zones" --data-dir "$tmp" --workers 1 \
   --stats-interval 5 >"$tmp/server.out" 2>&1 &
 server_pid=$!
