@@ -44,10 +44,10 @@ struct actor_cell final : completion {
   std::atomic<std::uint8_t> policy{0};
   std::atomic<bool> drain_watch{false};
   std::atomic<bool> has_names{false};
-  // Written by the consumer; atomic (relaxed) because terminate() resets it for the cell's next
-  // incarnation while TSan once saw a read from a turn on another worker (issue noted in the
-  // actors closing note; not root-caused).
-  std::atomic<std::uint8_t> warn_shift{0};
+  // Overload-warning doubling (threshold << warn_shift). Consumer only: read and written by the
+  // turn that holds the cell, before its hand-off (see run_turn), and by terminate() inside a
+  // turn or the system destructor. A plain field: the hand-off orders one turn before the next.
+  std::uint8_t warn_shift = 0;
   // Counters: written by the consumer only (relaxed), read by anyone.
   std::atomic<std::uint64_t> handled{0};
   std::atomic<std::uint64_t> sampled{0};

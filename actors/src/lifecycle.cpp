@@ -151,7 +151,7 @@ void system_impl::terminate(actor_cell* c, actor* a) noexcept {
   c->current.store(nullptr, std::memory_order_release);
   delete a;
   c->capacity.store(0, std::memory_order_relaxed);
-  c->warn_shift.store(0, std::memory_order_relaxed);
+  c->warn_shift = 0;
   c->handled.store(0, std::memory_order_relaxed);
   c->sampled.store(0, std::memory_order_relaxed);
   c->wait_ns.store(0, std::memory_order_relaxed);

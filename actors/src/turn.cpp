@@ -109,7 +109,7 @@ void system_impl::run_turn(actor_cell* c) {
   }
   // Overload warning with a doubling threshold (reset once the mailbox drains).
   const std::int64_t depth = c->pending.load(std::memory_order_relaxed);
-  std::uint8_t shift = c->warn_shift.load(std::memory_order_relaxed);
+  std::uint8_t shift = c->warn_shift;
   if (a != nullptr && opts.mailbox_warn_threshold != 0 && shift < 48 &&
       static_cast<std::uint64_t>(depth) > (opts.mailbox_warn_threshold << shift)) {
     log::get("actors")->warn("actor {}:{} mailbox holds {} messages (warning threshold {})",
@@ -118,7 +118,7 @@ void system_impl::run_turn(actor_cell* c) {
     while (shift < 48 && static_cast<std::uint64_t>(depth) > (opts.mailbox_warn_threshold << shift)) {
       ++shift;
     }
-    c->warn_shift.store(shift, std::memory_order_relaxed);
+    c->warn_shift = shift;
   }
   std::int64_t done = 0;
   std::uint32_t handled = 0;
@@ -131,10 +131,16 @@ void system_impl::run_turn(actor_cell* c) {
     ++handled;
     dispatch(c, e);
   }
-  const std::int64_t left = c->pending.fetch_sub(done, std::memory_order_acq_rel) - done;
-  if (left == 0 && c->warn_shift.load(std::memory_order_relaxed) != 0) {
-    c->warn_shift.store(0, std::memory_order_relaxed);
+  // Everything this turn writes of the cell happens before the fetch_sub below: when it takes
+  // `pending` to 0, a producer's next push may start the next turn on another worker at once.
+  // So the warning is re-armed here, on the drain this turn is about to report: if a push lands
+  // in between, the next turn merely warns from the base threshold again.
+  if (c->warn_shift != 0 && c->pending.load(std::memory_order_relaxed) == done) {
+    c->warn_shift = 0;
   }
+  // The hand-off. After it this turn touches only the drain registry (its own lock, and the
+  // cell's atomics) and, if `left` > 0 (no producer can make the cell runnable), re-posts it.
+  const std::int64_t left = c->pending.fetch_sub(done, std::memory_order_seq_cst) - done;
   if (c->drain_watch.load(std::memory_order_seq_cst)) {
     check_drain(c);
   }
