@@ -146,7 +146,7 @@ void system_impl::terminate(actor_cell* c, actor* a) noexcept {
     unregister_all(me);
   }
   if (c->drain_watch.load(std::memory_order_seq_cst)) {
-    fail_drain(c);
+    fail_drain(c, make_error_code(actor_errc::dead_target));
   }
   c->current.store(nullptr, std::memory_order_release);
   delete a;

@@ -116,7 +116,7 @@ void system_impl::check_drain(actor_cell* c) {
   }
 }
 
-void system_impl::fail_drain(actor_cell* c) {
+void system_impl::fail_drain(actor_cell* c, std::error_code ec) {
   std::vector<drain_entry> entries;
   {
     std::lock_guard<std::mutex> lock(drain_mu);
@@ -127,8 +127,10 @@ void system_impl::fail_drain(actor_cell* c) {
     }
     c->drain_watch.store(false, std::memory_order_relaxed);
   }
+  // Posted outside the lock: on a stopped port the post runs the completion inline, and its code
+  // (a session's on_drain) may register or cancel again.
   for (const drain_entry& d : entries) {
-    d.c->set_result(make_error_code(actor_errc::dead_target), 0);
+    d.c->set_result(ec, 0);
     port_ref.post(d.c);
   }
 }

@@ -136,8 +136,9 @@ class system_impl {
   bool cancel_drain_notification(actor_ref r, completion* c);
   /// After a turn: fires the registrations of `c` that its depth now satisfies. Worker only.
   void check_drain(actor_cell* c);
-  /// On death: fires every registration of `c` with dead_target.
-  void fail_drain(actor_cell* c);
+  /// Fires every registration of `c` with `ec`: dead_target on death, errc::aborted when the
+  /// port stops while the actor is still behind (it will never run again).
+  void fail_drain(actor_cell* c, std::error_code ec);
   std::mutex drain_mu;
   std::unordered_map<std::uint32_t, std::vector<drain_entry>> drain_entries;
 

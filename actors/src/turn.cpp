@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "quay/runtime/error.hpp"
 #include "quay/runtime/log.hpp"
 #include "system_impl.hpp"
 
@@ -199,8 +200,14 @@ void system_impl::drain_aborted(actor_cell* c) noexcept {
     free_envelope(e);
     ++done;
   }
-  if (done != 0 && c->pending.fetch_sub(done, std::memory_order_acq_rel) - done > 0 &&
-      !closing.load(std::memory_order_relaxed)) {
+  const bool left = done != 0 && c->pending.fetch_sub(done, std::memory_order_seq_cst) - done > 0;
+  // The actor will never run again on this port, so nothing would ever drain it: release what
+  // waits for the drain (a session paused for backpressure) with errc::aborted, or it would stay
+  // paused, and open, forever.
+  if (c->drain_watch.load(std::memory_order_seq_cst)) {
+    fail_drain(c, make_error_code(errc::aborted));
+  }
+  if (left && !closing.load(std::memory_order_relaxed)) {
     port_ref.post(c);  // a producer is mid-push; the port will abort us again
   }
 }
