@@ -85,17 +85,31 @@ std::error_code actor::send_envelope(actor_ref to, envelope* e) {
   return sys_->deliver(to, e);
 }
 
-void actor::reply_with(actor& self, actor_ref reply_to, std::uint64_t request_id,
-                       envelope* reply) {
+std::error_code actor::reply_envelope(std::uint32_t type_id, envelope* e) {
+  assert_owner();
+  detail::thread_state& t = tls();
+  if (t.current == this && t.serving_id != 0 && t.serving_reply_type == type_id) {
+    const actor_ref to = t.serving_to;
+    const std::uint64_t id = t.serving_id;
+    t.serving_id = 0;  // answered: a later reply() in this turn is a plain send
+    return reply_with(*this, to, id, e);
+  }
+  return send_envelope(current_sender_, e);
+}
+
+void actor::answered_by_return() noexcept { tls().serving_id = 0; }
+
+std::error_code actor::reply_with(actor& self, actor_ref reply_to, std::uint64_t request_id,
+                                  envelope* reply) {
   if (request_id == 0 || !reply_to) {
     detail::free_envelope(reply);  // a plain send of a request type: nobody waits
-    return;
+    return {};
   }
   reply->kind = envelope_kind::reply;
   reply->control = true;
   reply->id = request_id;
   reply->sender = self.self();
-  self.sys_->deliver(reply_to, reply);
+  return self.sys_->deliver(reply_to, reply);
 }
 
 void actor::begin_request(actor_ref to, envelope* e, millis timeout, detail::reply_fn k) {
@@ -105,6 +119,11 @@ void actor::begin_request(actor_ref to, envelope* e, millis timeout, detail::rep
   detail::pending_request req;
   req.id = id;
   req.origin_sender = current_sender_;
+  if (const detail::thread_state& t = tls(); t.current == this) {
+    req.origin_to = t.serving_to;
+    req.origin_id = t.serving_id;
+    req.origin_reply_type = t.serving_reply_type;
+  }
   req.k = std::move(k);
   if (timeout.count() > 0) {
     req.deadline = sys_->port_ref.now() + timeout;
@@ -288,14 +307,30 @@ void actor_access::sweep_requests(actor& a, std::uint64_t sweep) {
   if (next != port_time::max() && next < x.sweep_at) {
     arm_request_sweep(a, x, next);
   }
+  thread_state& t = tls();
   for (auto& r : expired) {
     a.current_sender_ = r.origin_sender;
+    t.serving_to = r.origin_to;
+    t.serving_id = r.origin_id;
+    t.serving_reply_type = r.origin_reply_type;
     r.k(nullptr, make_error_code(actor_errc::timed_out));
   }
 }
 
 void actor_access::handle(actor& a, envelope& e) {
   a.current_sender_ = e.sender;
+  // The request being served, for reply(): this message if it is an unanswered request.
+  thread_state& t = tls();
+  const actor_ref saved_to = t.serving_to;
+  const std::uint64_t saved_id = t.serving_id;
+  const std::uint32_t saved_type = t.serving_reply_type;
+  t.serving_id = 0;
+  if (e.kind == envelope_kind::user && e.id != 0 && e.sender && e.ops != nullptr &&
+      e.ops->reply_type_id != 0) {
+    t.serving_to = e.sender;
+    t.serving_id = e.id;
+    t.serving_reply_type = e.ops->reply_type_id;
+  }
   try {
     switch (e.kind) {
       case envelope_kind::user:
@@ -307,7 +342,7 @@ void actor_access::handle(actor& a, envelope& e) {
           }
           auto& ts = a.extras_->timers;
           auto it = std::find_if(ts.begin(), ts.end(),
-                                 [&](const active_timer& t) { return t.id == e.id; });
+                                 [&](const active_timer& at) { return at.id == e.id; });
           if (it == ts.end()) {
             break;
           }
@@ -350,6 +385,9 @@ void actor_access::handle(actor& a, envelope& e) {
         }
         reply_fn k = std::move(it->k);
         a.current_sender_ = it->origin_sender;
+        t.serving_to = it->origin_to;
+        t.serving_id = it->origin_id;
+        t.serving_reply_type = it->origin_reply_type;
         rs.erase(it);
         if (e.code != 0) {
           k(nullptr, make_error_code(static_cast<actor_errc>(e.code)));
@@ -425,6 +463,9 @@ void actor_access::handle(actor& a, envelope& e) {
     }
   }
   a.current_sender_ = actor_ref{};
+  t.serving_to = saved_to;
+  t.serving_id = saved_id;
+  t.serving_reply_type = saved_type;
 }
 
 }  // namespace detail

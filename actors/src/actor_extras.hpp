@@ -15,6 +15,11 @@ struct pending_request {
   std::uint64_t id = 0;
   port_time deadline = port_time::max();  // max = no deadline
   actor_ref origin_sender{};  // sender() to restore while the continuation runs
+  // The request the asking handler was serving, unanswered when it asked (origin_id 0 = none):
+  // reply() in the continuation answers it (see thread_state::serving_id).
+  actor_ref origin_to{};
+  std::uint64_t origin_id = 0;
+  std::uint32_t origin_reply_type = 0;
   reply_fn k;
 };
 

@@ -30,6 +30,12 @@ struct thread_state {
   actor_cell* ready_tail = nullptr;
   std::uint32_t ready_count = 0;
   actor* current = nullptr;          // actor whose handler runs now
+  // The request `current` is serving and has not answered (serving_id 0 = none): reply() with
+  // its reply type answers it. Set per message by actor_access::handle, restored from the
+  // pending_request for the continuations a serving handler started.
+  actor_ref serving_to{};
+  std::uint64_t serving_id = 0;
+  std::uint32_t serving_reply_type = 0;
   actor* constructing = nullptr;     // actor being constructed by spawn on this thread
   actor_cell* spawn_cell = nullptr;  // slot reserved by begin_spawn, read by actor::actor()
   std::uint32_t spawn_generation = 0;
