@@ -5,7 +5,7 @@
 #include <cassert>
 #include <exception>
 
-#include "quay/runtime/log.hpp"
+#include "actors_log.hpp"
 #include "system_impl.hpp"
 
 namespace quay {
@@ -267,7 +267,7 @@ void actor_access::fail(actor& a, const char* what) {
   if (a.exiting_ && a.exit_reason_ == exit_reason::failure) {
     return;
   }
-  log::get("actors")->warn("actor {}:{} failed: {}", a.cell_->slot, a.generation_, what);
+  actors_log().warn("actor {}:{} failed: {}", a.cell_->slot, a.generation_, what);
   a.exiting_ = true;
   a.exit_reason_ = exit_reason::failure;
   a.extras().exit_detail = what;
@@ -354,7 +354,7 @@ void actor_access::handle(actor& a, envelope& e) {
         handler_fn fn = a.table_->find(e.ops->type_id);
         if (fn == nullptr) {
           a.sys_->unhandled.fetch_add(1, std::memory_order_relaxed);
-          log::get("actors")->debug("actor {}:{} has no handler for message type {}",
+          actors_log().debug("actor {}:{} has no handler for message type {}",
                                     a.cell_->slot, a.generation_, e.ops->type_id);
           if (e.kind == envelope_kind::user && e.id != 0 && e.sender) {
             a.sys_->deliver_error_reply(e.sender, e.id, actor_errc::unhandled);

@@ -3,7 +3,7 @@
 #include <cassert>
 #include <exception>
 
-#include "quay/runtime/log.hpp"
+#include "actors_log.hpp"
 #include "system_impl.hpp"
 
 namespace quay {
@@ -77,9 +77,9 @@ void actor_access::shut_down(actor& a, system_impl& sys) noexcept {
   try {
     a.on_stop(reason);
   } catch (const std::exception& ex) {
-    log::get("actors")->warn("actor {}:{} on_stop threw: {}", me.slot, me.generation, ex.what());
+    actors_log().warn("actor {}:{} on_stop threw: {}", me.slot, me.generation, ex.what());
   } catch (...) {
-    log::get("actors")->warn("actor {}:{} on_stop threw", me.slot, me.generation);
+    actors_log().warn("actor {}:{} on_stop threw", me.slot, me.generation);
   }
   actor_extras* x = a.extras_;
   if (x == nullptr) {
@@ -128,7 +128,7 @@ void actor_access::shut_down(actor& a, system_impl& sys) noexcept {
     }
     x->children.clear();
   } catch (...) {
-    log::get("actors")->error("actor {}:{}: out of memory while stopping", me.slot,
+    actors_log().error("actor {}:{}: out of memory while stopping", me.slot,
                               me.generation);
   }
 }

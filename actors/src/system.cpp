@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "quay/actors/system.hpp"
-#include "quay/runtime/log.hpp"
+#include "actors_log.hpp"
 #include "system_impl.hpp"
 
 namespace quay {
@@ -157,7 +157,7 @@ void system_impl::dead_letter(actor_ref target, envelope* e) noexcept {
         if (now - last >= interval &&
             last_dead_letter_log_ns.compare_exchange_strong(last, now,
                                                             std::memory_order_relaxed)) {
-          log::get("actors")->info(
+          actors_log().info(
               "dead letter: message type {} to actor {}:{} (from {}:{}); {} dead letters so far",
               e->ops != nullptr ? e->ops->type_id : 0u, target.slot, target.generation,
               e->sender.slot, e->sender.generation, n);

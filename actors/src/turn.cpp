@@ -3,7 +3,7 @@
 #include <exception>
 
 #include "quay/runtime/error.hpp"
-#include "quay/runtime/log.hpp"
+#include "actors_log.hpp"
 #include "system_impl.hpp"
 
 namespace quay::detail {
@@ -113,7 +113,7 @@ void system_impl::run_turn(actor_cell* c) {
   std::uint8_t shift = c->warn_shift;
   if (a != nullptr && opts.mailbox_warn_threshold != 0 && shift < 48 &&
       static_cast<std::uint64_t>(depth) > (opts.mailbox_warn_threshold << shift)) {
-    log::get("actors")->warn("actor {}:{} mailbox holds {} messages (warning threshold {})",
+    actors_log().warn("actor {}:{} mailbox holds {} messages (warning threshold {})",
                              c->slot, actor_access::generation(*a), depth,
                              opts.mailbox_warn_threshold << shift);
     while (shift < 48 && static_cast<std::uint64_t>(depth) > (opts.mailbox_warn_threshold << shift)) {
