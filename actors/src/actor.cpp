@@ -125,13 +125,22 @@ void actor::begin_request(actor_ref to, envelope* e, millis timeout, detail::rep
     req.origin_reply_type = t.serving_reply_type;
   }
   req.k = std::move(k);
+  auto [slot, inserted] = x.requests.emplace(id, std::move(req));
+  (void)inserted;  // ids are never reused
   if (timeout.count() > 0) {
-    req.deadline = sys_->port_ref.now() + timeout;
-    if (req.deadline < x.sweep_at) {
-      arm_request_sweep(*this, x, req.deadline);
+    detail::pending_request& r = slot->second;
+    r.deadline = sys_->port_ref.now() + timeout;
+    try {
+      // Deadlines mostly arrive in order (equal timeouts), so the hint makes this O(1).
+      r.by_deadline = x.deadlines.emplace_hint(x.deadlines.end(), r.deadline, id);
+    } catch (...) {
+      x.requests.erase(slot);
+      throw;
+    }
+    if (r.deadline < x.sweep_at) {
+      arm_request_sweep(*this, x, r.deadline);
     }
   }
-  x.requests.push_back(std::move(req));
   e->id = id;
   e->sender = self();
   // Errors (dead target, full mailbox) come back as error replies, never synchronously.
@@ -165,7 +174,12 @@ timer_handle actor::start_message_timer(millis delay, millis period,
         s->sys->deliver(s->me, e);
       },
       period);
-  x.timers.push_back(detail::active_timer{id, tid, period.count() > 0});
+  try {
+    x.timers.emplace(id, detail::active_timer{id, tid, period.count() > 0});
+  } catch (...) {
+    sys_->port_ref.cancel_timer(tid);
+    throw;
+  }
   return timer_handle{id};
 }
 
@@ -175,14 +189,13 @@ bool actor::cancel_timer(timer_handle h) {
     return false;
   }
   auto& ts = extras_->timers;
-  for (auto it = ts.begin(); it != ts.end(); ++it) {
-    if (it->id == h.id) {
-      sys_->port_ref.cancel_timer(it->port_timer);
-      ts.erase(it);
-      return true;
-    }
+  const auto it = ts.find(h.id);
+  if (it == ts.end()) {
+    return false;
   }
-  return false;
+  sys_->port_ref.cancel_timer(it->second.port_timer);
+  ts.erase(it);
+  return true;
 }
 
 void actor::stop() { stop(exit_reason::normal); }
@@ -292,20 +305,20 @@ void actor_access::sweep_requests(actor& a, std::uint64_t sweep) {
   x.sweep_timer = timer_id{};
   x.sweep_at = port_time::max();
   const port_time now = a.sys_->port_ref.now();
-  // Take the expired ones out first: their continuations may start new requests.
+  // Take the expired ones out first (earliest first): their continuations may start new
+  // requests. Only expired entries are visited.
   std::vector<pending_request> expired;
-  port_time next = port_time::max();
-  for (auto it = x.requests.begin(); it != x.requests.end();) {
-    if (it->deadline <= now) {
-      expired.push_back(std::move(*it));
-      it = x.requests.erase(it);
-    } else {
-      next = std::min(next, it->deadline);
-      ++it;
+  while (!x.deadlines.empty() && x.deadlines.begin()->first <= now) {
+    const auto d = x.deadlines.begin();
+    const auto it = x.requests.find(d->second);
+    x.deadlines.erase(d);
+    if (it != x.requests.end()) {
+      expired.push_back(std::move(it->second));
+      x.requests.erase(it);
     }
   }
-  if (next != port_time::max() && next < x.sweep_at) {
-    arm_request_sweep(a, x, next);
+  if (!x.deadlines.empty() && x.deadlines.begin()->first < x.sweep_at) {
+    arm_request_sweep(a, x, x.deadlines.begin()->first);
   }
   thread_state& t = tls();
   for (auto& r : expired) {
@@ -341,12 +354,11 @@ void actor_access::handle(actor& a, envelope& e) {
             break;
           }
           auto& ts = a.extras_->timers;
-          auto it = std::find_if(ts.begin(), ts.end(),
-                                 [&](const active_timer& at) { return at.id == e.id; });
+          const auto it = ts.find(e.id);
           if (it == ts.end()) {
             break;
           }
-          if (!it->periodic) {
+          if (!it->second.periodic) {
             ts.erase(it);
           }
           a.current_sender_ = actor_ref{};
@@ -378,16 +390,19 @@ void actor_access::handle(actor& a, envelope& e) {
           break;
         }
         auto& rs = a.extras_->requests;
-        auto it = std::find_if(rs.begin(), rs.end(),
-                               [&](const pending_request& r) { return r.id == e.id; });
+        const auto it = rs.find(e.id);
         if (it == rs.end()) {
           break;  // a late reply after the request timed out
         }
-        reply_fn k = std::move(it->k);
-        a.current_sender_ = it->origin_sender;
-        t.serving_to = it->origin_to;
-        t.serving_id = it->origin_id;
-        t.serving_reply_type = it->origin_reply_type;
+        pending_request& r = it->second;
+        reply_fn k = std::move(r.k);
+        a.current_sender_ = r.origin_sender;
+        t.serving_to = r.origin_to;
+        t.serving_id = r.origin_id;
+        t.serving_reply_type = r.origin_reply_type;
+        if (r.deadline != port_time::max()) {
+          a.extras_->deadlines.erase(r.by_deadline);
+        }
         rs.erase(it);
         if (e.code != 0) {
           k(nullptr, make_error_code(static_cast<actor_errc>(e.code)));

@@ -100,7 +100,8 @@ void actor_access::shut_down(actor& a, system_impl& sys) noexcept {
       x->sweep_timer = timer_id{};
     }
     x->requests.clear();
-    for (auto& t : x->timers) {
+    x->deadlines.clear();
+    for (auto& [id, t] : x->timers) {
       sys.port_ref.cancel_timer(t.port_timer);
     }
     x->timers.clear();
