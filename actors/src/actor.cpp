@@ -260,8 +260,7 @@ void actor::set_batch(std::uint32_t n) noexcept {
 
 void actor::set_mailbox_bound(std::uint32_t capacity, overflow_policy policy) {
   assert_owner();
-  cell_->policy.store(static_cast<std::uint8_t>(policy), std::memory_order_relaxed);
-  cell_->capacity.store(capacity, std::memory_order_relaxed);
+  cell_->box.set_bound(capacity, policy);
 }
 
 namespace detail {

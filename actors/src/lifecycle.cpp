@@ -151,14 +151,12 @@ void system_impl::terminate(actor_cell* c, actor* a) noexcept {
   }
   c->current.store(nullptr, std::memory_order_release);
   delete a;
-  c->capacity.store(0, std::memory_order_relaxed);
+  c->box.reset();
   c->warn_shift = 0;
   c->handled.store(0, std::memory_order_relaxed);
   c->sampled.store(0, std::memory_order_relaxed);
   c->wait_ns.store(0, std::memory_order_relaxed);
   c->handler_ns.store(0, std::memory_order_relaxed);
-  c->dropped.store(0, std::memory_order_relaxed);
-  c->rejected.store(0, std::memory_order_relaxed);
   c->next_generation = me.generation + 1 == 0 ? 1 : me.generation + 1;
   live.fetch_sub(1, std::memory_order_relaxed);
   release_slot(c);

@@ -59,7 +59,7 @@ void system_impl::notify_when_drained(actor_ref r, std::uint64_t low_water, comp
     // either this call sees the drained depth or the turn sees the registration.
     c->drain_watch.store(true, std::memory_order_seq_cst);
     if (c->live_generation.load(std::memory_order_seq_cst) == r.generation) {
-      depth = c->pending.load(std::memory_order_seq_cst);
+      depth = c->box.pending();
       if (depth > static_cast<std::int64_t>(low_water)) {
         drain_entries[c->slot].push_back(drain_entry{r.generation, low_water, done});
         return;
@@ -94,7 +94,7 @@ void system_impl::check_drain(actor_cell* c) {
       c->drain_watch.store(false, std::memory_order_relaxed);
       return;
     }
-    const std::int64_t depth = c->pending.load(std::memory_order_seq_cst);
+    const std::int64_t depth = c->box.pending();
     const std::uint32_t gen = c->live_generation.load(std::memory_order_seq_cst);
     std::erase_if(it->second, [&](const drain_entry& d) {
       if (d.generation != gen) {

@@ -89,7 +89,7 @@ class system_impl {
   void release_slot(actor_cell* c);
   std::atomic<std::size_t> live{0};
 
-  // ---- delivery (system.cpp) ----------------------------------------------------------------
+  // ---- delivery (delivery.cpp), dead letters (dead_letters.cpp), scheduling (scheduler.cpp) --
   /// Queues `e` for `to` (sets the sender from the running actor unless already set).
   /// Thread-safe.
   std::error_code deliver(actor_ref to, envelope* e);
@@ -119,6 +119,8 @@ class system_impl {
   void run_from_port(actor_cell* c);
   void run_turn(actor_cell* c);
   void drain_aborted(actor_cell* c) noexcept;
+  /// Answers (dropped) and frees the envelopes a drop_oldest bound evicted. Worker only.
+  void answer_evicted(envelope* list) noexcept;
   void dispatch(actor_cell* c, envelope* e);
   /// Stops the actor of `c` now: notifications, cleanup, destruction, slot release.
   /// Worker only (inside its turn) or the system destructor.
