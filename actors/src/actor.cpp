@@ -366,7 +366,7 @@ void actor_access::handle(actor& a, envelope& e) {
         if (fn == nullptr) {
           a.sys_->unhandled.fetch_add(1, std::memory_order_relaxed);
           actors_log().debug("actor {}:{} has no handler for message type {}",
-                                    a.cell_->slot, a.generation_, e.ops->type_id);
+                              a.cell_->slot, a.generation_, e.ops->type_id);
           if (e.kind == envelope_kind::user && e.id != 0 && e.sender) {
             a.sys_->deliver_error_reply(e.sender, e.id, actor_errc::unhandled);
           }

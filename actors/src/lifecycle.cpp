@@ -130,7 +130,7 @@ void actor_access::shut_down(actor& a, system_impl& sys) noexcept {
     x->children.clear();
   } catch (...) {
     actors_log().error("actor {}:{}: out of memory while stopping", me.slot,
-                              me.generation);
+                        me.generation);
   }
 }
 

@@ -52,8 +52,8 @@ void actor_access::on_child_exit(actor& a, const down& d) {
   if (x.restarts.size() >= x.max_restarts) {
     x.children.erase(it);
     actors_log().warn("supervisor {}:{}: restart intensity exceeded ({} in {} ms)",
-                             a.cell_->slot, a.generation_, x.max_restarts,
-                             x.restart_window.count());
+                       a.cell_->slot, a.generation_, x.max_restarts,
+                       x.restart_window.count());
     fail(a, "restart intensity exceeded");
     return;
   }
@@ -66,8 +66,8 @@ void actor_access::on_child_exit(actor& a, const down& d) {
     a.system().register_name(it->name, fresh);
   }
   actors_log().info("supervisor {}:{} restarted child {}:{} as {}:{} ({})", a.cell_->slot,
-                           a.generation_, old.slot, old.generation, fresh.slot, fresh.generation,
-                           to_string(d.reason));
+                     a.generation_, old.slot, old.generation, fresh.slot, fresh.generation,
+                     to_string(d.reason));
   if (handler_fn fn = a.table_->find(message_type_id<child_restarted>())) {
     envelope* e = make_envelope(child_restarted{old, fresh, d.reason, d.detail});
     struct freer {

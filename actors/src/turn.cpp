@@ -92,8 +92,8 @@ void system_impl::run_turn(actor_cell* c) {
   if (a != nullptr && opts.mailbox_warn_threshold != 0 && shift < 48 &&
       static_cast<std::uint64_t>(depth) > (opts.mailbox_warn_threshold << shift)) {
     actors_log().warn("actor {}:{} mailbox holds {} messages (warning threshold {})",
-                             c->slot, actor_access::generation(*a), depth,
-                             opts.mailbox_warn_threshold << shift);
+                       c->slot, actor_access::generation(*a), depth,
+                       opts.mailbox_warn_threshold << shift);
     while (shift < 48 && static_cast<std::uint64_t>(depth) > (opts.mailbox_warn_threshold << shift)) {
       ++shift;
     }
