@@ -5,7 +5,7 @@
 #include <cassert>
 #include <exception>
 
-#include "quay/runtime/log.hpp"
+#include "actors_log.hpp"
 #include "system_impl.hpp"
 
 namespace quay {
@@ -85,17 +85,31 @@ std::error_code actor::send_envelope(actor_ref to, envelope* e) {
   return sys_->deliver(to, e);
 }
 
-void actor::reply_with(actor& self, actor_ref reply_to, std::uint64_t request_id,
-                       envelope* reply) {
+std::error_code actor::reply_envelope(std::uint32_t type_id, envelope* e) {
+  assert_owner();
+  detail::thread_state& t = tls();
+  if (t.current == this && t.serving_id != 0 && t.serving_reply_type == type_id) {
+    const actor_ref to = t.serving_to;
+    const std::uint64_t id = t.serving_id;
+    t.serving_id = 0;  // answered: a later reply() in this turn is a plain send
+    return reply_with(*this, to, id, e);
+  }
+  return send_envelope(current_sender_, e);
+}
+
+void actor::answered_by_return() noexcept { tls().serving_id = 0; }
+
+std::error_code actor::reply_with(actor& self, actor_ref reply_to, std::uint64_t request_id,
+                                  envelope* reply) {
   if (request_id == 0 || !reply_to) {
     detail::free_envelope(reply);  // a plain send of a request type: nobody waits
-    return;
+    return {};
   }
   reply->kind = envelope_kind::reply;
   reply->control = true;
   reply->id = request_id;
   reply->sender = self.self();
-  self.sys_->deliver(reply_to, reply);
+  return self.sys_->deliver(reply_to, reply);
 }
 
 void actor::begin_request(actor_ref to, envelope* e, millis timeout, detail::reply_fn k) {
@@ -105,14 +119,28 @@ void actor::begin_request(actor_ref to, envelope* e, millis timeout, detail::rep
   detail::pending_request req;
   req.id = id;
   req.origin_sender = current_sender_;
+  if (const detail::thread_state& t = tls(); t.current == this) {
+    req.origin_to = t.serving_to;
+    req.origin_id = t.serving_id;
+    req.origin_reply_type = t.serving_reply_type;
+  }
   req.k = std::move(k);
+  auto [slot, inserted] = x.requests.emplace(id, std::move(req));
+  (void)inserted;  // ids are never reused
   if (timeout.count() > 0) {
-    req.deadline = sys_->port_ref.now() + timeout;
-    if (req.deadline < x.sweep_at) {
-      arm_request_sweep(*this, x, req.deadline);
+    detail::pending_request& r = slot->second;
+    r.deadline = sys_->port_ref.now() + timeout;
+    try {
+      // Deadlines mostly arrive in order (equal timeouts), so the hint makes this O(1).
+      r.by_deadline = x.deadlines.emplace_hint(x.deadlines.end(), r.deadline, id);
+    } catch (...) {
+      x.requests.erase(slot);
+      throw;
+    }
+    if (r.deadline < x.sweep_at) {
+      arm_request_sweep(*this, x, r.deadline);
     }
   }
-  x.requests.push_back(std::move(req));
   e->id = id;
   e->sender = self();
   // Errors (dead target, full mailbox) come back as error replies, never synchronously.
@@ -146,7 +174,12 @@ timer_handle actor::start_message_timer(millis delay, millis period,
         s->sys->deliver(s->me, e);
       },
       period);
-  x.timers.push_back(detail::active_timer{id, tid, period.count() > 0});
+  try {
+    x.timers.emplace(id, detail::active_timer{id, tid, period.count() > 0});
+  } catch (...) {
+    sys_->port_ref.cancel_timer(tid);
+    throw;
+  }
   return timer_handle{id};
 }
 
@@ -156,14 +189,13 @@ bool actor::cancel_timer(timer_handle h) {
     return false;
   }
   auto& ts = extras_->timers;
-  for (auto it = ts.begin(); it != ts.end(); ++it) {
-    if (it->id == h.id) {
-      sys_->port_ref.cancel_timer(it->port_timer);
-      ts.erase(it);
-      return true;
-    }
+  const auto it = ts.find(h.id);
+  if (it == ts.end()) {
+    return false;
   }
-  return false;
+  sys_->port_ref.cancel_timer(it->second.port_timer);
+  ts.erase(it);
+  return true;
 }
 
 void actor::stop() { stop(exit_reason::normal); }
@@ -228,8 +260,7 @@ void actor::set_batch(std::uint32_t n) noexcept {
 
 void actor::set_mailbox_bound(std::uint32_t capacity, overflow_policy policy) {
   assert_owner();
-  cell_->policy.store(static_cast<std::uint8_t>(policy), std::memory_order_relaxed);
-  cell_->capacity.store(capacity, std::memory_order_relaxed);
+  cell_->box.set_bound(capacity, policy);
 }
 
 namespace detail {
@@ -248,7 +279,7 @@ void actor_access::fail(actor& a, const char* what) {
   if (a.exiting_ && a.exit_reason_ == exit_reason::failure) {
     return;
   }
-  log::get("actors")->warn("actor {}:{} failed: {}", a.cell_->slot, a.generation_, what);
+  actors_log().warn("actor {}:{} failed: {}", a.cell_->slot, a.generation_, what);
   a.exiting_ = true;
   a.exit_reason_ = exit_reason::failure;
   a.extras().exit_detail = what;
@@ -273,29 +304,45 @@ void actor_access::sweep_requests(actor& a, std::uint64_t sweep) {
   x.sweep_timer = timer_id{};
   x.sweep_at = port_time::max();
   const port_time now = a.sys_->port_ref.now();
-  // Take the expired ones out first: their continuations may start new requests.
+  // Take the expired ones out first (earliest first): their continuations may start new
+  // requests. Only expired entries are visited.
   std::vector<pending_request> expired;
-  port_time next = port_time::max();
-  for (auto it = x.requests.begin(); it != x.requests.end();) {
-    if (it->deadline <= now) {
-      expired.push_back(std::move(*it));
-      it = x.requests.erase(it);
-    } else {
-      next = std::min(next, it->deadline);
-      ++it;
+  while (!x.deadlines.empty() && x.deadlines.begin()->first <= now) {
+    const auto d = x.deadlines.begin();
+    const auto it = x.requests.find(d->second);
+    x.deadlines.erase(d);
+    if (it != x.requests.end()) {
+      expired.push_back(std::move(it->second));
+      x.requests.erase(it);
     }
   }
-  if (next != port_time::max() && next < x.sweep_at) {
-    arm_request_sweep(a, x, next);
+  if (!x.deadlines.empty() && x.deadlines.begin()->first < x.sweep_at) {
+    arm_request_sweep(a, x, x.deadlines.begin()->first);
   }
+  thread_state& t = tls();
   for (auto& r : expired) {
     a.current_sender_ = r.origin_sender;
+    t.serving_to = r.origin_to;
+    t.serving_id = r.origin_id;
+    t.serving_reply_type = r.origin_reply_type;
     r.k(nullptr, make_error_code(actor_errc::timed_out));
   }
 }
 
 void actor_access::handle(actor& a, envelope& e) {
   a.current_sender_ = e.sender;
+  // The request being served, for reply(): this message if it is an unanswered request.
+  thread_state& t = tls();
+  const actor_ref saved_to = t.serving_to;
+  const std::uint64_t saved_id = t.serving_id;
+  const std::uint32_t saved_type = t.serving_reply_type;
+  t.serving_id = 0;
+  if (e.kind == envelope_kind::user && e.id != 0 && e.sender && e.ops != nullptr &&
+      e.ops->reply_type_id != 0) {
+    t.serving_to = e.sender;
+    t.serving_id = e.id;
+    t.serving_reply_type = e.ops->reply_type_id;
+  }
   try {
     switch (e.kind) {
       case envelope_kind::user:
@@ -306,12 +353,11 @@ void actor_access::handle(actor& a, envelope& e) {
             break;
           }
           auto& ts = a.extras_->timers;
-          auto it = std::find_if(ts.begin(), ts.end(),
-                                 [&](const active_timer& t) { return t.id == e.id; });
+          const auto it = ts.find(e.id);
           if (it == ts.end()) {
             break;
           }
-          if (!it->periodic) {
+          if (!it->second.periodic) {
             ts.erase(it);
           }
           a.current_sender_ = actor_ref{};
@@ -319,8 +365,8 @@ void actor_access::handle(actor& a, envelope& e) {
         handler_fn fn = a.table_->find(e.ops->type_id);
         if (fn == nullptr) {
           a.sys_->unhandled.fetch_add(1, std::memory_order_relaxed);
-          log::get("actors")->debug("actor {}:{} has no handler for message type {}",
-                                    a.cell_->slot, a.generation_, e.ops->type_id);
+          actors_log().debug("actor {}:{} has no handler for message type {}",
+                              a.cell_->slot, a.generation_, e.ops->type_id);
           if (e.kind == envelope_kind::user && e.id != 0 && e.sender) {
             a.sys_->deliver_error_reply(e.sender, e.id, actor_errc::unhandled);
           }
@@ -343,13 +389,19 @@ void actor_access::handle(actor& a, envelope& e) {
           break;
         }
         auto& rs = a.extras_->requests;
-        auto it = std::find_if(rs.begin(), rs.end(),
-                               [&](const pending_request& r) { return r.id == e.id; });
+        const auto it = rs.find(e.id);
         if (it == rs.end()) {
           break;  // a late reply after the request timed out
         }
-        reply_fn k = std::move(it->k);
-        a.current_sender_ = it->origin_sender;
+        pending_request& r = it->second;
+        reply_fn k = std::move(r.k);
+        a.current_sender_ = r.origin_sender;
+        t.serving_to = r.origin_to;
+        t.serving_id = r.origin_id;
+        t.serving_reply_type = r.origin_reply_type;
+        if (r.deadline != port_time::max()) {
+          a.extras_->deadlines.erase(r.by_deadline);
+        }
         rs.erase(it);
         if (e.code != 0) {
           k(nullptr, make_error_code(static_cast<actor_errc>(e.code)));
@@ -425,6 +477,9 @@ void actor_access::handle(actor& a, envelope& e) {
     }
   }
   a.current_sender_ = actor_ref{};
+  t.serving_to = saved_to;
+  t.serving_id = saved_id;
+  t.serving_reply_type = saved_type;
 }
 
 }  // namespace detail

@@ -3,7 +3,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "mailbox_queue.hpp"
+#include "mailbox.hpp"
 #include "quay/actors/actor.hpp"
 #include "quay/runtime/completion.hpp"
 
@@ -11,19 +11,16 @@ namespace quay::detail {
 
 class system_impl;
 
-/// Envelope flag: counted in the ordinary-lane depth of a bounded mailbox.
-inline constexpr std::uint16_t flag_counted = 1;
-
 /// One slot of the actor table: the mailbox, the scheduling state and the counters of whichever
 /// actor holds the slot. Cells are type-stable: they live as long as the system and are reused by
 /// later actors (with a new generation), so a sender holding a stale handle always reads valid
 /// memory; envelopes carry the target generation and the consumer drops mismatches as dead
 /// letters.
 ///
-/// Scheduling state: `pending` counts messages pushed and not yet finished (both lanes). The
-/// push that moves it from 0 makes the cell runnable (exactly one post or hand-off); the turn
-/// subtracts what it handled and re-posts itself if anything is left. So a cell is queued at
-/// most once and only the turn holding it pops: an actor never runs on two workers at once.
+/// Scheduling state: the mailbox's `pending` (see mailbox.hpp). The push that moves it from 0
+/// makes the cell runnable (exactly one post or hand-off); the turn subtracts what it handled and
+/// re-posts itself if anything is left. So a cell is queued at most once and only the turn
+/// holding it pops: an actor never runs on two workers at once.
 struct actor_cell final : completion {
   actor_cell() noexcept;
 
@@ -31,30 +28,23 @@ struct actor_cell final : completion {
   std::uint32_t slot = 0;
   std::uint32_t next_generation = 1;              // spawn / death only (ordered by the slot list)
   std::atomic<std::uint32_t> live_generation{0};  // generation of the live actor, 0 = none
-  std::atomic<std::uint32_t> capacity{0};         // ordinary-lane bound, 0 = unbounded
-  std::atomic<std::int64_t> pending{0};
+  std::atomic<bool> drain_watch{false};
+  std::atomic<bool> has_names{false};
+  // Overload-warning doubling (threshold << warn_shift). Consumer only: read and written by the
+  // turn that holds the cell, before its hand-off (see run_turn), and by terminate() inside a
+  // turn or the system destructor. A plain field: the hand-off orders one turn before the next.
+  std::uint8_t warn_shift = 0;
   std::atomic<actor*> current{nullptr};
   // Next cell of a ready chain (see system_impl::schedule): written by the worker that made this
   // cell runnable, read by the worker the port gives the chain to (ordered by the post). A cell
   // is in at most one chain at a time because it is runnable at most once.
   actor_cell* chain_next = nullptr;
-  mailbox_queue control;
-  mailbox_queue normal;
-  std::atomic<std::uint32_t> normal_depth{0};     // counted envelopes (bounded mailboxes)
-  std::atomic<std::uint8_t> policy{0};
-  std::atomic<bool> drain_watch{false};
-  std::atomic<bool> has_names{false};
-  // Written by the consumer; atomic (relaxed) because terminate() resets it for the cell's next
-  // incarnation while TSan once saw a read from a turn on another worker (issue noted in the
-  // actors closing note; not root-caused).
-  std::atomic<std::uint8_t> warn_shift{0};
+  mailbox box;
   // Counters: written by the consumer only (relaxed), read by anyone.
   std::atomic<std::uint64_t> handled{0};
   std::atomic<std::uint64_t> sampled{0};
   std::atomic<std::uint64_t> wait_ns{0};
   std::atomic<std::uint64_t> handler_ns{0};
-  std::atomic<std::uint32_t> dropped{0};
-  std::atomic<std::uint32_t> rejected{0};
 
   /// Adds `d` to a consumer-owned counter without a read-modify-write instruction.
   template <class T, class U>

@@ -6,15 +6,18 @@
 // Fresh envelopes are carved from 2 MiB page blocks (quay/runtime/pages.hpp), a batch at a time,
 // never allocated one by one: a burst (a turn that sends a million messages) used to make one
 // operator new per envelope, and the glibc arena growth and 4 KiB page faults behind them were
-// a third of the sender's time. Envelope memory is kept for the process's life and reused: each
-// class holds as many envelopes as were ever in flight at once.
+// a third of the sender's time. A block whose envelopes have all come back is kept as a small
+// reserve for the next burst or returned to the OS (see depot), so a storm does not pin RSS at
+// its peak.
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <new>
 
+#include "envelope_pool.hpp"
 #include "quay/actors/message.hpp"
 #include "quay/runtime/pages.hpp"
 #include "quay/runtime/thread_exit.hpp"
@@ -25,11 +28,9 @@ namespace {
 constexpr std::size_t batch_size = 128;
 constexpr std::size_t local_limit = 2 * batch_size;
 
-// A free envelope. In the depot, the first node of each batch also links the batches.
+// A free envelope, linked through its first word.
 struct free_node {
   free_node* next;
-  free_node* next_batch;
-  std::size_t count;
 };
 static_assert(sizeof(free_node) <= sizeof(envelope));
 
@@ -44,44 +45,167 @@ struct fresh_range {
   unsigned char* end = nullptr;
 };
 
-// The shared depot of one class: full batches of freed envelopes, and the page block being
-// carved. Batches are linked through their own first node, so giving one back never allocates.
+// The first envelope-sized slot of every page block. Blocks are aligned to their size, so an
+// envelope finds its block by masking its address. Guarded by the depot's mutex.
+struct block_header {
+  free_node* free = nullptr;       // this block's envelopes given back to the depot
+  std::uint32_t free_count = 0;
+  std::uint32_t carved = 0;        // envelopes handed out from the block's start, in order
+  block_header* prev = nullptr;    // in the depot's partial list (free_count > 0)
+  block_header* next = nullptr;    // partial list, or the idle list (singly linked)
+  bool in_partial = false;
+};
+static_assert(sizeof(block_header) <= sizeof(envelope));
+
+block_header* block_of(void* p) noexcept {
+  return reinterpret_cast<block_header*>(reinterpret_cast<std::uintptr_t>(p) &
+                                         ~(std::uintptr_t{page_block_bytes} - 1));
+}
+
+// The shared depot of one class: a slab allocator over page blocks. Envelopes given back are
+// filed under their own block, so a block whose envelopes have all come back is idle: it is
+// reset for reuse (up to envelope_pool_idle_reserve idle blocks) or returned to the OS. Refills
+// take freed envelopes first (from partly used blocks, so the others can drain), then the block
+// being carved, then an idle block, and map a new block last.
 class depot {
  public:
-  explicit depot(std::size_t envelope_bytes) : bytes_(envelope_bytes) {}
-  /// Fills `out` with a batch of freed envelopes, or else `fresh` with `batch_size` envelopes
-  /// never used. Throws std::bad_alloc when a new page block cannot be had.
+  explicit depot(std::size_t envelope_bytes)
+      : bytes_(envelope_bytes),
+        capacity_((page_block_bytes / envelope_bytes - 1) / batch_size * batch_size) {}
+
+  /// Fills `out` with up to a batch of freed envelopes, or else `fresh` with `batch_size`
+  /// envelopes never used. Throws std::bad_alloc when a new page block cannot be had.
   void take(batch& out, fresh_range& fresh) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (batches_ != nullptr) {
-      free_node* first = batches_;
-      batches_ = first->next_batch;
-      out.head = first;
-      out.count = first->count;
+    while (partial_ != nullptr && out.count < batch_size) {
+      block_header* b = partial_;
+      while (b->free != nullptr && out.count < batch_size) {
+        free_node* n = b->free;
+        b->free = n->next;
+        --b->free_count;
+        n->next = out.head;
+        out.head = n;
+        ++out.count;
+      }
+      if (b->free_count == 0) {
+        unlink_partial(b);
+      }
+    }
+    if (out.count != 0) {
       return;
     }
-    if (carve_ == carve_end_) {
-      carve_ = static_cast<unsigned char*>(allocate_page_block());
-      carve_end_ = carve_ + page_block_bytes / (batch_size * bytes_) * (batch_size * bytes_);
+    if (carving_ == nullptr || carving_->carved == capacity_) {
+      carving_ = idle_ != nullptr ? pop_idle() : new_block();
     }
-    fresh.next = carve_;
-    fresh.end = carve_ + batch_size * bytes_;
-    carve_ = fresh.end;
+    fresh.next = first(carving_) + std::size_t{carving_->carved} * bytes_;
+    fresh.end = fresh.next + batch_size * bytes_;
+    carving_->carved += batch_size;
   }
+
+  /// Takes back a batch of envelopes (any blocks); returns to the OS the blocks this leaves
+  /// idle beyond the reserve (after unlocking).
   void give(batch b) noexcept {
-    b.head->count = b.count;
-    std::lock_guard<std::mutex> lock(mu_);
-    b.head->next_batch = batches_;
-    batches_ = b.head;
+    block_header* to_free = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      while (b.head != nullptr) {
+        free_node* n = b.head;
+        b.head = n->next;
+        block_header* h = block_of(n);
+        n->next = h->free;
+        h->free = n;
+        if (++h->free_count == h->carved) {
+          if (block_header* gone = retire_idle(h)) {
+            gone->next = to_free;
+            to_free = gone;
+          }
+        } else if (!h->in_partial) {
+          link_partial(h);
+        }
+      }
+    }
+    while (to_free != nullptr) {
+      block_header* next = to_free->next;
+      free_page_block(to_free);
+      to_free = next;
+    }
   }
+
   std::size_t envelope_bytes() const noexcept { return bytes_; }
+  std::size_t blocks() const noexcept { return blocks_.load(std::memory_order_relaxed); }
 
  private:
+  unsigned char* first(block_header* b) const noexcept {
+    return reinterpret_cast<unsigned char*>(b) + bytes_;
+  }
+
+  block_header* new_block() {
+    auto* b = ::new (allocate_page_block()) block_header;
+    blocks_.fetch_add(1, std::memory_order_relaxed);
+    return b;
+  }
+
+  block_header* pop_idle() noexcept {
+    block_header* b = idle_;
+    idle_ = b->next;
+    b->next = nullptr;
+    --idle_count_;
+    return b;
+  }
+
+  // `h` has every envelope it handed out back: nothing of it is in use or in a thread's cache.
+  // Resets it; keeps it (as the carving block, or idle) or returns it for unmapping.
+  block_header* retire_idle(block_header* h) noexcept {
+    if (h->in_partial) {
+      unlink_partial(h);
+    }
+    h->free = nullptr;
+    h->free_count = 0;
+    h->carved = 0;
+    if (h == carving_) {
+      return nullptr;  // carved again from its start
+    }
+    if (idle_count_ < envelope_pool_idle_reserve) {
+      h->next = idle_;
+      idle_ = h;
+      ++idle_count_;
+      return nullptr;
+    }
+    blocks_.fetch_sub(1, std::memory_order_relaxed);
+    return h;
+  }
+
+  void link_partial(block_header* h) noexcept {
+    h->prev = nullptr;
+    h->next = partial_;
+    if (partial_ != nullptr) {
+      partial_->prev = h;
+    }
+    partial_ = h;
+    h->in_partial = true;
+  }
+
+  void unlink_partial(block_header* h) noexcept {
+    if (h->prev != nullptr) {
+      h->prev->next = h->next;
+    } else {
+      partial_ = h->next;
+    }
+    if (h->next != nullptr) {
+      h->next->prev = h->prev;
+    }
+    h->prev = h->next = nullptr;
+    h->in_partial = false;
+  }
+
   const std::size_t bytes_;
+  const std::uint32_t capacity_;  // envelopes per block, a multiple of batch_size
   std::mutex mu_;
-  free_node* batches_ = nullptr;
-  unsigned char* carve_ = nullptr;
-  unsigned char* carve_end_ = nullptr;
+  block_header* partial_ = nullptr;
+  block_header* carving_ = nullptr;
+  block_header* idle_ = nullptr;
+  std::size_t idle_count_ = 0;
+  std::atomic<std::size_t> blocks_{0};
 };
 
 // Leaked on purpose: thread-local caches return their envelopes here during thread exit,
@@ -122,15 +246,17 @@ struct class_cache {
     n->next = items.head;
     items.head = n;
     if (++items.count >= local_limit) {
-      // Spill one batch to the depot, keep the rest for this thread.
-      batch spill;
-      for (std::size_t i = 0; i < batch_size; ++i) {
-        free_node* x = items.head;
-        items.head = x->next;
-        x->next = spill.head;
-        spill.head = x;
+      // Spill the oldest batch to the depot and keep the newest (warm in this core's cache).
+      // Spilling the newest instead would leave the same oldest envelopes at the bottom of the
+      // cache forever, pinning the block they came from.
+      free_node* keep_tail = items.head;
+      for (std::size_t i = 1; i < items.count - batch_size; ++i) {
+        keep_tail = keep_tail->next;
       }
+      batch spill;
+      spill.head = keep_tail->next;
       spill.count = batch_size;
+      keep_tail->next = nullptr;
       items.count -= batch_size;
       to.give(spill);
     }
@@ -201,6 +327,10 @@ void free_envelope(envelope* e) noexcept {
     e->~envelope();
     c.small.give(e, small_depot());
   }
+}
+
+std::size_t envelope_pool_blocks() noexcept {
+  return small_depot().blocks() + large_depot().blocks();
 }
 
 std::uint32_t next_message_type_id() noexcept {

@@ -3,7 +3,7 @@
 #include <cassert>
 #include <exception>
 
-#include "quay/runtime/log.hpp"
+#include "actors_log.hpp"
 #include "system_impl.hpp"
 
 namespace quay {
@@ -77,9 +77,9 @@ void actor_access::shut_down(actor& a, system_impl& sys) noexcept {
   try {
     a.on_stop(reason);
   } catch (const std::exception& ex) {
-    log::get("actors")->warn("actor {}:{} on_stop threw: {}", me.slot, me.generation, ex.what());
+    actors_log().warn("actor {}:{} on_stop threw: {}", me.slot, me.generation, ex.what());
   } catch (...) {
-    log::get("actors")->warn("actor {}:{} on_stop threw", me.slot, me.generation);
+    actors_log().warn("actor {}:{} on_stop threw", me.slot, me.generation);
   }
   actor_extras* x = a.extras_;
   if (x == nullptr) {
@@ -100,7 +100,8 @@ void actor_access::shut_down(actor& a, system_impl& sys) noexcept {
       x->sweep_timer = timer_id{};
     }
     x->requests.clear();
-    for (auto& t : x->timers) {
+    x->deadlines.clear();
+    for (auto& [id, t] : x->timers) {
       sys.port_ref.cancel_timer(t.port_timer);
     }
     x->timers.clear();
@@ -128,8 +129,8 @@ void actor_access::shut_down(actor& a, system_impl& sys) noexcept {
     }
     x->children.clear();
   } catch (...) {
-    log::get("actors")->error("actor {}:{}: out of memory while stopping", me.slot,
-                              me.generation);
+    actors_log().error("actor {}:{}: out of memory while stopping", me.slot,
+                        me.generation);
   }
 }
 
@@ -146,18 +147,16 @@ void system_impl::terminate(actor_cell* c, actor* a) noexcept {
     unregister_all(me);
   }
   if (c->drain_watch.load(std::memory_order_seq_cst)) {
-    fail_drain(c);
+    fail_drain(c, make_error_code(actor_errc::dead_target));
   }
   c->current.store(nullptr, std::memory_order_release);
   delete a;
-  c->capacity.store(0, std::memory_order_relaxed);
-  c->warn_shift.store(0, std::memory_order_relaxed);
+  c->box.reset();
+  c->warn_shift = 0;
   c->handled.store(0, std::memory_order_relaxed);
   c->sampled.store(0, std::memory_order_relaxed);
   c->wait_ns.store(0, std::memory_order_relaxed);
   c->handler_ns.store(0, std::memory_order_relaxed);
-  c->dropped.store(0, std::memory_order_relaxed);
-  c->rejected.store(0, std::memory_order_relaxed);
   c->next_generation = me.generation + 1 == 0 ? 1 : me.generation + 1;
   live.fetch_sub(1, std::memory_order_relaxed);
   release_slot(c);

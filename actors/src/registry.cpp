@@ -59,7 +59,7 @@ void system_impl::notify_when_drained(actor_ref r, std::uint64_t low_water, comp
     // either this call sees the drained depth or the turn sees the registration.
     c->drain_watch.store(true, std::memory_order_seq_cst);
     if (c->live_generation.load(std::memory_order_seq_cst) == r.generation) {
-      depth = c->pending.load(std::memory_order_seq_cst);
+      depth = c->box.pending();
       if (depth > static_cast<std::int64_t>(low_water)) {
         drain_entries[c->slot].push_back(drain_entry{r.generation, low_water, done});
         return;
@@ -94,7 +94,7 @@ void system_impl::check_drain(actor_cell* c) {
       c->drain_watch.store(false, std::memory_order_relaxed);
       return;
     }
-    const std::int64_t depth = c->pending.load(std::memory_order_seq_cst);
+    const std::int64_t depth = c->box.pending();
     const std::uint32_t gen = c->live_generation.load(std::memory_order_seq_cst);
     std::erase_if(it->second, [&](const drain_entry& d) {
       if (d.generation != gen) {
@@ -116,7 +116,7 @@ void system_impl::check_drain(actor_cell* c) {
   }
 }
 
-void system_impl::fail_drain(actor_cell* c) {
+void system_impl::fail_drain(actor_cell* c, std::error_code ec) {
   std::vector<drain_entry> entries;
   {
     std::lock_guard<std::mutex> lock(drain_mu);
@@ -127,8 +127,10 @@ void system_impl::fail_drain(actor_cell* c) {
     }
     c->drain_watch.store(false, std::memory_order_relaxed);
   }
+  // Posted outside the lock: on a stopped port the post runs the completion inline, and its code
+  // (a session's on_drain) may register or cancel again.
   for (const drain_entry& d : entries) {
-    d.c->set_result(make_error_code(actor_errc::dead_target), 0);
+    d.c->set_result(ec, 0);
     port_ref.post(d.c);
   }
 }

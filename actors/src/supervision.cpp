@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "quay/runtime/log.hpp"
+#include "actors_log.hpp"
 #include "system_impl.hpp"
 
 namespace quay {
@@ -51,9 +51,9 @@ void actor_access::on_child_exit(actor& a, const down& d) {
   }
   if (x.restarts.size() >= x.max_restarts) {
     x.children.erase(it);
-    log::get("actors")->warn("supervisor {}:{}: restart intensity exceeded ({} in {} ms)",
-                             a.cell_->slot, a.generation_, x.max_restarts,
-                             x.restart_window.count());
+    actors_log().warn("supervisor {}:{}: restart intensity exceeded ({} in {} ms)",
+                       a.cell_->slot, a.generation_, x.max_restarts,
+                       x.restart_window.count());
     fail(a, "restart intensity exceeded");
     return;
   }
@@ -65,9 +65,9 @@ void actor_access::on_child_exit(actor& a, const down& d) {
     a.system().unregister_name(it->name);
     a.system().register_name(it->name, fresh);
   }
-  log::get("actors")->info("supervisor {}:{} restarted child {}:{} as {}:{} ({})", a.cell_->slot,
-                           a.generation_, old.slot, old.generation, fresh.slot, fresh.generation,
-                           to_string(d.reason));
+  actors_log().info("supervisor {}:{} restarted child {}:{} as {}:{} ({})", a.cell_->slot,
+                     a.generation_, old.slot, old.generation, fresh.slot, fresh.generation,
+                     to_string(d.reason));
   if (handler_fn fn = a.table_->find(message_type_id<child_restarted>())) {
     envelope* e = make_envelope(child_restarted{old, fresh, d.reason, d.detail});
     struct freer {

@@ -1,25 +1,13 @@
-// actor_system's public members, delivery, dead letters and scheduling.
+// actor_system's public members: construction and shutdown, spawn, stop, queries, names and
+// the backpressure hooks. Delivery, dead letters and scheduling have their own files.
 
-#include <chrono>
 #include <stdexcept>
 
 #include "quay/actors/system.hpp"
-#include "quay/runtime/log.hpp"
 #include "system_impl.hpp"
 
 namespace quay {
 namespace detail {
-
-thread_state& tls() noexcept {
-  thread_local thread_state s;
-  return s;
-}
-
-std::int64_t metrics_now_ns() noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 system_impl::system_impl(actor_system& o, port& p, const actor_system_options& opt)
     : owner(o), port_ref(p), opts(opt) {
@@ -29,159 +17,6 @@ system_impl::system_impl(actor_system& o, port& p, const actor_system_options& o
   if (opts.metrics_sample_every == 0) {
     opts.metrics_sample_every = 1;
   }
-}
-
-void system_impl::schedule(actor_cell* c) noexcept {
-  thread_state& t = tls();
-  if (t.sys == this && opts.local_handoff) {
-    if (t.run_count < thread_state::run_stack_capacity) {
-      t.run_stack[t.run_count++] = c;
-      return;
-    }
-    if (t.run_base < t.run_count) {
-      // Full: the oldest of this frame goes to the port, where another worker can take it,
-      // and the newest stays here (depth-first).
-      actor_cell* oldest = t.run_stack[t.run_base];
-      for (std::uint32_t i = t.run_base; i + 1 < t.run_count; ++i) {
-        t.run_stack[i] = t.run_stack[i + 1];
-      }
-      t.run_stack[t.run_count - 1] = c;
-      schedule_remote(t, oldest);
-      return;
-    }
-  }
-  if (t.sys == this) {
-    schedule_remote(t, c);
-    return;
-  }
-  port_ref.post(c);
-}
-
-void system_impl::schedule_remote(thread_state& t, actor_cell* c) noexcept {
-  if (opts.ready_batch > 1) {
-    // Chained behind the others this turn sent out; run_turn posts the chain when it ends,
-    // so the delay is bounded by one turn.
-    c->chain_next = nullptr;
-    if (t.ready_tail != nullptr) {
-      t.ready_tail->chain_next = c;
-    } else {
-      t.ready_head = c;
-    }
-    t.ready_tail = c;
-    if (++t.ready_count >= opts.ready_batch) {
-      flush_ready(t);
-    }
-    return;
-  }
-  port_ref.post(c);
-}
-
-void system_impl::flush_ready(thread_state& t) noexcept {
-  actor_cell* head = t.ready_head;
-  t.ready_head = nullptr;
-  t.ready_tail = nullptr;
-  t.ready_count = 0;
-  if (head != nullptr) {
-    port_ref.post(head);
-  }
-}
-
-std::error_code system_impl::deliver(actor_ref to, envelope* e) {
-  thread_state& t = tls();
-  if (!e->sender && t.current != nullptr && e->kind == envelope_kind::user) {
-    e->sender = actor_access::self_of(*t.current);
-  }
-  e->target_generation = to.generation;
-  actor_cell* c = live_cell(to);
-  if (c == nullptr || closing.load(std::memory_order_relaxed)) {
-    dead_letter(to, e);
-    return actor_errc::dead_target;
-  }
-  if (!e->control) {
-    const std::uint32_t cap = c->capacity.load(std::memory_order_relaxed);
-    if (cap != 0) {
-      const std::uint32_t d = c->normal_depth.fetch_add(1, std::memory_order_acq_rel);
-      e->flags |= flag_counted;
-      if (d >= cap && c->policy.load(std::memory_order_relaxed) ==
-                          static_cast<std::uint8_t>(overflow_policy::reject)) {
-        c->normal_depth.fetch_sub(1, std::memory_order_acq_rel);
-        c->rejected.fetch_add(1, std::memory_order_relaxed);
-        if (e->kind == envelope_kind::user && e->id != 0 && e->sender) {
-          deliver_error_reply(e->sender, e->id, actor_errc::mailbox_full);
-        }
-        free_envelope(e);
-        return actor_errc::mailbox_full;
-      }
-    }
-  }
-  if (++t.sample_tick >= opts.metrics_sample_every) {
-    t.sample_tick = 0;
-    e->enqueued_ns = metrics_now_ns();
-  }
-  (e->control ? c->control : c->normal).push(e);
-  if (c->pending.fetch_add(1, std::memory_order_acq_rel) == 0) {
-    schedule(c);
-  }
-  return {};
-}
-
-void system_impl::deliver_signal(actor_ref to, envelope_kind kind, std::int32_t code,
-                                 std::uint64_t id, actor_ref sender) {
-  envelope* e = allocate_envelope();
-  e->kind = kind;
-  e->control = true;
-  e->code = code;
-  e->id = id;
-  e->sender = sender;
-  deliver(to, e);
-}
-
-void system_impl::deliver_error_reply(actor_ref to, std::uint64_t id, actor_errc code) {
-  deliver_signal(to, envelope_kind::reply, static_cast<std::int32_t>(code), id);
-}
-
-void system_impl::dead_letter(actor_ref target, envelope* e) noexcept {
-  const bool shutting = closing.load(std::memory_order_relaxed);
-  try {
-    switch (e->kind) {
-      case envelope_kind::user: {
-        const std::uint64_t n = dead_letters.fetch_add(1, std::memory_order_relaxed) + 1;
-        if (e->id != 0 && e->sender && !shutting) {
-          deliver_error_reply(e->sender, e->id, actor_errc::dead_target);
-        }
-        const std::int64_t now = metrics_now_ns();
-        std::int64_t last = last_dead_letter_log_ns.load(std::memory_order_relaxed);
-        const std::int64_t interval =
-            std::chrono::duration_cast<std::chrono::nanoseconds>(opts.dead_letter_log_interval)
-                .count();
-        if (now - last >= interval &&
-            last_dead_letter_log_ns.compare_exchange_strong(last, now,
-                                                            std::memory_order_relaxed)) {
-          log::get("actors")->info(
-              "dead letter: message type {} to actor {}:{} (from {}:{}); {} dead letters so far",
-              e->ops != nullptr ? e->ops->type_id : 0u, target.slot, target.generation,
-              e->sender.slot, e->sender.generation, n);
-        }
-        break;
-      }
-      case envelope_kind::monitor:
-      case envelope_kind::link:
-        if (e->sender && !shutting) {
-          envelope* d = make_envelope(down{target, exit_reason::no_actor, {}});
-          d->kind = e->kind == envelope_kind::monitor ? envelope_kind::monitor_down
-                                                      : envelope_kind::link_exit;
-          d->control = true;
-          d->sender = target;
-          deliver(e->sender, d);
-        }
-        break;
-      default:
-        break;  // replies, timers, signals to the dead need nobody told
-    }
-  } catch (...) {
-    // Out of memory while reporting a dead letter: the count above still holds.
-  }
-  free_envelope(e);
 }
 
 }  // namespace detail
@@ -286,10 +121,10 @@ std::optional<actor_counters> actor_system::counters(actor_ref r) const noexcept
   }
   actor_counters k;
   k.handled = c->handled.load(std::memory_order_relaxed);
-  const std::int64_t p = c->pending.load(std::memory_order_relaxed);
+  const std::int64_t p = c->box.pending(std::memory_order_relaxed);
   k.depth = p > 0 ? static_cast<std::uint64_t>(p) : 0;
-  k.dropped = c->dropped.load(std::memory_order_relaxed);
-  k.rejected = c->rejected.load(std::memory_order_relaxed);
+  k.dropped = c->box.dropped();
+  k.rejected = c->box.rejected();
   k.sampled = c->sampled.load(std::memory_order_relaxed);
   k.mailbox_wait = std::chrono::nanoseconds(c->wait_ns.load(std::memory_order_relaxed));
   k.handler_time = std::chrono::nanoseconds(c->handler_ns.load(std::memory_order_relaxed));
@@ -304,7 +139,7 @@ std::optional<std::uint64_t> actor_system::mailbox_depth(actor_ref r) const noex
   if (c == nullptr) {
     return std::nullopt;
   }
-  const std::int64_t p = c->pending.load(std::memory_order_acquire);
+  const std::int64_t p = c->box.pending(std::memory_order_acquire);
   return p > 0 ? static_cast<std::uint64_t>(p) : 0;
 }
 

@@ -30,6 +30,12 @@ struct thread_state {
   actor_cell* ready_tail = nullptr;
   std::uint32_t ready_count = 0;
   actor* current = nullptr;          // actor whose handler runs now
+  // The request `current` is serving and has not answered (serving_id 0 = none): reply() with
+  // its reply type answers it. Set per message by actor_access::handle, restored from the
+  // pending_request for the continuations a serving handler started.
+  actor_ref serving_to{};
+  std::uint64_t serving_id = 0;
+  std::uint32_t serving_reply_type = 0;
   actor* constructing = nullptr;     // actor being constructed by spawn on this thread
   actor_cell* spawn_cell = nullptr;  // slot reserved by begin_spawn, read by actor::actor()
   std::uint32_t spawn_generation = 0;
@@ -83,7 +89,7 @@ class system_impl {
   void release_slot(actor_cell* c);
   std::atomic<std::size_t> live{0};
 
-  // ---- delivery (system.cpp) ----------------------------------------------------------------
+  // ---- delivery (delivery.cpp), dead letters (dead_letters.cpp), scheduling (scheduler.cpp) --
   /// Queues `e` for `to` (sets the sender from the running actor unless already set).
   /// Thread-safe.
   std::error_code deliver(actor_ref to, envelope* e);
@@ -113,6 +119,8 @@ class system_impl {
   void run_from_port(actor_cell* c);
   void run_turn(actor_cell* c);
   void drain_aborted(actor_cell* c) noexcept;
+  /// Answers (dropped) and frees the envelopes a drop_oldest bound evicted. Worker only.
+  void answer_evicted(envelope* list) noexcept;
   void dispatch(actor_cell* c, envelope* e);
   /// Stops the actor of `c` now: notifications, cleanup, destruction, slot release.
   /// Worker only (inside its turn) or the system destructor.
@@ -136,8 +144,9 @@ class system_impl {
   bool cancel_drain_notification(actor_ref r, completion* c);
   /// After a turn: fires the registrations of `c` that its depth now satisfies. Worker only.
   void check_drain(actor_cell* c);
-  /// On death: fires every registration of `c` with dead_target.
-  void fail_drain(actor_cell* c);
+  /// Fires every registration of `c` with `ec`: dead_target on death, errc::aborted when the
+  /// port stops while the actor is still behind (it will never run again).
+  void fail_drain(actor_cell* c, std::error_code ec);
   std::mutex drain_mu;
   std::unordered_map<std::uint32_t, std::vector<drain_entry>> drain_entries;
 

@@ -2,7 +2,8 @@
 
 #include <exception>
 
-#include "quay/runtime/log.hpp"
+#include "quay/runtime/error.hpp"
+#include "actors_log.hpp"
 #include "system_impl.hpp"
 
 namespace quay::detail {
@@ -64,42 +65,20 @@ void system_impl::run_from_port(actor_cell* c) {
   t.ready_count = saved_count;
 }
 
-namespace {
-
-// Pops the next envelope: control lane first, then the ordinary lane (after evicting the
-// oldest ordinary messages a drop_oldest bound no longer has room for). `evicted` counts the
-// envelopes removed that way.
-envelope* next_envelope(system_impl& sys, actor_cell* c, std::int64_t& evicted) {
-  if (mpsc_node* n = c->control.pop()) {
-    return static_cast<envelope*>(n);
-  }
-  const std::uint32_t cap = c->capacity.load(std::memory_order_relaxed);
-  if (cap != 0 && c->policy.load(std::memory_order_relaxed) ==
-                      static_cast<std::uint8_t>(overflow_policy::drop_oldest)) {
-    while (c->normal_depth.load(std::memory_order_acquire) > cap) {
-      auto* old = static_cast<envelope*>(c->normal.pop());
-      if (old == nullptr) {
-        break;
+void system_impl::answer_evicted(envelope* list) noexcept {
+  while (list != nullptr) {
+    auto* next = static_cast<envelope*>(list->next.load(std::memory_order_relaxed));
+    if (list->kind == envelope_kind::user && list->id != 0 && list->sender) {
+      try {
+        deliver_error_reply(list->sender, list->id, actor_errc::dropped);
+      } catch (...) {
+        // Out of memory: the asker's deadline (if any) still answers it.
       }
-      if (old->flags & flag_counted) {
-        c->normal_depth.fetch_sub(1, std::memory_order_acq_rel);
-      }
-      ++evicted;
-      actor_cell::bump(c->dropped, 1);
-      if (old->kind == envelope_kind::user && old->id != 0 && old->sender) {
-        sys.deliver_error_reply(old->sender, old->id, actor_errc::dropped);
-      }
-      free_envelope(old);
     }
+    free_envelope(list);
+    list = next;
   }
-  auto* e = static_cast<envelope*>(c->normal.pop());
-  if (e != nullptr && (e->flags & flag_counted)) {
-    c->normal_depth.fetch_sub(1, std::memory_order_acq_rel);
-  }
-  return e;
 }
-
-}  // namespace
 
 void system_impl::run_turn(actor_cell* c) {
   actor* a = c->current.load(std::memory_order_acquire);
@@ -108,33 +87,43 @@ void system_impl::run_turn(actor_cell* c) {
     budget = actor_access::batch(*a);
   }
   // Overload warning with a doubling threshold (reset once the mailbox drains).
-  const std::int64_t depth = c->pending.load(std::memory_order_relaxed);
-  std::uint8_t shift = c->warn_shift.load(std::memory_order_relaxed);
+  const std::int64_t depth = c->box.pending(std::memory_order_relaxed);
+  std::uint8_t shift = c->warn_shift;
   if (a != nullptr && opts.mailbox_warn_threshold != 0 && shift < 48 &&
       static_cast<std::uint64_t>(depth) > (opts.mailbox_warn_threshold << shift)) {
-    log::get("actors")->warn("actor {}:{} mailbox holds {} messages (warning threshold {})",
-                             c->slot, actor_access::generation(*a), depth,
-                             opts.mailbox_warn_threshold << shift);
+    actors_log().warn("actor {}:{} mailbox holds {} messages (warning threshold {})",
+                       c->slot, actor_access::generation(*a), depth,
+                       opts.mailbox_warn_threshold << shift);
     while (shift < 48 && static_cast<std::uint64_t>(depth) > (opts.mailbox_warn_threshold << shift)) {
       ++shift;
     }
-    c->warn_shift.store(shift, std::memory_order_relaxed);
+    c->warn_shift = shift;
   }
   std::int64_t done = 0;
   std::uint32_t handled = 0;
   while (handled < budget) {
-    envelope* e = next_envelope(*this, c, done);
-    if (e == nullptr) {
+    const mailbox::popped p = c->box.pop();
+    if (p.evicted != nullptr) {
+      done += p.evicted_count;
+      answer_evicted(p.evicted);
+    }
+    if (p.next == nullptr) {
       break;
     }
     ++done;
     ++handled;
-    dispatch(c, e);
+    dispatch(c, p.next);
   }
-  const std::int64_t left = c->pending.fetch_sub(done, std::memory_order_acq_rel) - done;
-  if (left == 0 && c->warn_shift.load(std::memory_order_relaxed) != 0) {
-    c->warn_shift.store(0, std::memory_order_relaxed);
+  // Everything this turn writes of the cell happens before the fetch_sub below: when it takes
+  // `pending` to 0, a producer's next push may start the next turn on another worker at once.
+  // So the warning is re-armed here, on the drain this turn is about to report: if a push lands
+  // in between, the next turn merely warns from the base threshold again.
+  if (c->warn_shift != 0 && c->box.pending(std::memory_order_relaxed) == done) {
+    c->warn_shift = 0;
   }
+  // The hand-off. After it this turn touches only the drain registry (its own lock, and the
+  // cell's atomics) and, if `left` > 0 (no producer can make the cell runnable), re-posts it.
+  const std::int64_t left = c->box.finish_turn(done);
   if (c->drain_watch.load(std::memory_order_seq_cst)) {
     check_drain(c);
   }
@@ -177,24 +166,15 @@ void system_impl::dispatch(actor_cell* c, envelope* e) {
 }
 
 void system_impl::drain_aborted(actor_cell* c) noexcept {
-  std::int64_t done = 0;
-  for (;;) {
-    mpsc_node* n = c->control.pop();
-    if (n == nullptr) {
-      n = c->normal.pop();
-    }
-    if (n == nullptr) {
-      break;
-    }
-    auto* e = static_cast<envelope*>(n);
-    if (e->flags & flag_counted) {
-      c->normal_depth.fetch_sub(1, std::memory_order_acq_rel);
-    }
-    free_envelope(e);
-    ++done;
+  const std::int64_t done = c->box.discard_all();
+  const bool left = done != 0 && c->box.finish_turn(done) > 0;
+  // The actor will never run again on this port, so nothing would ever drain it: release what
+  // waits for the drain (a session paused for backpressure) with errc::aborted, or it would stay
+  // paused, and open, forever.
+  if (c->drain_watch.load(std::memory_order_seq_cst)) {
+    fail_drain(c, make_error_code(errc::aborted));
   }
-  if (done != 0 && c->pending.fetch_sub(done, std::memory_order_acq_rel) - done > 0 &&
-      !closing.load(std::memory_order_relaxed)) {
+  if (left && !closing.load(std::memory_order_relaxed)) {
     port_ref.post(c);  // a producer is mid-push; the port will abort us again
   }
 }

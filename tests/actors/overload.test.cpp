@@ -9,6 +9,7 @@
 
 #include "quay/actors/actors.hpp"
 #include "quay/actors/testing.hpp"
+#include "quay/runtime/error.hpp"
 #include "quay/runtime/log.hpp"
 
 namespace {
@@ -212,6 +213,26 @@ TEST(overload, a_drain_notification_fires_once_when_the_depth_falls_to_the_low_w
   }
   f.run();
   EXPECT_EQ(r.fired, 1);  // one-shot
+}
+
+TEST(overload, a_drain_notification_is_released_with_aborted_when_the_port_stops_first) {
+  // A session paused for backpressure waits on this notification: if the port stops while the
+  // owner is still behind, the owner never runs again, so the stop's cleanup must release it.
+  actor_fixture f;
+  std::vector<int> got;
+  const actor_ref b = f.spawn<bounded>(&got, 0, overflow_policy::reject);
+  f.run();
+  for (int i = 0; i < 10; ++i) {
+    f.send(b, item{i});
+  }
+  resume_reading r;
+  f.sys.notify_when_drained(b, 3, &r);
+  ASSERT_TRUE(f.step());
+  EXPECT_EQ(r.fired, 0);  // depth 9: still registered
+  f.port.shutdown();      // the owner's queued turn is aborted
+  EXPECT_EQ(r.fired, 1);
+  EXPECT_EQ(r.ec, quay::errc::aborted);
+  EXPECT_FALSE(f.sys.cancel_drain_notification(b, &r));  // no longer registered
 }
 
 TEST(overload, a_drain_notification_fires_at_once_if_already_drained_and_fails_on_death) {

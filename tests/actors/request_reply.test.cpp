@@ -186,6 +186,105 @@ TEST(request_reply, a_coroutine_handler_can_answer_a_request_with_co_return) {
   EXPECT_EQ(out.values, std::vector<int>{15});
 }
 
+// Answers `doubled` later: it asks the calculator first and replies from the continuation (the
+// handler returns void, so the runtime does not answer for it).
+struct doubled {
+  using reply_type = int;
+  int a;
+  int b;
+};
+struct note {  // not doubled's reply type: reply(note) stays a plain send to sender()
+  int v;
+};
+
+class forwarder final : public quay::actor {
+ public:
+  explicit forwarder(actor_ref calc) : calc_(calc) {}
+  static void define(quay::handlers<forwarder>& h) { h.on<&forwarder::on_doubled>(); }
+
+ private:
+  void on_doubled(const doubled& m) {
+    ask(calc_, add{m.a, m.b}, 1000ms, [this](result<int> r) {
+      reply(note{1});  // another type: a plain message to the asker
+      reply(r ? *r * 2 : -1);
+      reply(-5);       // already answered: a plain message, never a second answer
+    });
+  }
+  actor_ref calc_;
+};
+
+class co_forwarder final : public quay::actor {
+ public:
+  explicit co_forwarder(actor_ref calc) : calc_(calc) {}
+  static void define(quay::handlers<co_forwarder>& h) { h.on<&co_forwarder::on_doubled>(); }
+
+ private:
+  quay::task<> on_doubled(doubled m) {
+    result<int> r = co_await ask(calc_, add{m.a, m.b}, 1000ms);
+    reply(r ? *r * 2 : -1);
+  }
+  actor_ref calc_;
+};
+
+struct ask_doubled {
+  actor_ref target;
+};
+
+// Asks `doubled`; records plain (non-reply) ints and notes it receives in `plain`.
+class doubled_client final : public quay::actor {
+ public:
+  doubled_client(outcome* out, std::vector<int>* plain) : out_(out), plain_(plain) {}
+  static void define(quay::handlers<doubled_client>& h) {
+    h.on<&doubled_client::on_go>().on<&doubled_client::on_int>().on<&doubled_client::on_note>();
+  }
+
+ private:
+  void on_go(ask_doubled& g) {
+    ask(g.target, doubled{2, 3}, 1000ms, [this](result<int> r) {
+      if (r) {
+        out_->values.push_back(*r);
+      } else {
+        out_->errors.push_back(r.error());
+      }
+    });
+  }
+  void on_int(int& v) { plain_->push_back(v); }
+  void on_note(note& n) { plain_->push_back(1000 + n.v); }
+  outcome* out_;
+  std::vector<int>* plain_;
+};
+
+TEST(request_reply, reply_inside_an_ask_continuation_answers_the_request_the_handler_was_serving) {
+  actor_fixture f;
+  outcome out;
+  const actor_ref calc = f.spawn<calculator>();
+  const actor_ref fwd = f.spawn<forwarder>(calc);
+  std::vector<int> plain;
+  const actor_ref c = f.spawn<doubled_client>(&out, &plain);
+  f.send(c, ask_doubled{fwd});
+  f.run();  // no time passes: only a real answer can complete the ask
+  ASSERT_EQ(out.values, std::vector<int>{10});
+  EXPECT_TRUE(out.errors.empty());
+  // The reply of another type and the one after the answer arrived as plain messages.
+  EXPECT_EQ(plain, (std::vector<int>{1001, -5}));
+  EXPECT_EQ(f.sys.unhandled(), 0u);
+}
+
+TEST(request_reply, reply_after_co_await_in_a_coroutine_handler_answers_the_request) {
+  actor_fixture f;
+  outcome out;
+  const actor_ref calc = f.spawn<calculator>();
+  const actor_ref fwd = f.spawn<co_forwarder>(calc);
+  std::vector<int> plain;
+  const actor_ref c = f.spawn<doubled_client>(&out, &plain);
+  f.send(c, ask_doubled{fwd});
+  f.run();
+  ASSERT_EQ(out.values, std::vector<int>{10});
+  EXPECT_TRUE(out.errors.empty());
+  EXPECT_TRUE(plain.empty());  // the answer was a reply, not a stray message
+  EXPECT_EQ(f.sys.unhandled(), 0u);
+}
+
 TEST(request_reply, asking_a_dead_actor_gives_dead_target_not_a_hang) {
   actor_fixture f;
   outcome out;

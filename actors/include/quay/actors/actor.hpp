@@ -147,10 +147,18 @@ class actor {
   std::error_code send(actor_ref to, M&& m) {
     return send_envelope(to, detail::make_envelope(std::forward<M>(m)));
   }
-  /// Sends `m` to sender(). Owner only.
+  /// Answers the request this actor is serving, if `m` is of its reply type and it is still
+  /// unanswered here: inside a handler that returns void (or task<>) for a request type, and
+  /// inside the ask continuations (callback or after co_await) that such a handler started — a
+  /// deferred answer. Otherwise (no such request, another type, already answered in this
+  /// turn) sends `m` to sender() as a plain message. If two continuations both answer, the
+  /// asker keeps the first and discards the other as a late reply. A handler that returns its
+  /// reply type (or task<reply_type>) answers by returning; reply() there is a plain send.
+  /// Owner only.
   template <class M>
   std::error_code reply(M&& m) {
-    return send(sender(), std::forward<M>(m));
+    return reply_envelope(detail::message_type_id<std::remove_cvref_t<M>>(),
+                          detail::make_envelope(std::forward<M>(m)));
   }
 
   /// Request/reply with a callback: sends `request` to `to` and later calls
@@ -256,6 +264,9 @@ class actor {
   friend class actor_system;
 
   std::error_code send_envelope(actor_ref to, detail::envelope* e);
+  std::error_code reply_envelope(std::uint32_t type_id, detail::envelope* e);
+  /// The running handler answers its request by returning a value: reply() is a plain send.
+  static void answered_by_return() noexcept;
   void begin_request(actor_ref to, detail::envelope* e, millis timeout, detail::reply_fn k);
   timer_handle start_message_timer(millis delay, millis period,
                                    unique_function<detail::envelope*()> make);
@@ -263,8 +274,8 @@ class actor {
   actor_ref spawn_child(child_factory factory, bool supervised, restart_policy policy,
                         std::string name);
   void start_task(detail::task_promise_base& p, std::coroutine_handle<> h, detail::envelope& e);
-  static void reply_with(actor& self, actor_ref reply_to, std::uint64_t request_id,
-                         detail::envelope* reply);
+  static std::error_code reply_with(actor& self, actor_ref reply_to, std::uint64_t request_id,
+                                    detail::envelope* reply);
   void assert_owner() const noexcept;
   detail::actor_extras& extras();
 
@@ -348,6 +359,9 @@ void handlers<T>::thunk(actor& self, detail::envelope& e) {
                         std::is_same_v<typename R::value_type, typename M::reply_type>,
                     "task<R> handler: R must be the message's reply_type");
     }
+    if constexpr (!std::is_void_v<typename R::value_type>) {
+      actor::answered_by_return();
+    }
     R t = (obj.*Fn)(std::move(e.get<M>()));
     auto h = t.release();
     auto& p = h.promise();
@@ -368,6 +382,7 @@ void handlers<T>::thunk(actor& self, detail::envelope& e) {
   } else {
     static_assert(detail::has_reply_type<M> && std::is_same_v<R, typename M::reply_type>,
                   "a handler returning a value must return the message's reply_type");
+    actor::answered_by_return();
     if constexpr (std::is_lvalue_reference_v<A>) {
       actor::reply_with(self, e.sender, e.id, detail::make_envelope((obj.*Fn)(e.get<M>())));
     } else {

@@ -25,6 +25,7 @@ struct envelope;
 struct message_ops {
   std::uint32_t type_id;
   void (*destroy)(envelope& e) noexcept;
+  std::uint32_t reply_type_id;  // id of M::reply_type (M is a request type), else 0
 };
 
 /// Hands out the next message type id (1, 2, ...). Thread-safe.
@@ -35,6 +36,16 @@ template <class M>
 std::uint32_t message_type_id() noexcept {
   static const std::uint32_t id = next_message_type_id();
   return id;
+}
+
+/// The id of M::reply_type if M is a request type, else 0. Thread-safe.
+template <class M>
+std::uint32_t reply_type_id_of() noexcept {
+  if constexpr (requires { typename M::reply_type; }) {
+    return message_type_id<typename M::reply_type>();
+  } else {
+    return 0;
+  }
 }
 
 /// What an envelope means to the runtime. `user` envelopes go to the actor's handler table;
@@ -144,7 +155,7 @@ struct message_ops_of {
     }
   }
   static const message_ops& get() noexcept {
-    static const message_ops ops{message_type_id<M>(), &destroy};
+    static const message_ops ops{message_type_id<M>(), &destroy, reply_type_id_of<M>()};
     return ops;
   }
 };

@@ -147,7 +147,8 @@ class actor_system {
   /// Backpressure hook for non-actor components (the network session): posts `c` to the port
   /// once, when `r`'s mailbox depth is at most `low_water` — at once if it already is, else as
   /// soon as the actor's turns drain it that far. If the actor stops first, `c` is posted with
-  /// actor_errc::dead_target. One-shot; register again to watch again. `c` must stay alive until
+  /// actor_errc::dead_target; if the port stops while the actor is still behind (it never runs
+  /// again), `c` runs with errc::aborted. One-shot; register again to watch again. `c` must stay alive until
   /// it runs and must not be posted elsewhere meanwhile. Thread-safe.
   void notify_when_drained(actor_ref r, std::uint64_t low_water, completion* c);
   /// Withdraws a notify_when_drained registration. True if it was still pending (then `c`
