@@ -2,6 +2,10 @@
 // connectors, and the sweep that runs idle timeouts, heartbeats and close deadlines.
 #include "quay/net/network.hpp"
 
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
 #include "network_impl.hpp"
 #include "quay/actors/system.hpp"
 #include "quay/runtime/error.hpp"
@@ -25,24 +29,35 @@ constexpr millis accept_retry_delay{100};
 
 void start_accept(listener_state& l);
 
+// Drops one in_flight count: the last touch of the network by its caller.
+void leave(network_impl& net) { net.in_flight.fetch_sub(1, std::memory_order_release); }
+
+// The accept completion counts in in_flight from its start to its end (it restarts the accept,
+// which counts again, before it leaves). It takes no lock: on a stopped port it runs inside
+// the start or the close that aborted it, with the listener's mutex held.
 void on_accept(completion* c, std::error_code ec, std::size_t) {
   listener_state& l = *static_cast<listener_state::accept_completion*>(c)->owner;
   network_impl& net = l.net;
   if (ec) {
-    std::lock_guard lk(l.mu);
-    if (l.closed || ec == quay::errc::aborted || ec == quay::errc::shut_down) return;
-    // Out of descriptors (or another resource): do not spin; try again shortly.
+    if (l.closed.load() || ec == quay::errc::aborted || ec == quay::errc::shut_down) {
+      return leave(net);
+    }
+    // Out of descriptors (or another resource): do not spin; try again shortly. The timer's
+    // callback runs exactly once (aborted if the port stops) and counts meanwhile.
     logger()->warn("accept failed on {}: {}; retrying", l.opts.at.to_string(), ec.message());
+    net.in_flight.fetch_add(1, std::memory_order_relaxed);
     net.port.start_timer(accept_retry_delay, [&l](std::error_code tec) {
+      network_impl& n = l.net;
       if (!tec) start_accept(l);
+      leave(n);
     });
-    return;
+    return leave(net);
   }
   tcp_socket peer = std::move(l.aop.peer);
   const endpoint peer_ep = l.aop.peer_endpoint;
   if (net.shut.load()) {
     peer.close();  // shutdown() raced with this accept: no new sessions
-    return;
+    return leave(net);
   }
 
   if (l.open.load(std::memory_order_relaxed) >= l.opts.max_connections) {
@@ -55,7 +70,7 @@ void on_accept(completion* c, std::error_code ec, std::size_t) {
     logger()->error("connection from {} refused: no session slot left", peer_ep.to_string());
     peer.close();
   } else {
-    std::unique_lock lk(s->mu);
+    session_lock lk(*s);
     configure(*s, l.opts.session);
     s->sock = std::move(peer);
     s->listener = &l;
@@ -86,17 +101,25 @@ void on_accept(completion* c, std::error_code ec, std::size_t) {
     }
   }
   start_accept(l);
+  leave(net);
 }
 
 void start_accept(listener_state& l) {
   std::lock_guard lk(l.mu);
-  if (l.closed) return;
+  if (l.closed.load()) return;
+  l.net.in_flight.fetch_add(1, std::memory_order_relaxed);
   l.sock.async_accept(l.aop);
 }
 
-void on_connect(completion* c, std::error_code ec, std::size_t) {
+void on_connect(completion* c, std::error_code ec, std::size_t n) {
   session& s = *static_cast<session_connect*>(c)->owner;
-  std::unique_lock lk(s.mu);
+  if (holds_lock(s)) {
+    // Started (or aborted) inside a call made under the session's mutex: see network_impl.hpp.
+    c->set_result(ec, n);
+    s.deferred |= deferred_connect;
+    return;
+  }
+  session_lock lk(s);
   s.connect_pending = false;
   if (s.state != session_state::connecting) {
     s.cop.reset();
@@ -133,16 +156,37 @@ struct network_impl::chunk {
 };
 
 network_impl::network_impl(io_port& p, actor_system* a) : port(p), actors(a) {
+  // The sweep timer counts until its last invocation, the one with an error (cancelled by the
+  // destructor, or aborted when the port stops).
+  in_flight.fetch_add(1, std::memory_order_relaxed);
   sweep_timer = port.start_timer(
       sweep_period,
       [this](std::error_code ec) {
-        if (!ec) sweep();
+        if (!ec) return sweep();
+        leave(*this);
       },
       sweep_period);
 }
 
 network_impl::~network_impl() {
   port.cancel_timer(sweep_timer);
+  // Completions that refer to sessions, listeners or the sweep may still be queued on a running
+  // port (a stopped one has run them all): wait for them. A port that cannot run them (this is
+  // its only worker) or does not within the deadline is a shutdown order that cannot be made
+  // safe, so it is refused loudly rather than left to touch freed memory.
+  constexpr auto deadline = std::chrono::seconds(30);
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (in_flight.load(std::memory_order_acquire) != 0) {
+    const bool stuck = port.in_worker() && port.concurrency() == 1;
+    if (stuck || std::chrono::steady_clock::now() > until) {
+      logger()->critical(
+          "network destroyed with {} operations in flight that its port {}; aborting "
+          "(destroy the network from outside the port's only worker, or stop the port first)",
+          in_flight.load(), stuck ? "cannot run from this worker" : "did not finish in 30 s");
+      std::abort();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   for (auto& c : chunks_) delete c.load(std::memory_order_acquire);
 }
 
@@ -171,6 +215,7 @@ session* network_impl::allocate() {
   if (s->generation == 0) s->generation = 1;
   s->state = session_state::starting;
   stats.open.fetch_add(1, std::memory_order_relaxed);
+  in_flight.fetch_add(1, std::memory_order_relaxed);  // dropped at the end of finish()
   return s;
 }
 
@@ -196,7 +241,7 @@ session_handle network_impl::start_connect(const endpoint& target, actor_ref own
                                            session_handler* h, const session_options& o) {
   session* s = allocate();
   if (s == nullptr) return {};
-  std::unique_lock lk(s->mu);
+  session_lock lk(*s);
   configure(*s, o);
   s->owner = owner;
   s->handler = h;
@@ -220,7 +265,7 @@ void network_impl::sweep() {
   for (std::uint32_t i = 0; i < n; ++i) {
     session* s = lookup(i);
     if (s == nullptr) continue;
-    std::unique_lock lk(s->mu);
+    session_lock lk(*s);
     if (s->state == session_state::free) continue;
     sweep_locked(*s, now);
     finish(*s, lk);
@@ -239,7 +284,7 @@ namespace {
 session* locked(detail::network_impl& net, session_handle h, session_lock& lk) {
   session* s = net.lookup(h.slot);
   if (s == nullptr || h.generation == 0) return nullptr;
-  lk = std::unique_lock(s->mu);
+  lk.acquire(*s);
   if (s->generation != h.generation || s->state == session_state::free) {
     lk.unlock();
     return nullptr;
@@ -307,30 +352,28 @@ std::error_code network::abort(session_handle h, std::error_code reason) {
   return {};
 }
 
-void network::stop_listening() {
-  std::lock_guard lk(impl_->listeners_mu);
-  for (auto& l : impl_->listeners) {
+namespace {
+// The pending accept completes with an abort and, seeing `closed`, is not restarted. It takes
+// no lock, so it may run inside close() (a stopped port).
+void close_listeners(detail::network_impl& net) {
+  std::lock_guard lk(net.listeners_mu);
+  for (auto& l : net.listeners) {
     std::lock_guard llk(l->mu);
-    // The pending accept completes with an abort and, seeing `closed`, is not restarted.
     l->closed = true;
     l->sock.close();
   }
 }
+}  // namespace
+
+void network::stop_listening() { close_listeners(*impl_); }
 
 void network::shutdown() {
   if (impl_->shut.exchange(true)) return;
-  {
-    std::lock_guard lk(impl_->listeners_mu);
-    for (auto& l : impl_->listeners) {
-      std::lock_guard llk(l->mu);
-      l->closed = true;
-      l->sock.close();
-    }
-  }
+  close_listeners(*impl_);
   const std::uint32_t n = impl_->slots_in_use_high();
   for (std::uint32_t i = 0; i < n; ++i) {
     session* s = impl_->lookup(i);
-    std::unique_lock lk(s->mu);
+    session_lock lk(*s);
     if (s->state == session_state::free) continue;
     detail::hard_close_locked(*s, errc::shutting_down, false);
     detail::finish(*s, lk);

@@ -11,6 +11,18 @@
 //
 // Slots are never freed, only reused with a new generation, so a stale handle always finds a
 // live mutex to lock and a generation that does not match.
+//
+// No completion runs under the session's mutex (STYLE.md rule 15). Sockets are started and
+// closed, posts made and drain notifications registered with the mutex held, and on a stopped
+// port (or a socket that is not open) the runtime invokes the completion inside that call. Each
+// session completion therefore first asks whether the calling thread holds this session's
+// mutex (session_lock keeps a thread-local record); if so it only records its result and a bit
+// in `deferred`, and session_lock runs it right after releasing the mutex. Its pending flag
+// stays set until it has run, so the session cannot be finalised in between.
+//
+// Lifetime: every session not yet finalised, every armed timer and every pending accept counts
+// in network_impl::in_flight; the count is dropped as the last touch of each. The destructor
+// waits for it to reach zero, so a network may be destroyed before or after its port stops.
 
 #include <array>
 #include <atomic>
@@ -32,8 +44,36 @@ namespace quay::net::detail {
 
 class network_impl;
 struct session;
-using session_lock = std::unique_lock<small_mutex>;
 struct listener_state;
+
+/// Holds a session's mutex (see the file comment): completions that run inline while it is held
+/// are deferred to the release. Like std::unique_lock; one thread, one session at a time.
+class session_lock {
+ public:
+  session_lock() = default;
+  explicit session_lock(session& s) { acquire(s); }
+  ~session_lock() {
+    if (s_ != nullptr) unlock();
+  }
+  session_lock(const session_lock&) = delete;
+  session_lock& operator=(const session_lock&) = delete;
+
+  /// Locks `s` (nothing held before).
+  void acquire(session& s);
+  /// Re-locks the session this lock was acquired for.
+  void lock();
+  /// Releases the mutex, then runs the completions deferred meanwhile. The session must not be
+  /// touched after an unlock unless something pending (a flag such as `delivering`) keeps it.
+  void unlock();
+  bool owns_lock() const noexcept { return s_ != nullptr; }
+
+ private:
+  session* s_ = nullptr;     // held
+  session* last_ = nullptr;  // for lock() after unlock()
+};
+
+/// True if the calling thread holds `s.mu` through a session_lock.
+bool holds_lock(const session& s) noexcept;
 
 struct session_recv final : recv_op {
   explicit session_recv(session* s);
@@ -88,6 +128,7 @@ struct session {
   bool ping_sent = false;
   bool fin_sent = false;
   bool active = false;  // the last receive came soon after the one before: keep the read block
+  std::uint8_t deferred = 0;  // deferred_* bits: completions that ran inline under the mutex
 
   network_impl& net;
   tcp_socket sock;
@@ -113,6 +154,10 @@ struct session {
   session_handle handle() const noexcept { return {slot, generation}; }
 };
 
+/// Bits of session::deferred.
+inline constexpr std::uint8_t deferred_recv = 1, deferred_send = 2, deferred_drain = 4,
+                              deferred_connect = 8;
+
 /// A listening socket and its accept loop.
 struct listener_state {
   listener_state(network_impl& n, const listen_options& o);
@@ -125,8 +170,8 @@ struct listener_state {
     explicit accept_completion(listener_state* l);
     listener_state* owner;
   } aop{this};
-  std::mutex mu;
-  bool closed = false;
+  std::mutex mu;  // serialises starting the accept with closing; never held by a completion
+  std::atomic<bool> closed{false};
   std::atomic<std::size_t> open{0};
 };
 
@@ -162,6 +207,8 @@ class network_impl {
   std::vector<std::unique_ptr<listener_state>> listeners;
   std::atomic<bool> shut{false};
   timer_id sweep_timer{};
+  /// Sessions not finalised + armed timers + pending accepts; see the file comment.
+  std::atomic<std::uint64_t> in_flight{0};
 
   struct counters {
     std::atomic<std::uint64_t> open{0}, accepted{0}, refused{0}, closed{0}, frames_in{0},

@@ -40,7 +40,49 @@ void on_recv(completion* c, std::error_code ec, std::size_t n);
 void on_send(completion* c, std::error_code ec, std::size_t n);
 void on_drain(completion* c, std::error_code ec, std::size_t n);
 
+// The session whose mutex this thread holds, if any. A plain pointer: no destructor (see
+// quay/runtime/thread_exit.hpp on thread_locals under mingw).
+thread_local const session* t_held = nullptr;
+
 }  // namespace
+
+bool holds_lock(const session& s) noexcept { return t_held == &s; }
+
+namespace {
+// A completion invoked inside a runtime call made under its session's mutex: record it for
+// session_lock::unlock() instead of locking again (which would deadlock).
+bool defer_if_held(session& s, completion* c, std::uint8_t bit, std::error_code ec,
+                   std::size_t n) noexcept {
+  if (!holds_lock(s)) return false;
+  c->set_result(ec, n);
+  s.deferred |= bit;
+  return true;
+}
+}  // namespace
+
+void session_lock::acquire(session& s) {
+  s.mu.lock();
+  s_ = last_ = &s;
+  t_held = &s;
+}
+
+void session_lock::lock() { acquire(*last_); }
+
+void session_lock::unlock() {
+  session& s = *std::exchange(s_, nullptr);
+  const std::uint8_t d = std::exchange(s.deferred, 0);
+  // Taken before the release: each deferred completion still counts as pending, so the
+  // session lives until the last of them has run; nothing else of it is read afterwards.
+  completion* ops[4] = {(d & deferred_recv) ? &s.rop : nullptr,
+                        (d & deferred_send) ? &s.sop : nullptr,
+                        (d & deferred_drain) ? &s.dop : nullptr,
+                        (d & deferred_connect) ? s.cop.get() : nullptr};
+  t_held = nullptr;
+  s.mu.unlock();
+  for (completion* c : ops) {
+    if (c != nullptr) c->invoke();
+  }
+}
 
 session_recv::session_recv(session* s) : recv_op(&on_recv), owner(s) {}
 session_send::session_send(session* s) : send_op(&on_send), owner(s) {}
@@ -170,6 +212,7 @@ void finish(session& s, session_lock& lk) {
     return;
   }
   network_impl& net = s.net;
+  actor_system* const actors = net.actors;
   const session_handle h = s.handle();
   const std::error_code reason = s.reason;
   const actor_ref owner = s.owner;
@@ -193,9 +236,11 @@ void finish(session& s, session_lock& lk) {
   // The slot may be reused from here on; only values are used below.
   if (handler != nullptr) {
     handler->on_closed(h, reason);
-  } else if (owner && net.actors != nullptr) {
-    net.actors->send(owner, session_closed{h, reason});
+  } else if (owner && actors != nullptr) {
+    actors->send(owner, session_closed{h, reason});
   }
+  // The last touch: once the count is down, the network may be destroyed.
+  net.in_flight.fetch_sub(1, std::memory_order_release);
 }
 
 std::error_code send_locked(session& s, frame f) {
@@ -322,7 +367,8 @@ void process_locked(session& s, session_lock& lk) {
 
 void on_recv(completion* c, std::error_code ec, std::size_t n) {
   session& s = *static_cast<session_recv*>(c)->owner;
-  std::unique_lock lk(s.mu);
+  if (defer_if_held(s, c, deferred_recv, ec, n)) return;
+  session_lock lk(s);
   if (ec) {
     if (s.state == session_state::open || s.state == session_state::closing) {
       if (s.state == session_state::open) {
@@ -351,7 +397,8 @@ void on_recv(completion* c, std::error_code ec, std::size_t n) {
 
 void on_send(completion* c, std::error_code ec, std::size_t n) {
   session& s = *static_cast<session_send*>(c)->owner;
-  std::unique_lock lk(s.mu);
+  if (defer_if_held(s, c, deferred_send, ec, n)) return;
+  session_lock lk(s);
   s.send_pending = false;
   s.out.consume(n);
   if (ec) {
@@ -370,9 +417,10 @@ void on_send(completion* c, std::error_code ec, std::size_t n) {
   finish(s, lk);
 }
 
-void on_drain(completion* c, std::error_code ec, std::size_t) {
+void on_drain(completion* c, std::error_code ec, std::size_t n) {
   session& s = *static_cast<session_drain*>(c)->owner;
-  std::unique_lock lk(s.mu);
+  if (defer_if_held(s, c, deferred_drain, ec, n)) return;
+  session_lock lk(s);
   // The notification has fired, so it is no longer registered.
   s.drain_pending = false;
   s.paused = false;
