@@ -92,6 +92,20 @@ struct session_connect final : connect_op {
   session* owner;
 };
 
+/// A decoded frame on its way to the owner.
+struct inbound {
+  frame data;
+  envelope_view env;
+};
+
+/// Owner events the owner's full mailbox (a bounded one) refused: delivered first, in order,
+/// when it has drained. Allocated only while a session waits on a full mailbox.
+struct held_events {
+  bool accepted = false;  // session_accepted itself is waiting
+  endpoint peer;
+  std::vector<inbound> frames;
+};
+
 enum class session_state : std::uint8_t {
   free,        // slot unused
   starting,    // accepted, owner not yet told
@@ -140,6 +154,7 @@ struct session {
   session_send sop{this};
   session_drain dop{this};
   std::unique_ptr<session_connect> cop;  // only while connecting
+  std::unique_ptr<held_events> held;      // only while the owner's mailbox was full
   // Gather lists: a few inline (most sends), the full array only for sessions that need it.
   static constexpr std::size_t inline_iov = 4;
   std::array<const_buffer, inline_iov> iov_small{};

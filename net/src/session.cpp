@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "network_impl.hpp"
+#include "quay/actors/error.hpp"
 #include "quay/actors/system.hpp"
 #include "quay/net/envelope.hpp"
 #include "quay/runtime/error.hpp"
@@ -22,18 +23,37 @@ std::error_code close_reason_of(std::error_code ec) {
   return ec;
 }
 
-struct inbound {
-  frame data;
-  envelope_view env;
-};
+enum class delivery : std::uint8_t { delivered, full, gone };
 
-// Delivers to the owner with the mutex released. Returns false if the owner actor is gone.
-bool deliver_frame(session& s, session_handle h, inbound& in) {
+delivery outcome_of(std::error_code ec) {
+  if (!ec) return delivery::delivered;
+  // A bounded mailbox that is full is backpressure, not a dead owner: the event waits.
+  return ec == actor_errc::mailbox_full ? delivery::full : delivery::gone;
+}
+
+// Delivers to the owner with the mutex released. On `full` the frame is left in `in`.
+delivery deliver_frame(session& s, session_handle h, inbound& in) {
   if (s.handler != nullptr) {
     s.handler->on_frame(h, in.data, in.env);
-    return true;
+    return delivery::delivered;
   }
-  return !s.net.actors->send(s.owner, session_frame{h, in.env, std::move(in.data)});
+  const auto d = outcome_of(s.net.actors->send(s.owner, session_frame{h, in.env, in.data}));
+  if (d == delivery::delivered) in = inbound{};
+  return d;
+}
+
+// The owner's mailbox refused an event because it is full: reading pauses until the actor has
+// worked it down to half of what it holds now, then the held events go first.
+void pause_for_full_mailbox_locked(session& s) {
+  const auto depth = s.net.actors->mailbox_depth(s.owner);
+  if (!depth) {
+    hard_close_locked(s, errc::owner_gone, true);
+    return;
+  }
+  s.paused = true;
+  s.drain_pending = true;
+  s.net.stats.pauses.fetch_add(1, std::memory_order_relaxed);
+  s.net.actors->notify_when_drained(s.owner, *depth / 2, &s.dop);
 }
 
 void on_recv(completion* c, std::error_code ec, std::size_t n);
@@ -119,15 +139,22 @@ void open_session(session& s, session_lock& lk, const endpoint& peer) {
   const session_handle h = s.handle();
   s.delivering = true;
   lk.unlock();
-  bool owner_alive = true;
+  delivery d = delivery::delivered;
   if (s.handler != nullptr) {
     s.handler->on_accepted(h, peer);
   } else {
-    owner_alive = !s.net.actors->send(s.owner, session_accepted{h, peer});
+    d = outcome_of(s.net.actors->send(s.owner, session_accepted{h, peer}));
   }
   lk.lock();
   s.delivering = false;
-  if (!owner_alive) hard_close_locked(s, errc::owner_gone, true);
+  if (d == delivery::gone) hard_close_locked(s, errc::owner_gone, true);
+  if (d == delivery::full && s.state == session_state::open) {
+    // Nothing is read before the owner has heard `accepted`.
+    s.held = std::make_unique<held_events>();
+    s.held->accepted = true;
+    s.held->peer = peer;
+    pause_for_full_mailbox_locked(s);
+  }
   start_recv_locked(s);
   start_send_locked(s);  // frames queued while connecting
 }
@@ -177,6 +204,7 @@ void hard_close_locked(session& s, std::error_code reason, bool rst) {
     s.sock.close();
   }
   s.out.clear();
+  s.held.reset();
   if (s.drain_pending && s.net.actors != nullptr &&
       s.net.actors->cancel_drain_notification(s.owner, &s.dop)) {
     s.drain_pending = false;
@@ -197,6 +225,7 @@ void graceful_close_locked(session& s, std::error_code reason) {
   // The read buffer may be dropped only if no receive is writing into it: a pending receive
   // (into an active session's read block) keeps it until on_recv, which drops it then.
   if (!s.recv_pending) s.reader = framer(1);
+  s.held.reset();
   s.paused = false;
   if (s.out.empty() && !s.send_pending) {
     s.sock.shutdown_send();
@@ -222,6 +251,7 @@ void finish(session& s, session_lock& lk) {
   s.out = send_queue(0);
   s.iov_large.reset();
   s.cop.reset();
+  s.held.reset();
   s.owner = {};
   s.handler = nullptr;
   s.listener = nullptr;
@@ -306,9 +336,46 @@ bool pause_if_owner_behind_locked(session& s) {
 // may send). Between batches it checks the owner's mailbox, so a flood stops within one batch
 // of the high-water mark; undecoded bytes wait in the read buffer until the drain. While the
 // mutex is released the session is marked `delivering`, so it cannot be finalised meanwhile.
+// Delivers the events a full mailbox refused, in order, with the mutex released. Returns true if
+// all went (reading may go on); false if the mailbox was full again (paused again) or the
+// session ended.
+bool deliver_held_locked(session& s, session_lock& lk) {
+  std::unique_ptr<held_events> held = std::move(s.held);
+  const session_handle h = s.handle();
+  s.delivering = true;
+  lk.unlock();
+  delivery d = delivery::delivered;
+  if (held->accepted) {
+    d = outcome_of(s.net.actors->send(s.owner, session_accepted{h, held->peer}));
+    if (d == delivery::delivered) held->accepted = false;
+  }
+  std::size_t sent = 0;
+  while (d == delivery::delivered && sent < held->frames.size()) {
+    d = deliver_frame(s, h, held->frames[sent]);
+    if (d == delivery::delivered) ++sent;
+  }
+  lk.lock();
+  s.delivering = false;
+  if (s.state != session_state::open) return false;
+  if (d == delivery::gone) {
+    hard_close_locked(s, errc::owner_gone, true);
+    return false;
+  }
+  start_send_locked(s);  // sends made while `delivering` only queued
+  if (d == delivery::delivered) return true;
+  held->frames.erase(held->frames.begin(),
+                     held->frames.begin() + static_cast<std::ptrdiff_t>(sent));
+  s.held = std::move(held);
+  pause_for_full_mailbox_locked(s);
+  return false;
+}
+
 void process_locked(session& s, session_lock& lk) {
   constexpr std::size_t batch_size = 16;
   std::array<inbound, batch_size> batch;
+  if (s.held && !s.paused && s.state == session_state::open && !deliver_held_locked(s, lk)) {
+    return;
+  }
   while (s.state == session_state::open && !s.paused) {
     std::size_t count = 0;
     bool drained = false;
@@ -347,19 +414,30 @@ void process_locked(session& s, session_lock& lk) {
       const session_handle h = s.handle();
       s.delivering = true;
       lk.unlock();
-      bool owner_alive = true;
-      for (std::size_t i = 0; i < count; ++i) {
-        if (owner_alive) owner_alive = deliver_frame(s, h, batch[i]);
-        batch[i] = inbound{};
+      delivery d = delivery::delivered;
+      std::size_t sent = 0;
+      while (sent < count && d == delivery::delivered) {
+        d = deliver_frame(s, h, batch[sent]);
+        if (d == delivery::delivered) ++sent;
       }
       lk.lock();
       s.delivering = false;
       // An owner that closed the session gracefully and then stopped (a kick) has asked for
       // its last frames to be flushed: only an open session is aborted for a dead owner.
-      if (!owner_alive && s.state == session_state::open) {
+      if (d == delivery::gone && s.state == session_state::open) {
         hard_close_locked(s, errc::owner_gone, true);
       }
+      if (d == delivery::full && s.state == session_state::open) {
+        // The refused frame and the rest of the batch wait, in order, for the drain.
+        s.held = std::make_unique<held_events>();
+        for (std::size_t i = sent; i < count; ++i) s.held->frames.push_back(std::move(batch[i]));
+      }
+      for (auto& in : batch) in = inbound{};
       start_send_locked(s);  // what the handlers queued during the batch, in one write
+      if (s.held && s.state == session_state::open) {
+        pause_for_full_mailbox_locked(s);
+        break;
+      }
     }
     if (drained || pause_if_owner_behind_locked(s)) break;
   }

@@ -318,6 +318,71 @@ TEST_F(session_test, refuses_connections_over_the_limit_and_keeps_serving_the_ot
   expect_echo(b, 5, "b2");
 }
 
+// An owner with a small bounded mailbox (reject policy) whose first frame holds its worker until
+// the test opens the gate, so frames keep arriving while the mailbox is full. Records the seq of
+// every frame it handles.
+class bounded_owner : public actor {
+ public:
+  struct state {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+    std::vector<std::uint32_t> seqs;
+    std::vector<std::error_code> closed;
+  };
+  explicit bounded_owner(state& st) : st_(st) { set_mailbox_bound(8, overflow_policy::reject); }
+  static void define(handlers<bounded_owner>& h) {
+    h.on<&bounded_owner::on_frame>().on<&bounded_owner::on_closed>();
+  }
+
+ private:
+  void on_frame(const session_frame& m) {
+    std::unique_lock lk(st_.mu);
+    if (st_.seqs.empty()) st_.cv.wait_for(lk, 20s, [&] { return st_.open; });
+    st_.seqs.push_back(m.envelope.seq);
+    st_.cv.notify_all();
+  }
+  void on_closed(const session_closed& m) {
+    std::lock_guard lk(st_.mu);
+    st_.closed.push_back(m.reason);
+    st_.cv.notify_all();
+  }
+  state& st_;
+};
+
+TEST_F(session_test, a_full_bounded_owner_mailbox_is_backpressure_and_every_frame_arrives_in_order) {
+  bounded_owner::state st;
+  actor_ref owner;
+  endpoint at;
+  ASSERT_FALSE(net_.listen(
+      {},
+      [&](session_handle, const endpoint&) { return owner = system_.spawn<bounded_owner>(st); },
+      &at));
+  raw_client c(port_, at);
+  ASSERT_TRUE(c.connected());
+  constexpr std::uint32_t frames = 300;
+  bytes blob;
+  for (std::uint32_t i = 0; i < frames; ++i) {
+    const auto f = text_frame(text_type, i, "full");
+    blob.insert(blob.end(), f.wire().begin(), f.wire().end());
+  }
+  ASSERT_TRUE(c.send(blob));
+  // The mailbox reaches its bound while the owner is held: the session must wait, not reset.
+  ASSERT_TRUE(poll_until([&] {
+    const auto d = system_.mailbox_depth(owner);
+    return !d || *d >= 8;
+  }));
+  {
+    std::lock_guard lk(st.mu);
+    st.open = true;
+  }
+  st.cv.notify_all();
+  ASSERT_TRUE(eventually(st.mu, st.cv, [&] { return st.seqs.size() == frames || !st.closed.empty(); }));
+  std::lock_guard lk(st.mu);
+  ASSERT_TRUE(st.closed.empty()) << "the session was closed: " << st.closed.front().message();
+  for (std::uint32_t i = 0; i < frames; ++i) ASSERT_EQ(st.seqs[i], i);
+}
+
 // A client-side handler for network::connect: records events, keeps received payload texts.
 class client_handler final : public session_handler {
  public:
