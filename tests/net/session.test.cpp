@@ -152,8 +152,15 @@ class kick_and_stop : public actor {
 
 TEST_F(session_test, an_owner_that_closes_then_stops_mid_flood_still_flushes_its_last_frame) {
   endpoint at;
+  std::mutex mu;
+  std::vector<session_handle> sessions;  // one per round, in order
   ASSERT_FALSE(net_.listen(
-      {}, [this](session_handle, const endpoint&) { return system_.spawn<kick_and_stop>(net_); },
+      {},
+      [&](session_handle h, const endpoint&) {
+        std::lock_guard lk(mu);
+        sessions.push_back(h);
+        return system_.spawn<kick_and_stop>(net_);
+      },
       &at));
   // Several rounds: the race (deliveries to an owner that has just stopped) needs the flood
   // to be in flight while the owner runs on the other worker.
@@ -167,9 +174,19 @@ TEST_F(session_test, an_owner_that_closes_then_stops_mid_flood_still_flushes_its
       flood.insert(flood.end(), f.wire().begin(), f.wire().end());
     }
     ASSERT_TRUE(c.send(flood));
-    // Read only after the server has acted: an abort (RST) would arrive before the read and
-    // take the unread goodbye with it.
-    std::this_thread::sleep_for(50ms);
+    // Read only after the server has acted (the session is no longer open: closing, or gone
+    // after an abort): an abort's RST would arrive before the read and take the unread goodbye
+    // with it, which is the failure this test exists to catch.
+    ASSERT_TRUE(poll_until([&] {
+      session_handle h;
+      {
+        std::lock_guard lk(mu);
+        if (sessions.size() <= static_cast<std::size_t>(round)) return false;
+        h = sessions[static_cast<std::size_t>(round)];
+      }
+      const auto inf = net_.info(h);
+      return !inf || !inf->open;
+    })) << "round " << round << ": the owner never closed the session";
     auto p = c.read_frame();
     ASSERT_TRUE(p.has_value()) << "round " << round << ": the goodbye was lost";
     EXPECT_EQ(decode(*p).text, "goodbye");
