@@ -1,6 +1,7 @@
 // The session state machine: receive, decode, deliver, send, close. See network_impl.hpp for
 // the locking rules.
 #include <algorithm>
+#include <cassert>
 
 #include "network_impl.hpp"
 #include "quay/actors/error.hpp"
@@ -33,6 +34,8 @@ delivery outcome_of(std::error_code ec) {
 
 // Delivers to the owner with the mutex released. On `full` the frame is left in `in`.
 delivery deliver_frame(session& s, session_handle h, inbound& in) {
+  assert(!holds_lock(s) && "owner events are delivered with the session's mutex released");
+  assert(in.env.verified() && "only a verified envelope reaches an owner");
   if (s.handler != nullptr) {
     s.handler->on_frame(h, in.data, in.env);
     return delivery::delivered;
@@ -45,6 +48,7 @@ delivery deliver_frame(session& s, session_handle h, inbound& in) {
 // The owner's mailbox refused an event because it is full: reading pauses until the actor has
 // worked it down to half of what it holds now, then the held events go first.
 void pause_for_full_mailbox_locked(session& s) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   const auto depth = s.net.actors->mailbox_depth(s.owner);
   if (!depth) {
     hard_close_locked(s, errc::owner_gone, true);
@@ -132,6 +136,7 @@ void configure(session& s, const session_options& o) {
 }
 
 void open_session(session& s, session_lock& lk, const endpoint& peer) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   s.state = session_state::open;
   s.last_rx = s.net.port.now();
   // The owner hears `accepted` before anything else; `delivering` keeps the slot alive while
@@ -160,6 +165,7 @@ void open_session(session& s, session_lock& lk, const endpoint& peer) {
 }
 
 void start_recv_locked(session& s) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.recv_pending || s.paused) return;
   if (s.state != session_state::open && s.state != session_state::closing) return;
   auto space = s.reader.prepare(s.active);
@@ -170,6 +176,7 @@ void start_recv_locked(session& s) {
 }
 
 void start_send_locked(session& s) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.send_pending || s.out.empty()) return;
   if (s.state != session_state::open && s.state != session_state::closing) return;
   std::span<const_buffer> iov(s.iov_small);
@@ -184,6 +191,7 @@ void start_send_locked(session& s) {
 }
 
 void schedule_send_locked(session& s) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.send_pending || s.out.empty()) return;
   if (s.state != session_state::open && s.state != session_state::closing) return;
   // The send op itself is posted, with no bytes sent, as the flush: on_send then starts the
@@ -194,6 +202,7 @@ void schedule_send_locked(session& s) {
 }
 
 void hard_close_locked(session& s, std::error_code reason, bool rst) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.state == session_state::closed || s.state == session_state::free) return;
   if (!s.reason) s.reason = reason;
   s.state = session_state::closed;
@@ -212,6 +221,7 @@ void hard_close_locked(session& s, std::error_code reason, bool rst) {
 }
 
 void graceful_close_locked(session& s, std::error_code reason) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.state != session_state::open) {
     if (s.state == session_state::connecting || s.state == session_state::starting) {
       hard_close_locked(s, reason, false);
@@ -235,6 +245,7 @@ void graceful_close_locked(session& s, std::error_code reason) {
 }
 
 void finish(session& s, session_lock& lk) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.state != session_state::closed || s.recv_pending || s.send_pending || s.drain_pending ||
       s.connect_pending || s.delivering) {
     lk.unlock();
@@ -274,6 +285,7 @@ void finish(session& s, session_lock& lk) {
 }
 
 std::error_code send_locked(session& s, frame f) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.state == session_state::closing) return errc::send_queue_closed;
   if (s.state != session_state::open && s.state != session_state::connecting &&
       s.state != session_state::starting) {
@@ -293,6 +305,7 @@ std::error_code send_locked(session& s, frame f) {
 }
 
 void sweep_locked(session& s, port_time now) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   const auto quiet = now - s.last_rx;
   if (s.state == session_state::closing) {
     if (now - s.closing_since >= millis(s.linger_ms)) hard_close_locked(s, s.reason, true);
@@ -316,6 +329,7 @@ namespace {
 // Receive backpressure: pauses reading when the owner's mailbox is over its high-water mark
 // and asks the actor system to post `dop` once it has drained. Returns true if paused.
 bool pause_if_owner_behind_locked(session& s) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.state != session_state::open || s.handler != nullptr || s.net.actors == nullptr) {
     return false;
   }
@@ -340,6 +354,7 @@ bool pause_if_owner_behind_locked(session& s) {
 // all went (reading may go on); false if the mailbox was full again (paused again) or the
 // session ended.
 bool deliver_held_locked(session& s, session_lock& lk) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   std::unique_ptr<held_events> held = std::move(s.held);
   const session_handle h = s.handle();
   s.delivering = true;
@@ -371,6 +386,7 @@ bool deliver_held_locked(session& s, session_lock& lk) {
 }
 
 void process_locked(session& s, session_lock& lk) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   constexpr std::size_t batch_size = 16;
   std::array<inbound, batch_size> batch;
   if (s.held && !s.paused && s.state == session_state::open && !deliver_held_locked(s, lk)) {
