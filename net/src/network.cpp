@@ -22,9 +22,6 @@ const std::shared_ptr<spdlog::logger>& logger() {
   return l;
 }
 
-// How often the sweep looks at every session: the resolution of idle timeouts, heartbeats and
-// close deadlines.
-constexpr millis sweep_period{50};
 constexpr millis accept_retry_delay{100};
 
 void start_accept(listener_state& l);
@@ -257,19 +254,6 @@ session_handle network_impl::start_connect(const endpoint& target, actor_ref own
   s->connect_pending = true;
   async_connect(port, *s->cop);
   return handle;
-}
-
-void network_impl::sweep() {
-  const port_time now = port.now();
-  const std::uint32_t n = slots_in_use_high();
-  for (std::uint32_t i = 0; i < n; ++i) {
-    session* s = lookup(i);
-    if (s == nullptr) continue;
-    session_lock lk(*s);
-    if (s->state == session_state::free) continue;
-    sweep_locked(*s, now);
-    finish(*s, lk);
-  }
 }
 
 }  // namespace detail

@@ -164,6 +164,7 @@ struct session {
   listener_state* listener = nullptr;
   port_time last_rx{};
   port_time closing_since{};
+  std::uint64_t sweep_tick = 0;  // the tick of this session's one live wheel entry (0: none)
   std::error_code reason;
 
   session_handle handle() const noexcept { return {slot, generation}; }
@@ -189,6 +190,46 @@ struct listener_state {
   std::atomic<bool> closed{false};
   std::atomic<std::size_t> open{0};
 };
+
+/// The sweep's schedule (sweep.cpp): a hashed wheel of 50 ms ticks holding, for each session
+/// with a deadline (idle timeout, heartbeat, close linger), one entry at the tick when it next
+/// needs a look. Traffic never touches it: a receive only moves the session's last_rx, and an
+/// entry that comes due early is re-filed at the session's real deadline. So a sweep's cost is
+/// the number of entries due at that tick, independent of the sessions with nothing due.
+/// Thread-safe (one mutex, never held while a session's mutex is taken: the order is session,
+/// then wheel).
+class sweep_wheel {
+ public:
+  static constexpr std::uint32_t bucket_count = 1024;  // 51.2 s of ticks per revolution
+  struct entry {
+    std::uint32_t slot;
+    std::uint32_t generation;
+    std::uint64_t tick;
+  };
+  /// Files `e`; a tick already swept is moved to the next one. Returns the tick it was filed at.
+  std::uint64_t add(entry e);
+  /// Appends to `out` every entry due at or before `now_tick`, and removes them.
+  void take_due(std::uint64_t now_tick, std::vector<entry>& out);
+  /// Entries filed (tests and the benchmark).
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::array<std::vector<entry>, bucket_count> buckets_;
+  std::uint64_t next_tick_ = 0;  // the first tick not swept yet
+  std::size_t size_ = 0;
+};
+
+/// The sweep's resolution, and the tick of a time (floor) or of a deadline (ceil).
+inline constexpr millis sweep_period{50};
+inline std::uint64_t sweep_tick_floor(port_time t) noexcept {
+  return static_cast<std::uint64_t>(t.time_since_epoch().count()) /
+         static_cast<std::uint64_t>(sweep_period.count());
+}
+inline std::uint64_t sweep_tick_ceil(port_time t) noexcept {
+  const auto p = static_cast<std::uint64_t>(sweep_period.count());
+  return (static_cast<std::uint64_t>(t.time_since_epoch().count()) + p - 1) / p;
+}
 
 class network_impl {
  public:
@@ -222,6 +263,7 @@ class network_impl {
   std::vector<std::unique_ptr<listener_state>> listeners;
   std::atomic<bool> shut{false};
   timer_id sweep_timer{};
+  sweep_wheel wheel;
   /// Sessions not finalised + armed timers + pending accepts; see the file comment.
   std::atomic<std::uint64_t> in_flight{0};
 
@@ -231,6 +273,7 @@ class network_impl {
   } stats;
 
  private:
+  std::vector<sweep_wheel::entry> sweep_due_;  // sweep()'s buffer
   std::array<std::atomic<chunk*>, max_chunks> chunks_{};
   std::mutex table_mu_;
   std::vector<std::uint32_t> free_;
@@ -253,5 +296,8 @@ void graceful_close_locked(session& s, std::error_code reason);
 void finish(session& s, session_lock& lk);
 std::error_code send_locked(session& s, frame f);
 void sweep_locked(session& s, port_time now);
+/// Files the session in the sweep wheel at its next deadline, if it has one and is not filed
+/// there already. Called when a deadline may have moved earlier (open, closing, a sweep visit).
+void schedule_sweep_locked(session& s, port_time now);
 
 }  // namespace quay::net::detail

@@ -132,6 +132,7 @@ void configure(session& s, const session_options& o) {
   s.recv_pending = s.send_pending = s.drain_pending = s.connect_pending = false;
   s.delivering = s.paused = s.ping_sent = s.fin_sent = s.active = false;
   s.reason = {};
+  s.sweep_tick = 0;
   s.last_rx = s.net.port.now();
 }
 
@@ -152,6 +153,7 @@ void open_session(session& s, session_lock& lk, const endpoint& peer) {
   }
   lk.lock();
   s.delivering = false;
+  schedule_sweep_locked(s, s.net.port.now());
   if (d == delivery::gone) hard_close_locked(s, errc::owner_gone, true);
   if (d == delivery::full && s.state == session_state::open) {
     // Nothing is read before the owner has heard `accepted`.
@@ -231,6 +233,7 @@ void graceful_close_locked(session& s, std::error_code reason) {
   s.reason = reason;
   s.state = session_state::closing;
   s.closing_since = s.net.port.now();
+  schedule_sweep_locked(s, s.closing_since);  // the linger deadline may be the earliest
   // Inbound frames are no longer delivered; received bytes are discarded until the peer's FIN.
   // The read buffer may be dropped only if no receive is writing into it: a pending receive
   // (into an active session's read block) keeps it until on_recv, which drops it then.
@@ -302,6 +305,38 @@ std::error_code send_locked(session& s, frame f) {
   // write for all of them when the batch is done. Otherwise the write starts from the port.
   if (!s.delivering) schedule_send_locked(s);
   return {};
+}
+
+namespace {
+// The earliest time the sweep must look at `s`; false if no deadline applies.
+bool next_deadline_locked(const session& s, port_time now, port_time& due) {
+  bool any = false;
+  auto consider = [&](port_time t) {
+    if (!any || t < due) due = t;
+    any = true;
+  };
+  if (s.state == session_state::closing) {
+    consider(s.closing_since + millis(s.linger_ms));
+  } else if (s.state == session_state::open) {
+    // A paused session's quiet time restarts when it resumes (on_drain sets last_rx): look
+    // again a full interval from now.
+    const port_time base = s.paused ? now : s.last_rx;
+    if (s.heartbeat_ms != 0 && !s.ping_sent) consider(base + millis(s.heartbeat_ms));
+    if (s.idle_ms != 0) consider(base + millis(s.idle_ms));
+  }
+  return any;
+}
+}  // namespace
+
+void schedule_sweep_locked(session& s, port_time now) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
+  port_time due{};
+  if (!next_deadline_locked(s, now, due)) return;
+  const std::uint64_t tick = sweep_tick_ceil(due);
+  // An entry filed at or before this tick will look in time; a later one is superseded (its
+  // visit sees another sweep_tick and drops it).
+  if (s.sweep_tick != 0 && s.sweep_tick <= tick) return;
+  s.sweep_tick = s.net.wheel.add({s.slot, s.generation, tick});
 }
 
 void sweep_locked(session& s, port_time now) {
