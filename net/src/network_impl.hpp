@@ -266,6 +266,8 @@ class network_impl {
   sweep_wheel wheel;
   /// Sessions not finalised + armed timers + pending accepts; see the file comment.
   std::atomic<std::uint64_t> in_flight{0};
+  /// Drops one in_flight count: the caller's last touch of the network.
+  void leave() noexcept { in_flight.fetch_sub(1, std::memory_order_release); }
 
   struct counters {
     std::atomic<std::uint64_t> open{0}, accepted{0}, refused{0}, closed{0}, frames_in{0},
