@@ -85,6 +85,8 @@ bool defer_if_held(session& s, completion* c, std::uint8_t bit, std::error_code 
 }  // namespace
 
 void session_lock::acquire(session& s) {
+  // One session at a time per thread: nothing locks a second session under a first.
+  assert(t_held == nullptr && "a session's mutex taken while holding another's");
   s.mu.lock();
   s_ = last_ = &s;
   t_held = &s;
