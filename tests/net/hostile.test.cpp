@@ -22,18 +22,20 @@ std::atomic<bool> counting_large{false};
 std::atomic<std::size_t> large_allocs{0};
 }  // namespace
 
-void* operator new(std::size_t n) {
+// Not inlined: at -O2 g++ would otherwise pair the inlined new with std::free in delete and
+// report -Wmismatched-new-delete (the pairing is right: both sides use malloc/free).
+[[gnu::noinline]] void* operator new(std::size_t n) {
   if (n >= large_bytes && counting_large.load(std::memory_order_relaxed)) {
     large_allocs.fetch_add(1, std::memory_order_relaxed);
   }
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](std::size_t n) { return ::operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void* operator new[](std::size_t n) { return ::operator new(n); }
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace quay::net::test {
 namespace {
