@@ -77,16 +77,23 @@ class shutdown_test : public ::testing::Test {
   }
 
   // A session whose owner is stuck in its first frame while a flood fills its mailbox past the
-  // high-water mark: reading pauses and stays paused until the gate opens.
+  // high-water mark (200; 5,000 frames are sent): reading pauses and stays paused until the
+  // gate opens, and the mailbox stays above its low-water mark (0) when the port stops, since a
+  // turn handles at most a batch (64) before it sees the stop.
   session_handle paused_session(raw_client*& client) {
     listen_options o;
-    o.session.mailbox_high_water = 1000;
+    o.session.mailbox_high_water = 200;
     o.session.mailbox_low_water = 0;
     o.session.idle_timeout = 0ms;
     o.session.heartbeat_interval = 0ms;
     endpoint at;
     EXPECT_FALSE(net_->listen(
-        o, [this](session_handle, const endpoint&) { return system_.spawn<gated_owner>(gate_); },
+        o,
+        [this](session_handle h, const endpoint&) {
+          std::lock_guard lk(mu_);
+          accepted_ = h;
+          return system_.spawn<gated_owner>(gate_);
+        },
         &at));
     client_ = std::make_unique<raw_client>(port_, at);
     client = client_.get();
@@ -97,11 +104,16 @@ class shutdown_test : public ::testing::Test {
       blob.insert(blob.end(), f.wire().begin(), f.wire().end());
     }
     EXPECT_TRUE(client_->send(blob));
-    const session_handle h{0, 1};
+    session_handle h;
     EXPECT_TRUE(poll_until([&] {
-      auto inf = net_->info(h);
+      {
+        std::lock_guard lk(mu_);
+        h = accepted_;
+      }
+      auto inf = h ? net_->info(h) : std::nullopt;
       return inf && inf->reading_paused;
-    })) << "reads pause";
+    }, 30s)) << "reads pause (session " << h.slot << ":" << h.generation << ", owner frames "
+             << gate_.frames.load() << ")";
     return h;
   }
 
@@ -118,6 +130,8 @@ class shutdown_test : public ::testing::Test {
   actor_system system_;
   std::unique_ptr<network> net_;
   gated_owner::gate gate_;
+  std::mutex mu_;
+  session_handle accepted_{};
   std::unique_ptr<raw_client> client_;
 };
 
