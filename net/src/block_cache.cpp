@@ -1,9 +1,10 @@
 #include "block_cache.hpp"
 
-#include <pthread.h>
-
+#include <atomic>
 #include <cstdlib>
 #include <new>
+
+#include "quay/runtime/thread_exit.hpp"
 
 namespace quay::net::detail {
 
@@ -23,6 +24,8 @@ struct cache {
   shared_bytes* blocks[max_cached_blocks] = {};
   std::size_t count = 0;
   std::size_t bytes = 0;
+  bool retired = false;     // its thread is exiting: releases free their blocks directly
+  cache* next = nullptr;    // in the retired list
 
   void clear() noexcept {
     while (count > 0) free_block(blocks[--count]);
@@ -30,39 +33,53 @@ struct cache {
   }
 };
 
-// Each thread's cache hangs off a pthread key whose destructor frees it at thread exit (POSIX,
-// and winpthreads under mingw). Not a C++ thread_local with a destructor: under mingw's emulated
-// TLS that storage can be gone before such destructors run (it crashed the Wine tests).
-void destroy_cache(void* p) noexcept {
+// Each thread's cache is a heap object behind a plain thread_local pointer, emptied at thread
+// exit through quay::detail::at_thread_exit (the runtime's one per-thread cleanup mechanism; a
+// C++ thread_local with a destructor is unsafe under mingw's emulated TLS, which crashed the
+// Wine tests). The exit callback may not touch thread_locals, so it cannot clear the pointer:
+// it empties the cache and marks it retired instead, and a block released on that thread
+// afterwards (by a later exit callback freeing frames) is freed, not cached. A retired cache
+// (a few hundred bytes) is kept on a global list, never reused: the exiting thread may still
+// look at it.
+thread_local cache* t_cache = nullptr;
+std::atomic<cache*> retired_caches{nullptr};
+
+void retire_cache(void* p) noexcept {
   auto* c = static_cast<cache*>(p);
   c->clear();
-  delete c;
+  c->retired = true;
+  c->next = retired_caches.load(std::memory_order_relaxed);
+  while (!retired_caches.compare_exchange_weak(c->next, c, std::memory_order_release,
+                                               std::memory_order_relaxed)) {
+  }
 }
 
-pthread_key_t cache_key() {
-  static const pthread_key_t key = [] {
-    pthread_key_t k;
-    if (::pthread_key_create(&k, destroy_cache) != 0) std::abort();
-    return k;
-  }();
-  return key;
+// This thread's live cache, or null: not made yet, or retired at thread exit.
+cache* this_thread() noexcept {
+  cache* c = t_cache;
+  return c != nullptr && !c->retired ? c : nullptr;
 }
 
-// This thread's cache, or null when it has none: not made yet, or already destroyed at thread
-// exit (a block released after that is simply freed).
-cache* this_thread() noexcept { return static_cast<cache*>(::pthread_getspecific(cache_key())); }
+// Makes this thread's cache on first use; null if the thread is exiting or memory is short
+// (the blocks then come from and go to the heap directly).
+cache* this_thread_or_make() noexcept {
+  if (t_cache != nullptr) return this_thread();
+  cache* c = new (std::nothrow) cache;
+  if (c == nullptr) return nullptr;
+  try {
+    quay::detail::at_thread_exit(&retire_cache, c);
+  } catch (...) {
+    delete c;
+    return nullptr;
+  }
+  t_cache = c;
+  return c;
+}
 
 }  // namespace
 
 shared_bytes* take_block(std::size_t usable) {
-  cache* cp = this_thread();
-  if (cp == nullptr) {
-    cp = new cache;
-    if (::pthread_setspecific(cache_key(), cp) != 0) {
-      delete cp;
-      cp = nullptr;
-    }
-  }
+  cache* cp = this_thread_or_make();
   if (cp != nullptr) {
     cache& c = *cp;
     for (std::size_t i = c.count; i-- > 0;) {

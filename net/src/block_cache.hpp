@@ -20,8 +20,8 @@
 // Thread contract: take_block() and the cache are per thread, no locks. A block may be released
 // on any thread: the release that drops the last reference is acq_rel (release_shared_bytes),
 // so every reader of the block's bytes is done before the block is recycled and written again.
-// A thread's cache is freed when the thread exits (a pthread key's destructor); a release
-// after that frees the block.
+// A thread's cache is emptied when the thread exits (quay::detail::at_thread_exit, the
+// runtime's per-thread cleanup); a release on that thread after that frees the block.
 #pragma once
 
 #include <cstddef>

@@ -23,6 +23,7 @@ flatbuffers::Verifier::Options envelope_verifier_options() {
 }  // namespace
 
 std::error_code decode_envelope(std::span<const std::byte> bytes, envelope_view& out) noexcept {
+  out.verified_ = false;
   if (bytes.empty() || bytes.size() > frame_size_cap) return errc::invalid_envelope;
   const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
   flatbuffers::Verifier v(data, bytes.size(), envelope_verifier_options());
@@ -36,6 +37,8 @@ std::error_code decode_envelope(std::span<const std::byte> bytes, envelope_view&
   } else {
     out.payload = {};
   }
+  out.checked_ = out.payload;
+  out.verified_ = true;
   return {};
 }
 

@@ -131,6 +131,7 @@ void framer::go_inline() noexcept {
 }
 
 std::span<std::byte> framer::prepare(bool keep_block) {
+  const detail::owner_check::scope owner(owner_);
   last_prepared_ = 0;
   if (error_) return {};
   if (begin_ == end_) {
@@ -197,6 +198,7 @@ std::span<std::byte> framer::prepare(bool keep_block) {
 }
 
 void framer::commit(std::size_t n) noexcept {
+  const detail::owner_check::scope owner(owner_);
   n = std::min<std::size_t>(n, last_prepared_);
   end_ += u32(n);
   hot_ = n > 0 && n == last_prepared_;
@@ -204,6 +206,7 @@ void framer::commit(std::size_t n) noexcept {
 }
 
 decode_status framer::next(std::span<const std::byte>& payload) noexcept {
+  const detail::owner_check::scope owner(owner_);
   if (error_) return decode_status::error;
   if (buffered() < frame_header_bytes) return decode_status::need_more;
   const std::uint32_t len = read_frame_header(data() + begin_);
@@ -239,6 +242,7 @@ std::size_t framer::feed(std::span<const std::byte> bytes) {
 }
 
 void framer::release_idle() noexcept {
+  const detail::owner_check::scope owner(owner_);
   if (begin_ != end_) return;
   go_inline();
   hot_ = false;

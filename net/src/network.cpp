@@ -1,233 +1,11 @@
-// quay::net::network: the public API, the slot table, listeners and their accept loops,
-// connectors, and the sweep that runs idle timeouts, heartbeats and close deadlines.
+// quay::net::network: the public API over network_impl (slot table: slot_table.cpp, accept:
+// accept.cpp, connect: connect.cpp, sweep: sweep.cpp, session state machine: session.cpp).
 #include "quay/net/network.hpp"
 
 #include "network_impl.hpp"
 #include "quay/actors/system.hpp"
-#include "quay/runtime/error.hpp"
-#include "quay/runtime/log.hpp"
 
 namespace quay::net {
-
-namespace detail {
-
-namespace {
-
-const std::shared_ptr<spdlog::logger>& logger() {
-  static const auto l = quay::log::get("net");
-  return l;
-}
-
-// How often the sweep looks at every session: the resolution of idle timeouts, heartbeats and
-// close deadlines.
-constexpr millis sweep_period{50};
-constexpr millis accept_retry_delay{100};
-
-void start_accept(listener_state& l);
-
-void on_accept(completion* c, std::error_code ec, std::size_t) {
-  listener_state& l = *static_cast<listener_state::accept_completion*>(c)->owner;
-  network_impl& net = l.net;
-  if (ec) {
-    std::lock_guard lk(l.mu);
-    if (l.closed || ec == quay::errc::aborted || ec == quay::errc::shut_down) return;
-    // Out of descriptors (or another resource): do not spin; try again shortly.
-    logger()->warn("accept failed on {}: {}; retrying", l.opts.at.to_string(), ec.message());
-    net.port.start_timer(accept_retry_delay, [&l](std::error_code tec) {
-      if (!tec) start_accept(l);
-    });
-    return;
-  }
-  tcp_socket peer = std::move(l.aop.peer);
-  const endpoint peer_ep = l.aop.peer_endpoint;
-  if (net.shut.load()) {
-    peer.close();  // shutdown() raced with this accept: no new sessions
-    return;
-  }
-
-  if (l.open.load(std::memory_order_relaxed) >= l.opts.max_connections) {
-    net.stats.refused.fetch_add(1, std::memory_order_relaxed);
-    logger()->warn("connection from {} refused: connection limit ({}) reached",
-                   peer_ep.to_string(), l.opts.max_connections);
-    peer.close();
-  } else if (session* s = net.allocate(); s == nullptr) {
-    net.stats.refused.fetch_add(1, std::memory_order_relaxed);
-    logger()->error("connection from {} refused: no session slot left", peer_ep.to_string());
-    peer.close();
-  } else {
-    std::unique_lock lk(s->mu);
-    configure(*s, l.opts.session);
-    s->sock = std::move(peer);
-    s->listener = &l;
-    s->handler = l.handler;
-    l.open.fetch_add(1, std::memory_order_relaxed);
-    net.stats.accepted.fetch_add(1, std::memory_order_relaxed);
-    if (l.opts.session.no_delay) s->sock.set_no_delay(true);
-    const session_handle h = s->handle();
-    if (l.handler == nullptr) {
-      // The factory may spawn an actor; it runs without the session's mutex, but the session
-      // is `starting` with `delivering` set, so nothing can finalise it meanwhile.
-      s->delivering = true;
-      lk.unlock();
-      const actor_ref owner = l.factory ? l.factory(h, peer_ep) : actor_ref{};
-      lk.lock();
-      s->delivering = false;
-      s->owner = owner;
-    }
-    if (s->state != session_state::starting) {
-      finish(*s, lk);
-    } else if (l.handler == nullptr && !s->owner) {
-      logger()->warn("connection from {} refused: no owner", peer_ep.to_string());
-      hard_close_locked(*s, errc::no_owner, false);
-      finish(*s, lk);
-    } else {
-      open_session(*s, lk, peer_ep);
-      finish(*s, lk);
-    }
-  }
-  start_accept(l);
-}
-
-void start_accept(listener_state& l) {
-  std::lock_guard lk(l.mu);
-  if (l.closed) return;
-  l.sock.async_accept(l.aop);
-}
-
-void on_connect(completion* c, std::error_code ec, std::size_t) {
-  session& s = *static_cast<session_connect*>(c)->owner;
-  std::unique_lock lk(s.mu);
-  s.connect_pending = false;
-  if (s.state != session_state::connecting) {
-    s.cop.reset();
-    return finish(s, lk);
-  }
-  if (ec) {
-    logger()->debug("connect to {} failed: {}", s.cop->target.to_string(), ec.message());
-    hard_close_locked(s, ec, false);
-    s.cop.reset();
-    return finish(s, lk);
-  }
-  s.sock = std::move(s.cop->socket);
-  const endpoint peer = s.cop->target;
-  s.cop.reset();
-  s.sock.set_no_delay(true);
-  open_session(s, lk, peer);
-  finish(s, lk);
-}
-
-}  // namespace
-
-session_connect::session_connect(session* s) : connect_op(&on_connect), owner(s) {}
-listener_state::accept_completion::accept_completion(listener_state* l)
-    : accept_op(&on_accept), owner(l) {}
-listener_state::listener_state(network_impl& n, const listen_options& o) : net(n), opts(o) {}
-
-struct network_impl::chunk {
-  explicit chunk(network_impl& n, std::uint32_t first) {
-    for (std::uint32_t i = 0; i < chunk_size; ++i) {
-      slots[i] = std::make_unique<session>(n, first + i);
-    }
-  }
-  std::array<std::unique_ptr<session>, chunk_size> slots;
-};
-
-network_impl::network_impl(io_port& p, actor_system* a) : port(p), actors(a) {
-  sweep_timer = port.start_timer(
-      sweep_period,
-      [this](std::error_code ec) {
-        if (!ec) sweep();
-      },
-      sweep_period);
-}
-
-network_impl::~network_impl() {
-  port.cancel_timer(sweep_timer);
-  for (auto& c : chunks_) delete c.load(std::memory_order_acquire);
-}
-
-session* network_impl::lookup(std::uint32_t slot) const noexcept {
-  if ((slot >> chunk_bits) >= max_chunks) return nullptr;
-  chunk* c = chunks_[slot >> chunk_bits].load(std::memory_order_acquire);
-  return c == nullptr ? nullptr : c->slots[slot & (chunk_size - 1)].get();
-}
-
-session* network_impl::allocate() {
-  std::uint32_t slot = 0;
-  {
-    std::lock_guard lk(table_mu_);
-    if (free_.empty()) {
-      const std::uint32_t first = high_water_.load(std::memory_order_relaxed);
-      if ((first >> chunk_bits) >= max_chunks) return nullptr;
-      chunks_[first >> chunk_bits].store(new chunk(*this, first), std::memory_order_release);
-      for (std::uint32_t i = chunk_size; i > 0; --i) free_.push_back(first + i - 1);
-      high_water_.store(first + chunk_size, std::memory_order_release);
-    }
-    slot = free_.back();
-    free_.pop_back();
-  }
-  session* s = lookup(slot);
-  std::lock_guard lk(s->mu);
-  if (s->generation == 0) s->generation = 1;
-  s->state = session_state::starting;
-  stats.open.fetch_add(1, std::memory_order_relaxed);
-  return s;
-}
-
-void network_impl::release(std::uint32_t slot) {
-  std::lock_guard lk(table_mu_);
-  free_.push_back(slot);
-}
-
-std::error_code network_impl::start_listener(std::unique_ptr<listener_state> l, endpoint* bound) {
-  if (shut.load()) return errc::shutting_down;
-  if (auto ec = l->sock.open(port, l->opts.at, l->opts.backlog)) return ec;
-  if (bound != nullptr) l->sock.local_endpoint(*bound);
-  listener_state& ref = *l;
-  {
-    std::lock_guard lk(listeners_mu);
-    listeners.push_back(std::move(l));
-  }
-  start_accept(ref);
-  return {};
-}
-
-session_handle network_impl::start_connect(const endpoint& target, actor_ref owner,
-                                           session_handler* h, const session_options& o) {
-  session* s = allocate();
-  if (s == nullptr) return {};
-  std::unique_lock lk(s->mu);
-  configure(*s, o);
-  s->owner = owner;
-  s->handler = h;
-  s->state = session_state::connecting;
-  const session_handle handle = s->handle();
-  if (shut.load()) {
-    hard_close_locked(*s, errc::shutting_down, false);
-    finish(*s, lk);
-    return handle;
-  }
-  s->cop = std::make_unique<session_connect>(s);
-  s->cop->target = target;
-  s->connect_pending = true;
-  async_connect(port, *s->cop);
-  return handle;
-}
-
-void network_impl::sweep() {
-  const port_time now = port.now();
-  const std::uint32_t n = slots_in_use_high();
-  for (std::uint32_t i = 0; i < n; ++i) {
-    session* s = lookup(i);
-    if (s == nullptr) continue;
-    std::unique_lock lk(s->mu);
-    if (s->state == session_state::free) continue;
-    sweep_locked(*s, now);
-    finish(*s, lk);
-  }
-}
-
-}  // namespace detail
 
 using detail::session;
 using detail::session_lock;
@@ -239,7 +17,7 @@ namespace {
 session* locked(detail::network_impl& net, session_handle h, session_lock& lk) {
   session* s = net.lookup(h.slot);
   if (s == nullptr || h.generation == 0) return nullptr;
-  lk = std::unique_lock(s->mu);
+  lk.acquire(*s);
   if (s->generation != h.generation || s->state == session_state::free) {
     lk.unlock();
     return nullptr;
@@ -307,30 +85,28 @@ std::error_code network::abort(session_handle h, std::error_code reason) {
   return {};
 }
 
-void network::stop_listening() {
-  std::lock_guard lk(impl_->listeners_mu);
-  for (auto& l : impl_->listeners) {
+namespace {
+// The pending accept completes with an abort and, seeing `closed`, is not restarted. It takes
+// no lock, so it may run inside close() (a stopped port).
+void close_listeners(detail::network_impl& net) {
+  std::lock_guard lk(net.listeners_mu);
+  for (auto& l : net.listeners) {
     std::lock_guard llk(l->mu);
-    // The pending accept completes with an abort and, seeing `closed`, is not restarted.
     l->closed = true;
     l->sock.close();
   }
 }
+}  // namespace
+
+void network::stop_listening() { close_listeners(*impl_); }
 
 void network::shutdown() {
   if (impl_->shut.exchange(true)) return;
-  {
-    std::lock_guard lk(impl_->listeners_mu);
-    for (auto& l : impl_->listeners) {
-      std::lock_guard llk(l->mu);
-      l->closed = true;
-      l->sock.close();
-    }
-  }
+  close_listeners(*impl_);
   const std::uint32_t n = impl_->slots_in_use_high();
   for (std::uint32_t i = 0; i < n; ++i) {
     session* s = impl_->lookup(i);
-    std::unique_lock lk(s->mu);
+    session_lock lk(*s);
     if (s->state == session_state::free) continue;
     detail::hard_close_locked(*s, errc::shutting_down, false);
     detail::finish(*s, lk);

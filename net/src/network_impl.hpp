@@ -11,6 +11,18 @@
 //
 // Slots are never freed, only reused with a new generation, so a stale handle always finds a
 // live mutex to lock and a generation that does not match.
+//
+// No completion runs under the session's mutex (STYLE.md rule 15). Sockets are started and
+// closed, posts made and drain notifications registered with the mutex held, and on a stopped
+// port (or a socket that is not open) the runtime invokes the completion inside that call. Each
+// session completion therefore first asks whether the calling thread holds this session's
+// mutex (session_lock keeps a thread-local record); if so it only records its result and a bit
+// in `deferred`, and session_lock runs it right after releasing the mutex. Its pending flag
+// stays set until it has run, so the session cannot be finalised in between.
+//
+// Lifetime: every session not yet finalised, every armed timer and every pending accept counts
+// in network_impl::in_flight; the count is dropped as the last touch of each. The destructor
+// waits for it to reach zero, so a network may be destroyed before or after its port stops.
 
 #include <array>
 #include <atomic>
@@ -32,8 +44,36 @@ namespace quay::net::detail {
 
 class network_impl;
 struct session;
-using session_lock = std::unique_lock<small_mutex>;
 struct listener_state;
+
+/// Holds a session's mutex (see the file comment): completions that run inline while it is held
+/// are deferred to the release. Like std::unique_lock; one thread, one session at a time.
+class session_lock {
+ public:
+  session_lock() = default;
+  explicit session_lock(session& s) { acquire(s); }
+  ~session_lock() {
+    if (s_ != nullptr) unlock();
+  }
+  session_lock(const session_lock&) = delete;
+  session_lock& operator=(const session_lock&) = delete;
+
+  /// Locks `s` (nothing held before).
+  void acquire(session& s);
+  /// Re-locks the session this lock was acquired for.
+  void lock();
+  /// Releases the mutex, then runs the completions deferred meanwhile. The session must not be
+  /// touched after an unlock unless something pending (a flag such as `delivering`) keeps it.
+  void unlock();
+  bool owns_lock() const noexcept { return s_ != nullptr; }
+
+ private:
+  session* s_ = nullptr;     // held
+  session* last_ = nullptr;  // for lock() after unlock()
+};
+
+/// True if the calling thread holds `s.mu` through a session_lock.
+bool holds_lock(const session& s) noexcept;
 
 struct session_recv final : recv_op {
   explicit session_recv(session* s);
@@ -50,6 +90,20 @@ struct session_drain final : completion {
 struct session_connect final : connect_op {
   explicit session_connect(session* s);
   session* owner;
+};
+
+/// A decoded frame on its way to the owner.
+struct inbound {
+  frame data;
+  envelope_view env;
+};
+
+/// Owner events the owner's full mailbox (a bounded one) refused: delivered first, in order,
+/// when it has drained. Allocated only while a session waits on a full mailbox.
+struct held_events {
+  bool accepted = false;  // session_accepted itself is waiting
+  endpoint peer;
+  std::vector<inbound> frames;
 };
 
 enum class session_state : std::uint8_t {
@@ -88,6 +142,7 @@ struct session {
   bool ping_sent = false;
   bool fin_sent = false;
   bool active = false;  // the last receive came soon after the one before: keep the read block
+  std::uint8_t deferred = 0;  // deferred_* bits: completions that ran inline under the mutex
 
   network_impl& net;
   tcp_socket sock;
@@ -99,6 +154,7 @@ struct session {
   session_send sop{this};
   session_drain dop{this};
   std::unique_ptr<session_connect> cop;  // only while connecting
+  std::unique_ptr<held_events> held;      // only while the owner's mailbox was full
   // Gather lists: a few inline (most sends), the full array only for sessions that need it.
   static constexpr std::size_t inline_iov = 4;
   std::array<const_buffer, inline_iov> iov_small{};
@@ -108,10 +164,15 @@ struct session {
   listener_state* listener = nullptr;
   port_time last_rx{};
   port_time closing_since{};
+  std::uint64_t sweep_tick = 0;  // the tick of this session's one live wheel entry (0: none)
   std::error_code reason;
 
   session_handle handle() const noexcept { return {slot, generation}; }
 };
+
+/// Bits of session::deferred.
+inline constexpr std::uint8_t deferred_recv = 1, deferred_send = 2, deferred_drain = 4,
+                              deferred_connect = 8;
 
 /// A listening socket and its accept loop.
 struct listener_state {
@@ -125,10 +186,50 @@ struct listener_state {
     explicit accept_completion(listener_state* l);
     listener_state* owner;
   } aop{this};
-  std::mutex mu;
-  bool closed = false;
+  std::mutex mu;  // serialises starting the accept with closing; never held by a completion
+  std::atomic<bool> closed{false};
   std::atomic<std::size_t> open{0};
 };
+
+/// The sweep's schedule (sweep.cpp): a hashed wheel of 50 ms ticks holding, for each session
+/// with a deadline (idle timeout, heartbeat, close linger), one entry at the tick when it next
+/// needs a look. Traffic never touches it: a receive only moves the session's last_rx, and an
+/// entry that comes due early is re-filed at the session's real deadline. So a sweep's cost is
+/// the number of entries due at that tick, independent of the sessions with nothing due.
+/// Thread-safe (one mutex, never held while a session's mutex is taken: the order is session,
+/// then wheel).
+class sweep_wheel {
+ public:
+  static constexpr std::uint32_t bucket_count = 1024;  // 51.2 s of ticks per revolution
+  struct entry {
+    std::uint32_t slot;
+    std::uint32_t generation;
+    std::uint64_t tick;
+  };
+  /// Files `e`; a tick already swept is moved to the next one. Returns the tick it was filed at.
+  std::uint64_t add(entry e);
+  /// Appends to `out` every entry due at or before `now_tick`, and removes them.
+  void take_due(std::uint64_t now_tick, std::vector<entry>& out);
+  /// Entries filed (tests and the benchmark).
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::array<std::vector<entry>, bucket_count> buckets_;
+  std::uint64_t next_tick_ = 0;  // the first tick not swept yet
+  std::size_t size_ = 0;
+};
+
+/// The sweep's resolution, and the tick of a time (floor) or of a deadline (ceil).
+inline constexpr millis sweep_period{50};
+inline std::uint64_t sweep_tick_floor(port_time t) noexcept {
+  return static_cast<std::uint64_t>(t.time_since_epoch().count()) /
+         static_cast<std::uint64_t>(sweep_period.count());
+}
+inline std::uint64_t sweep_tick_ceil(port_time t) noexcept {
+  const auto p = static_cast<std::uint64_t>(sweep_period.count());
+  return (static_cast<std::uint64_t>(t.time_since_epoch().count()) + p - 1) / p;
+}
 
 class network_impl {
  public:
@@ -162,6 +263,11 @@ class network_impl {
   std::vector<std::unique_ptr<listener_state>> listeners;
   std::atomic<bool> shut{false};
   timer_id sweep_timer{};
+  sweep_wheel wheel;
+  /// Sessions not finalised + armed timers + pending accepts; see the file comment.
+  std::atomic<std::uint64_t> in_flight{0};
+  /// Drops one in_flight count: the caller's last touch of the network.
+  void leave() noexcept { in_flight.fetch_sub(1, std::memory_order_release); }
 
   struct counters {
     std::atomic<std::uint64_t> open{0}, accepted{0}, refused{0}, closed{0}, frames_in{0},
@@ -169,6 +275,7 @@ class network_impl {
   } stats;
 
  private:
+  std::vector<sweep_wheel::entry> sweep_due_;  // sweep()'s buffer
   std::array<std::atomic<chunk*>, max_chunks> chunks_{};
   std::mutex table_mu_;
   std::vector<std::uint32_t> free_;
@@ -191,5 +298,8 @@ void graceful_close_locked(session& s, std::error_code reason);
 void finish(session& s, session_lock& lk);
 std::error_code send_locked(session& s, frame f);
 void sweep_locked(session& s, port_time now);
+/// Files the session in the sweep wheel at its next deadline, if it has one and is not filed
+/// there already. Called when a deadline may have moved earlier (open, closing, a sweep visit).
+void schedule_sweep_locked(session& s, port_time now);
 
 }  // namespace quay::net::detail

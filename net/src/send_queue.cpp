@@ -14,6 +14,7 @@ bool send_queue::push(frame f) {
   }
   frames_.push_back(std::move(f));
   queued_bytes_ += n;
+  burst_peak_ = std::max(burst_peak_, frames_.size() - head_);
   return true;
 }
 
@@ -54,17 +55,38 @@ void send_queue::consume(std::size_t bytes) noexcept {
   if (head_ == frames_.size()) {
     frames_.clear();
     head_ = 0;
-    // A burst may have grown the vector; an idle session should not keep that memory.
-    if (frames_.capacity() > 64) frames_.shrink_to_fit();
+    end_burst();
   } else if (head_ >= 64 && head_ * 2 >= frames_.size()) {
     frames_.erase(frames_.begin(), frames_.begin() + static_cast<std::ptrdiff_t>(head_));
     head_ = 0;
   }
 }
 
+void send_queue::end_burst() noexcept {
+  // Bounded, non-thrashing trim: one reallocation at most per trim_after small bursts, and a
+  // burst that needs more than a quarter of the capacity keeps all of it.
+  const std::size_t cap = frames_.capacity();
+  if (cap > trim_floor && burst_peak_ * 4 <= cap) {
+    if (++small_bursts_ >= trim_after) {
+      std::vector<frame>().swap(frames_);
+      // Reserve may throw; an empty vector is as good (it grows again on demand).
+      try {
+        frames_.reserve(std::max(trim_floor, burst_peak_ * 2));
+      } catch (...) {
+      }
+      small_bursts_ = 0;
+    }
+  } else {
+    small_bursts_ = 0;
+  }
+  burst_peak_ = 0;
+}
+
 void send_queue::clear() noexcept {
   frames_.clear();
   frames_.shrink_to_fit();
+  burst_peak_ = 0;
+  small_bursts_ = 0;
   head_ = 0;
   head_offset_ = 0;
   queued_bytes_ = 0;

@@ -1,8 +1,10 @@
 // The session state machine: receive, decode, deliver, send, close. See network_impl.hpp for
 // the locking rules.
 #include <algorithm>
+#include <cassert>
 
 #include "network_impl.hpp"
+#include "quay/actors/error.hpp"
 #include "quay/actors/system.hpp"
 #include "quay/net/envelope.hpp"
 #include "quay/runtime/error.hpp"
@@ -22,25 +24,91 @@ std::error_code close_reason_of(std::error_code ec) {
   return ec;
 }
 
-struct inbound {
-  frame data;
-  envelope_view env;
-};
+enum class delivery : std::uint8_t { delivered, full, gone };
 
-// Delivers to the owner with the mutex released. Returns false if the owner actor is gone.
-bool deliver_frame(session& s, session_handle h, inbound& in) {
+delivery outcome_of(std::error_code ec) {
+  if (!ec) return delivery::delivered;
+  // A bounded mailbox that is full is backpressure, not a dead owner: the event waits.
+  return ec == actor_errc::mailbox_full ? delivery::full : delivery::gone;
+}
+
+// Delivers to the owner with the mutex released. On `full` the frame is left in `in`.
+delivery deliver_frame(session& s, session_handle h, inbound& in) {
+  assert(!holds_lock(s) && "owner events are delivered with the session's mutex released");
+  assert(in.env.verified() && "only a verified envelope reaches an owner");
   if (s.handler != nullptr) {
     s.handler->on_frame(h, in.data, in.env);
-    return true;
+    return delivery::delivered;
   }
-  return !s.net.actors->send(s.owner, session_frame{h, in.env, std::move(in.data)});
+  const auto d = outcome_of(s.net.actors->send(s.owner, session_frame{h, in.env, in.data}));
+  if (d == delivery::delivered) in = inbound{};
+  return d;
+}
+
+// The owner's mailbox refused an event because it is full: reading pauses until the actor has
+// worked it down to half of what it holds now, then the held events go first.
+void pause_for_full_mailbox_locked(session& s) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
+  const auto depth = s.net.actors->mailbox_depth(s.owner);
+  if (!depth) {
+    hard_close_locked(s, errc::owner_gone, true);
+    return;
+  }
+  s.paused = true;
+  s.drain_pending = true;
+  s.net.stats.pauses.fetch_add(1, std::memory_order_relaxed);
+  s.net.actors->notify_when_drained(s.owner, *depth / 2, &s.dop);
 }
 
 void on_recv(completion* c, std::error_code ec, std::size_t n);
 void on_send(completion* c, std::error_code ec, std::size_t n);
 void on_drain(completion* c, std::error_code ec, std::size_t n);
 
+// The session whose mutex this thread holds, if any. A plain pointer: no destructor (see
+// quay/runtime/thread_exit.hpp on thread_locals under mingw).
+thread_local const session* t_held = nullptr;
+
 }  // namespace
+
+bool holds_lock(const session& s) noexcept { return t_held == &s; }
+
+namespace {
+// A completion invoked inside a runtime call made under its session's mutex: record it for
+// session_lock::unlock() instead of locking again (which would deadlock).
+bool defer_if_held(session& s, completion* c, std::uint8_t bit, std::error_code ec,
+                   std::size_t n) noexcept {
+  if (!holds_lock(s)) return false;
+  c->set_result(ec, n);
+  s.deferred |= bit;
+  return true;
+}
+}  // namespace
+
+void session_lock::acquire(session& s) {
+  // One session at a time per thread: nothing locks a second session under a first.
+  assert(t_held == nullptr && "a session's mutex taken while holding another's");
+  s.mu.lock();
+  s_ = last_ = &s;
+  t_held = &s;
+}
+
+void session_lock::lock() { acquire(*last_); }
+
+void session_lock::unlock() {
+  session& s = *std::exchange(s_, nullptr);
+  const std::uint8_t d = std::exchange(s.deferred, 0);
+  // Taken before the release: each deferred completion still counts as pending, so the
+  // session lives until the last of them has run; nothing else of it is read afterwards.
+  completion* ops[4] = {(d & deferred_recv) ? &s.rop : nullptr,
+                        (d & deferred_send) ? &s.sop : nullptr,
+                        (d & deferred_drain) ? &s.dop : nullptr,
+                        (d & deferred_connect) ? s.cop.get() : nullptr};
+  t_held = nullptr;
+  s.mu.unlock();
+  for (completion* c : ops) {
+    if (c != nullptr) c->invoke();
+  }
+}
 
 session_recv::session_recv(session* s) : recv_op(&on_recv), owner(s) {}
 session_send::session_send(session* s) : send_op(&on_send), owner(s) {}
@@ -66,10 +134,12 @@ void configure(session& s, const session_options& o) {
   s.recv_pending = s.send_pending = s.drain_pending = s.connect_pending = false;
   s.delivering = s.paused = s.ping_sent = s.fin_sent = s.active = false;
   s.reason = {};
+  s.sweep_tick = 0;
   s.last_rx = s.net.port.now();
 }
 
 void open_session(session& s, session_lock& lk, const endpoint& peer) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   s.state = session_state::open;
   s.last_rx = s.net.port.now();
   // The owner hears `accepted` before anything else; `delivering` keeps the slot alive while
@@ -77,20 +147,29 @@ void open_session(session& s, session_lock& lk, const endpoint& peer) {
   const session_handle h = s.handle();
   s.delivering = true;
   lk.unlock();
-  bool owner_alive = true;
+  delivery d = delivery::delivered;
   if (s.handler != nullptr) {
     s.handler->on_accepted(h, peer);
   } else {
-    owner_alive = !s.net.actors->send(s.owner, session_accepted{h, peer});
+    d = outcome_of(s.net.actors->send(s.owner, session_accepted{h, peer}));
   }
   lk.lock();
   s.delivering = false;
-  if (!owner_alive) hard_close_locked(s, errc::owner_gone, true);
+  schedule_sweep_locked(s, s.net.port.now());
+  if (d == delivery::gone) hard_close_locked(s, errc::owner_gone, true);
+  if (d == delivery::full && s.state == session_state::open) {
+    // Nothing is read before the owner has heard `accepted`.
+    s.held = std::make_unique<held_events>();
+    s.held->accepted = true;
+    s.held->peer = peer;
+    pause_for_full_mailbox_locked(s);
+  }
   start_recv_locked(s);
   start_send_locked(s);  // frames queued while connecting
 }
 
 void start_recv_locked(session& s) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.recv_pending || s.paused) return;
   if (s.state != session_state::open && s.state != session_state::closing) return;
   auto space = s.reader.prepare(s.active);
@@ -101,6 +180,7 @@ void start_recv_locked(session& s) {
 }
 
 void start_send_locked(session& s) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.send_pending || s.out.empty()) return;
   if (s.state != session_state::open && s.state != session_state::closing) return;
   std::span<const_buffer> iov(s.iov_small);
@@ -115,6 +195,7 @@ void start_send_locked(session& s) {
 }
 
 void schedule_send_locked(session& s) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.send_pending || s.out.empty()) return;
   if (s.state != session_state::open && s.state != session_state::closing) return;
   // The send op itself is posted, with no bytes sent, as the flush: on_send then starts the
@@ -125,6 +206,7 @@ void schedule_send_locked(session& s) {
 }
 
 void hard_close_locked(session& s, std::error_code reason, bool rst) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.state == session_state::closed || s.state == session_state::free) return;
   if (!s.reason) s.reason = reason;
   s.state = session_state::closed;
@@ -135,6 +217,7 @@ void hard_close_locked(session& s, std::error_code reason, bool rst) {
     s.sock.close();
   }
   s.out.clear();
+  s.held.reset();
   if (s.drain_pending && s.net.actors != nullptr &&
       s.net.actors->cancel_drain_notification(s.owner, &s.dop)) {
     s.drain_pending = false;
@@ -142,6 +225,7 @@ void hard_close_locked(session& s, std::error_code reason, bool rst) {
 }
 
 void graceful_close_locked(session& s, std::error_code reason) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.state != session_state::open) {
     if (s.state == session_state::connecting || s.state == session_state::starting) {
       hard_close_locked(s, reason, false);
@@ -151,10 +235,12 @@ void graceful_close_locked(session& s, std::error_code reason) {
   s.reason = reason;
   s.state = session_state::closing;
   s.closing_since = s.net.port.now();
+  schedule_sweep_locked(s, s.closing_since);  // the linger deadline may be the earliest
   // Inbound frames are no longer delivered; received bytes are discarded until the peer's FIN.
   // The read buffer may be dropped only if no receive is writing into it: a pending receive
   // (into an active session's read block) keeps it until on_recv, which drops it then.
   if (!s.recv_pending) s.reader = framer(1);
+  s.held.reset();
   s.paused = false;
   if (s.out.empty() && !s.send_pending) {
     s.sock.shutdown_send();
@@ -164,12 +250,14 @@ void graceful_close_locked(session& s, std::error_code reason) {
 }
 
 void finish(session& s, session_lock& lk) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.state != session_state::closed || s.recv_pending || s.send_pending || s.drain_pending ||
       s.connect_pending || s.delivering) {
     lk.unlock();
     return;
   }
   network_impl& net = s.net;
+  actor_system* const actors = net.actors;
   const session_handle h = s.handle();
   const std::error_code reason = s.reason;
   const actor_ref owner = s.owner;
@@ -179,6 +267,7 @@ void finish(session& s, session_lock& lk) {
   s.out = send_queue(0);
   s.iov_large.reset();
   s.cop.reset();
+  s.held.reset();
   s.owner = {};
   s.handler = nullptr;
   s.listener = nullptr;
@@ -193,12 +282,15 @@ void finish(session& s, session_lock& lk) {
   // The slot may be reused from here on; only values are used below.
   if (handler != nullptr) {
     handler->on_closed(h, reason);
-  } else if (owner && net.actors != nullptr) {
-    net.actors->send(owner, session_closed{h, reason});
+  } else if (owner && actors != nullptr) {
+    actors->send(owner, session_closed{h, reason});
   }
+  // The last touch: once the count is down, the network may be destroyed.
+  net.in_flight.fetch_sub(1, std::memory_order_release);
 }
 
 std::error_code send_locked(session& s, frame f) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.state == session_state::closing) return errc::send_queue_closed;
   if (s.state != session_state::open && s.state != session_state::connecting &&
       s.state != session_state::starting) {
@@ -217,7 +309,40 @@ std::error_code send_locked(session& s, frame f) {
   return {};
 }
 
+namespace {
+// The earliest time the sweep must look at `s`; false if no deadline applies.
+bool next_deadline_locked(const session& s, port_time now, port_time& due) {
+  bool any = false;
+  auto consider = [&](port_time t) {
+    if (!any || t < due) due = t;
+    any = true;
+  };
+  if (s.state == session_state::closing) {
+    consider(s.closing_since + millis(s.linger_ms));
+  } else if (s.state == session_state::open) {
+    // A paused session's quiet time restarts when it resumes (on_drain sets last_rx): look
+    // again a full interval from now.
+    const port_time base = s.paused ? now : s.last_rx;
+    if (s.heartbeat_ms != 0 && !s.ping_sent) consider(base + millis(s.heartbeat_ms));
+    if (s.idle_ms != 0) consider(base + millis(s.idle_ms));
+  }
+  return any;
+}
+}  // namespace
+
+void schedule_sweep_locked(session& s, port_time now) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
+  port_time due{};
+  if (!next_deadline_locked(s, now, due)) return;
+  const std::uint64_t tick = sweep_tick_ceil(due);
+  // An entry filed at or before this tick will look in time; a later one is superseded (its
+  // visit sees another sweep_tick and drops it).
+  if (s.sweep_tick != 0 && s.sweep_tick <= tick) return;
+  s.sweep_tick = s.net.wheel.add({s.slot, s.generation, tick});
+}
+
 void sweep_locked(session& s, port_time now) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   const auto quiet = now - s.last_rx;
   if (s.state == session_state::closing) {
     if (now - s.closing_since >= millis(s.linger_ms)) hard_close_locked(s, s.reason, true);
@@ -241,6 +366,7 @@ namespace {
 // Receive backpressure: pauses reading when the owner's mailbox is over its high-water mark
 // and asks the actor system to post `dop` once it has drained. Returns true if paused.
 bool pause_if_owner_behind_locked(session& s) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.state != session_state::open || s.handler != nullptr || s.net.actors == nullptr) {
     return false;
   }
@@ -261,9 +387,48 @@ bool pause_if_owner_behind_locked(session& s) {
 // may send). Between batches it checks the owner's mailbox, so a flood stops within one batch
 // of the high-water mark; undecoded bytes wait in the read buffer until the drain. While the
 // mutex is released the session is marked `delivering`, so it cannot be finalised meanwhile.
+// Delivers the events a full mailbox refused, in order, with the mutex released. Returns true if
+// all went (reading may go on); false if the mailbox was full again (paused again) or the
+// session ended.
+bool deliver_held_locked(session& s, session_lock& lk) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
+  std::unique_ptr<held_events> held = std::move(s.held);
+  const session_handle h = s.handle();
+  s.delivering = true;
+  lk.unlock();
+  delivery d = delivery::delivered;
+  if (held->accepted) {
+    d = outcome_of(s.net.actors->send(s.owner, session_accepted{h, held->peer}));
+    if (d == delivery::delivered) held->accepted = false;
+  }
+  std::size_t sent = 0;
+  while (d == delivery::delivered && sent < held->frames.size()) {
+    d = deliver_frame(s, h, held->frames[sent]);
+    if (d == delivery::delivered) ++sent;
+  }
+  lk.lock();
+  s.delivering = false;
+  if (s.state != session_state::open) return false;
+  if (d == delivery::gone) {
+    hard_close_locked(s, errc::owner_gone, true);
+    return false;
+  }
+  start_send_locked(s);  // sends made while `delivering` only queued
+  if (d == delivery::delivered) return true;
+  held->frames.erase(held->frames.begin(),
+                     held->frames.begin() + static_cast<std::ptrdiff_t>(sent));
+  s.held = std::move(held);
+  pause_for_full_mailbox_locked(s);
+  return false;
+}
+
 void process_locked(session& s, session_lock& lk) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
   constexpr std::size_t batch_size = 16;
   std::array<inbound, batch_size> batch;
+  if (s.held && !s.paused && s.state == session_state::open && !deliver_held_locked(s, lk)) {
+    return;
+  }
   while (s.state == session_state::open && !s.paused) {
     std::size_t count = 0;
     bool drained = false;
@@ -302,19 +467,30 @@ void process_locked(session& s, session_lock& lk) {
       const session_handle h = s.handle();
       s.delivering = true;
       lk.unlock();
-      bool owner_alive = true;
-      for (std::size_t i = 0; i < count; ++i) {
-        if (owner_alive) owner_alive = deliver_frame(s, h, batch[i]);
-        batch[i] = inbound{};
+      delivery d = delivery::delivered;
+      std::size_t sent = 0;
+      while (sent < count && d == delivery::delivered) {
+        d = deliver_frame(s, h, batch[sent]);
+        if (d == delivery::delivered) ++sent;
       }
       lk.lock();
       s.delivering = false;
       // An owner that closed the session gracefully and then stopped (a kick) has asked for
       // its last frames to be flushed: only an open session is aborted for a dead owner.
-      if (!owner_alive && s.state == session_state::open) {
+      if (d == delivery::gone && s.state == session_state::open) {
         hard_close_locked(s, errc::owner_gone, true);
       }
+      if (d == delivery::full && s.state == session_state::open) {
+        // The refused frame and the rest of the batch wait, in order, for the drain.
+        s.held = std::make_unique<held_events>();
+        for (std::size_t i = sent; i < count; ++i) s.held->frames.push_back(std::move(batch[i]));
+      }
+      for (auto& in : batch) in = inbound{};
       start_send_locked(s);  // what the handlers queued during the batch, in one write
+      if (s.held && s.state == session_state::open) {
+        pause_for_full_mailbox_locked(s);
+        break;
+      }
     }
     if (drained || pause_if_owner_behind_locked(s)) break;
   }
@@ -322,7 +498,8 @@ void process_locked(session& s, session_lock& lk) {
 
 void on_recv(completion* c, std::error_code ec, std::size_t n) {
   session& s = *static_cast<session_recv*>(c)->owner;
-  std::unique_lock lk(s.mu);
+  if (defer_if_held(s, c, deferred_recv, ec, n)) return;
+  session_lock lk(s);
   if (ec) {
     if (s.state == session_state::open || s.state == session_state::closing) {
       if (s.state == session_state::open) {
@@ -351,7 +528,8 @@ void on_recv(completion* c, std::error_code ec, std::size_t n) {
 
 void on_send(completion* c, std::error_code ec, std::size_t n) {
   session& s = *static_cast<session_send*>(c)->owner;
-  std::unique_lock lk(s.mu);
+  if (defer_if_held(s, c, deferred_send, ec, n)) return;
+  session_lock lk(s);
   s.send_pending = false;
   s.out.consume(n);
   if (ec) {
@@ -370,9 +548,10 @@ void on_send(completion* c, std::error_code ec, std::size_t n) {
   finish(s, lk);
 }
 
-void on_drain(completion* c, std::error_code ec, std::size_t) {
+void on_drain(completion* c, std::error_code ec, std::size_t n) {
   session& s = *static_cast<session_drain*>(c)->owner;
-  std::unique_lock lk(s.mu);
+  if (defer_if_held(s, c, deferred_drain, ec, n)) return;
+  session_lock lk(s);
   // The notification has fired, so it is no longer registered.
   s.drain_pending = false;
   s.paused = false;

@@ -17,6 +17,7 @@
 
 #include "quay/net/frame.hpp"
 #include "quay/net/framer.hpp"
+#include "quay/runtime/thread_exit.hpp"
 
 namespace {
 
@@ -69,6 +70,33 @@ TEST(block_cache, a_released_block_is_taken_again_by_the_next_request_of_its_siz
   EXPECT_EQ(again->refs.load() & detail::ref_mask, 1u);
   release(again);
   release(other);
+}
+
+// The cache is emptied through the runtime's at_thread_exit. A cleanup registered before the
+// thread's first block runs after the cache's (last in, first out) and drops a block there: it
+// is freed at once, not put back into a cache that is gone (ASan would report either a leak
+// or a use after free).
+TEST(block_cache, a_block_released_after_its_threads_cache_has_gone_is_freed) {
+  struct seen {
+    std::size_t cached_at_release = 99;
+  } out;
+  struct held {
+    detail::shared_bytes* block = nullptr;
+    seen* out = nullptr;
+  } h;
+  h.out = &out;
+  std::thread t([&] {
+    quay::detail::at_thread_exit(
+        [](void* p) {
+          auto* hp = static_cast<held*>(p);
+          detail::release_shared_bytes(hp->block);
+          hp->out->cached_at_release = detail::cached_blocks();
+        },
+        &h);
+    h.block = detail::take_block(8192);  // makes this thread's cache, registered after
+  });
+  t.join();
+  EXPECT_EQ(out.cached_at_release, 0u) << "the block went into a cache its thread had emptied";
 }
 
 TEST(block_cache, stays_bounded_and_frees_what_does_not_fit) {

@@ -151,4 +151,39 @@ TEST(dispatcher, keeps_handlers_sorted_whatever_the_registration_order) {
   EXPECT_EQ(hits, (std::vector<int>{17, 20, 300, 500, 1000}));
 }
 
+TEST(dispatcher, an_envelope_view_not_made_by_decode_envelope_never_reaches_a_handler) {
+  auto d = make_dispatcher();
+  ctx c;
+  // A well-formed Chat payload in an 8-aligned buffer, in a view built by hand (as a forged
+  // session_frame would carry it): nothing vouches for it, so it is refused.
+  const auto bytes = chat_bytes("forged", 1);
+  std::vector<std::uint64_t> aligned((bytes.size() + 7) / 8);
+  std::memcpy(aligned.data(), bytes.data(), bytes.size());
+  envelope_view forged;
+  forged.type = chat_type;
+  forged.payload = {reinterpret_cast<const std::byte*>(aligned.data()), bytes.size()};
+  EXPECT_FALSE(forged.verified());
+  EXPECT_EQ(d.dispatch(c, forged), errc::invalid_envelope);
+  EXPECT_TRUE(c.chats.empty());
+}
+
+TEST(dispatcher, a_decoded_view_whose_payload_was_repointed_never_reaches_a_handler) {
+  auto d = make_dispatcher();
+  ctx c;
+  const auto f = encode_envelope(chat_type, 7, chat_bytes("real", 1));
+  envelope_view env;
+  ASSERT_FALSE(quay::net::decode_envelope(f.payload(), env));
+  EXPECT_TRUE(env.verified());
+  const auto other = encode_envelope(chat_type, 8, chat_bytes("swapped in", 1));
+  envelope_view other_env;
+  ASSERT_FALSE(quay::net::decode_envelope(other.payload(), other_env));
+  env.payload = other_env.payload;  // a payload the verifier never saw under this view
+  EXPECT_FALSE(env.verified());
+  EXPECT_EQ(d.dispatch(c, env), errc::invalid_envelope);
+  EXPECT_TRUE(c.chats.empty());
+  EXPECT_FALSE(d.dispatch(c, other_env));
+  ASSERT_EQ(c.chats.size(), 1u);
+  EXPECT_EQ(c.chats[0], "swapped in");
+}
+
 }  // namespace

@@ -3,13 +3,39 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <memory>
+#include <new>
 #include <string>
 
 #include "net_test_support.hpp"
 #include "quay/net/dispatcher.hpp"
 #include "quay/net/framer.hpp"
 #include "quay/test/test_messages_generated.h"
+
+// This test binary's global operator new counts the allocations of at least `large_bytes` made
+// while `counting_large` is set, so a test can assert that a length a peer announced never
+// became an allocation. (Aligned new is left alone: the SDK's buffers use plain new.)
+namespace {
+constexpr std::size_t large_bytes = std::size_t{1} << 20;
+std::atomic<bool> counting_large{false};
+std::atomic<std::size_t> large_allocs{0};
+}  // namespace
+
+// Not inlined: at -O2 g++ would otherwise pair the inlined new with std::free in delete and
+// report -Wmismatched-new-delete (the pairing is right: both sides use malloc/free).
+[[gnu::noinline]] void* operator new(std::size_t n) {
+  if (n >= large_bytes && counting_large.load(std::memory_order_relaxed)) {
+    large_allocs.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+[[gnu::noinline]] void* operator new[](std::size_t n) { return ::operator new(n); }
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace quay::net::test {
 namespace {
@@ -52,8 +78,27 @@ class hostile_test : public net_fixture {
   }
 };
 
-TEST_F(hostile_test, an_oversized_length_closes_the_session_before_any_allocation) {
+TEST_F(hostile_test, an_oversized_length_closes_the_session_without_allocating_for_it) {
+  // The peer announces 2 GiB. Nothing in the exchange needs 1 MiB at once (frames here are
+  // at most 64 KiB), so any allocation that large was made for the announced length.
+  large_allocs = 0;
+  counting_large = true;
   expect_rejected(header_only(0x7fffffffu), errc::frame_too_large);
+  counting_large = false;
+  EXPECT_EQ(large_allocs.load(), 0u) << "an allocation of 1 MiB or more was made";
+}
+
+TEST_F(hostile_test, the_allocation_counter_sees_a_large_allocation) {
+  // The counter the test above relies on can fail: it counts what it should.
+  large_allocs = 0;
+  counting_large = true;
+  auto big = std::make_unique<std::byte[]>(large_bytes);
+  // Escapes, so the optimiser cannot elide the allocation.
+  static std::atomic<std::byte*> sink;
+  sink.store(big.get());
+  counting_large = false;
+  EXPECT_NE(sink.load(), nullptr);
+  EXPECT_EQ(large_allocs.load(), 1u);
 }
 
 TEST_F(hostile_test, a_length_one_over_the_max_closes_the_session) {

@@ -157,4 +157,43 @@ TEST(send_queue, gathers_frames_that_lie_back_to_back_in_memory_into_one_buffer)
   EXPECT_TRUE(q.empty());
 }
 
+// Sends `frames` one-byte-payload frames through `q` and consumes them all, as one burst.
+void burst(send_queue& q, std::size_t frames) {
+  const auto f = frame_of(4, 1);
+  for (std::size_t i = 0; i < frames; ++i) ASSERT_TRUE(q.push(f));
+  q.consume(q.queued_bytes());
+  ASSERT_TRUE(q.empty());
+}
+
+TEST(send_queue, keeps_its_capacity_across_bursts_of_more_than_64_frames) {
+  send_queue q(1 << 20);
+  burst(q, 200);
+  const std::size_t grown = q.capacity();
+  ASSERT_GE(grown, 200u);
+  for (int i = 0; i < 1000; ++i) {
+    burst(q, 200);
+    ASSERT_EQ(q.capacity(), grown) << "reallocated on burst " << i;
+  }
+}
+
+TEST(send_queue, gives_back_a_storms_capacity_after_many_small_bursts) {
+  send_queue q(1 << 30);
+  burst(q, 10'000);
+  ASSERT_GE(q.capacity(), 10'000u);
+  for (int i = 0; i < 1000; ++i) burst(q, 3);
+  EXPECT_LE(q.capacity(), 64u);
+}
+
+TEST(send_queue, a_trimmed_queue_does_not_thrash_under_alternating_burst_sizes) {
+  // Big and small bursts in turn: the small ones never add up to a trim, so the big ones never
+  // reallocate after the first.
+  send_queue q(1 << 20);
+  burst(q, 500);
+  const std::size_t grown = q.capacity();
+  for (int i = 0; i < 2000; ++i) {
+    burst(q, i % 100 == 0 ? 500 : 3);
+    ASSERT_EQ(q.capacity(), grown) << "reallocated on burst " << i;
+  }
+}
+
 }  // namespace

@@ -76,9 +76,13 @@ class dispatcher {
   }
 
   /// Verifies the payload of an already decoded envelope for its type's root table and calls
-  /// the handler. A payload that does not start 8-byte aligned in memory is invalid (frames
-  /// start 8-byte aligned and the envelope places the payload 8-byte aligned within them).
+  /// the handler. A view that decode_envelope() did not produce, or whose payload was changed
+  /// since, is refused with errc::invalid_envelope. A payload that does not start 8-byte
+  /// aligned in memory is invalid (frames start 8-byte aligned and the envelope places the
+  /// payload 8-byte aligned within them).
   std::error_code dispatch(Ctx& ctx, const envelope_view& env) {
+    // Only a view decode_envelope() verified (and nobody re-pointed since) is dispatched.
+    if (!env.verified()) return errc::invalid_envelope;
     auto it = find(env.type);
     if (it == entries_.end() || it->type != env.type) return errc::unknown_message_type;
     const auto* buf = reinterpret_cast<const std::uint8_t*>(env.payload.data());

@@ -17,11 +17,29 @@ inline constexpr std::uint16_t pong = 2;     ///< heartbeat reply, same seq as t
 inline constexpr std::uint16_t first_user = 16;
 }  // namespace msg_type
 
+struct envelope_view;
+std::error_code decode_envelope(std::span<const std::byte> bytes, envelope_view& out) noexcept;
+
 /// A verified envelope: its fields, with `payload` pointing into the frame it was read from.
+///
+/// Only decode_envelope() makes a verified view: it records the payload span it checked, and
+/// verified() is true while `payload` is still that span. A view built or re-pointed by hand is
+/// not verified, and a dispatcher refuses it (errc::invalid_envelope), so no handler reaches a
+/// payload that did not pass through the verifiers.
 struct envelope_view {
   std::uint16_t type = 0;
   std::uint32_t seq = 0;
   std::span<const std::byte> payload;
+
+  /// True if decode_envelope() produced this view and `payload` is the span it verified.
+  bool verified() const noexcept {
+    return verified_ && payload.data() == checked_.data() && payload.size() == checked_.size();
+  }
+
+ private:
+  friend std::error_code decode_envelope(std::span<const std::byte>, envelope_view&) noexcept;
+  std::span<const std::byte> checked_;
+  bool verified_ = false;
 };
 
 /// Verifies `bytes` as a quay.wire.Envelope flatbuffer (flatbuffers::Verifier with bounded depth

@@ -6,6 +6,7 @@
 #include <span>
 #include <system_error>
 
+#include "quay/net/detail/owner_check.hpp"
 #include "quay/net/frame.hpp"
 
 namespace quay::net {
@@ -46,8 +47,9 @@ enum class decode_status {
 /// docs/protocol.md) every payload is aligned; other frames, and frames decoded from the inline
 /// area, are copied into a frame of their own.
 ///
-/// Thread contract: owner only (one session's receive path; no internal synchronisation). The
-/// frames it returns follow frame's contract (any thread).
+/// Thread contract: owner only (one session's receive path; no internal synchronisation): one
+/// caller at a time, which Debug builds assert (detail::owner_check). The frames it returns
+/// follow frame's contract (any thread).
 class framer {
  public:
   static constexpr std::size_t inline_bytes = 32;
@@ -123,6 +125,7 @@ class framer {
   std::uint32_t offending_length_ = 0;
   std::error_code error_;
   bool hot_ = false;  // the last receive filled all the space offered: expect more
+  [[no_unique_address]] detail::owner_check owner_;
   std::byte inline_[inline_bytes];
 };
 

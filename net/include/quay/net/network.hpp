@@ -65,8 +65,11 @@ struct network_stats {
 /// on the worker). All socket work completes on the port's workers. See docs/protocol.md for the
 /// wire format and docs/architecture.md ("Network") for the session state machine.
 ///
-/// Lifetime: call shutdown(), then stop the port, then destroy the network (pending socket
-/// operations refer to its sessions until the port has run or aborted them).
+/// Lifetime: shutdown, port stop and destruction may come in any order. The destructor shuts
+/// down and waits until every completion that refers to the network has run (on a running
+/// port, its workers run them; on a stopped one they already have). Destroying it on the
+/// port's only worker cannot work and aborts with a critical log line. A session_handler must
+/// outlive the network.
 ///
 /// Thread contract: every member is thread-safe.
 class network {

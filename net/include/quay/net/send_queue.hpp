@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -28,7 +29,10 @@ class send_queue {
   /// lie back to back in memory (the first may be partly sent already), at most out.size()
   /// buffers. Returns how many were filled.
   std::size_t gather(std::span<const_buffer> out) const noexcept;
-  /// Records that `bytes` more bytes went out; frames sent in full are dropped.
+  /// Records that `bytes` more bytes went out; frames sent in full are dropped. The queue keeps
+  /// the capacity a burst grew it to: it gives it back only after 256 bursts in a row that each
+  /// needed at most a quarter of it, so a session's steady pattern never reallocates and a
+  /// storm's memory is not pinned for long once the traffic is small again.
   void consume(std::size_t bytes) noexcept;
   /// Drops everything (the session is gone).
   void clear() noexcept;
@@ -39,13 +43,23 @@ class send_queue {
   std::size_t size() const noexcept { return frames_.size() - head_; }
   bool empty() const noexcept { return size() == 0; }
   std::size_t high_water() const noexcept { return high_water_; }
+  /// Frames the queue can hold without allocating (for tests and metrics).
+  std::size_t capacity() const noexcept { return frames_.capacity(); }
 
  private:
+  void end_burst() noexcept;
+
   std::vector<frame> frames_;  // [head_, end) are pending; compacted as the head advances
   std::size_t head_ = 0;
   std::size_t head_offset_ = 0;  // bytes of frames_[head_] already sent
   std::size_t queued_bytes_ = 0;
   std::size_t high_water_;
+  // Trim policy (consume): capacity is kept between bursts; it is given back (down to
+  // trim_floor) only after trim_after bursts in a row each used at most a quarter of it.
+  static constexpr std::size_t trim_floor = 64;
+  static constexpr std::uint32_t trim_after = 256;
+  std::size_t burst_peak_ = 0;   // most frames pending at once in the current burst
+  std::uint32_t small_bursts_ = 0;
 };
 
 }  // namespace quay::net
