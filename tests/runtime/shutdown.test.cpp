@@ -199,23 +199,28 @@ TEST(shutdown, blocking_work_running_at_stop_gives_its_done_the_result_and_queue
     o.blocking_threads = 1;
     return o;
   }());
-  // The first job runs until a post from it is refused (the port is closed: stop() is past
-  // its workers), so it is certainly running at stop(); the second is queued behind it.
-  std::atomic<bool> saw_closed{false};
-  std::atomic<int> probes_aborted{0};
+  // The first job runs until one of its own submits is refused inline, on its own thread:
+  // then the pool is stopping, so the port is already closed and the job was certainly
+  // running at stop(). Its one pool thread is busy meanwhile, so the second job (and every
+  // probe accepted before the refusal) never starts.
+  std::atomic<bool> started{false};
+  std::atomic<int> probe_works{0};
+  std::atomic<int> probe_dones{0};
+  int probes = 0;
   std::error_code running_done = aborted;
   std::atomic<int> running_dones{0};
-  std::atomic<bool> started{false};
   p.run_blocking(
       [&] {
         started = true;
-        while (!saw_closed.load()) {
-          p.post_fn([&](std::error_code ec) {
-            if (ec == aborted) {
-              probes_aborted.fetch_add(1);
-              saw_closed = true;
-            }
-          });
+        const auto self = std::this_thread::get_id();
+        bool refused = false;
+        while (!refused) {
+          ++probes;
+          p.run_blocking([&] { probe_works.fetch_add(1); },
+                         [&, self](std::error_code ec) {
+                           if (ec == aborted) probe_dones.fetch_add(1);
+                           if (ec == aborted && std::this_thread::get_id() == self) refused = true;
+                         });
           std::this_thread::yield();
         }
       },
@@ -233,12 +238,13 @@ TEST(shutdown, blocking_work_running_at_stop_gives_its_done_the_result_and_queue
                  });
   ASSERT_TRUE(wait_until([&] { return started.load(); }));
   p.stop();
-  EXPECT_GE(probes_aborted.load(), 1);
   EXPECT_EQ(running_dones.load(), 1);
   EXPECT_FALSE(running_done) << "work ran, so done sees its result, not aborted";
   EXPECT_EQ(queued_dones.load(), 1);
   EXPECT_FALSE(queued_ran.load());
   EXPECT_EQ(queued_done, aborted);
+  EXPECT_EQ(probe_works.load(), 0);
+  EXPECT_EQ(probe_dones.load(), probes);
 }
 
 TEST(shutdown, destroying_a_port_with_queued_work_runs_it_aborted_and_leaks_nothing) {
