@@ -50,15 +50,18 @@ native_backend::native_backend(io_port& owner, const io_port_options& options)
     ::close(epoll_fd_);
     throw std::system_error(err, std::system_category(), "epoll backend setup");
   }
+  const std::size_t workers = default_workers(options.workers);
+  // One timer shard per worker (see docs/architecture.md, "Timers").
   timers_ = std::make_unique<timer_service>(owner_, [this](port_time) {
     // A timer now expires earlier than the poller's epoll_wait timeout: make it recompute.
-    // The poller publishes poller_waiting_ before it reads next_deadline() under the timer
-    // service's mutex, and this callback runs after the start released that mutex, so either
-    // the poller saw the new deadline or this load sees it waiting.
+    // The poller publishes poller_waiting_ (seq_cst) before it reads next_deadline(), which
+    // loads each shard's earliest deadline seq_cst; the start stored its shard's deadline
+    // seq_cst before this callback, so either the poller saw the new deadline or this load
+    // sees it waiting.
     if (poller_waiting_.load(std::memory_order_seq_cst)) interrupt_poller();
-  });
+  }, workers);
   blocking_ = std::make_unique<blocking_pool>(owner_, options.blocking_threads, name_ + "-blk");
-  start_workers(default_workers(options.workers));
+  start_workers(workers);
 }
 
 native_backend::~native_backend() {

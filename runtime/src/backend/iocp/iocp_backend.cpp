@@ -42,8 +42,9 @@ native_backend::native_backend(io_port& owner, const io_port_options& options)
     throw std::system_error(static_cast<int>(::GetLastError()), std::system_category(),
                             "CreateIoCompletionPort");
   }
-  timers_ = std::make_unique<timer_service>(owner_,
-                                            [this](port_time t) { on_earlier_deadline(t); });
+  // One timer shard per worker (see docs/architecture.md, "Timers").
+  timers_ = std::make_unique<timer_service>(
+      owner_, [this](port_time t) { on_earlier_deadline(t); }, workers);
   blocking_ = std::make_unique<blocking_pool>(owner_, options.blocking_threads, name_ + "-blk");
   start_workers(workers);
 }
