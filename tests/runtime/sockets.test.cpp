@@ -26,6 +26,24 @@ io_port_options two_workers() {
   return o;
 }
 
+// Returns once the port has handled every socket event that was ready when this was called, so
+// a test can have an edge (bytes, FIN, RST) reported while nothing is pending, without sleeping.
+// It round-trips one byte over a second pair on the same port: loopback queues a segment at the
+// peer within the sending call, so the sentinel's byte is ready after whatever the test sent or
+// closed before; the epoll poller reports ready sockets in the order they became ready and
+// handles a whole batch before it enqueues its completions, so when the sentinel's receive
+// runs, the earlier events have been handled. (IOCP has no edges; there it is a round trip.)
+void poller_catch_up(io_port& p, connected_pair& sentinel) {
+  char byte = 0;
+  recorded<recv_op> r(p);
+  r.buffer = {&byte, 1};
+  async_recv(sentinel.server, r);
+  ASSERT_TRUE(test::send_all(p, sentinel.client, "s"));
+  ASSERT_TRUE(r.wait());
+  ASSERT_FALSE(r.ec) << r.ec.message();
+  ASSERT_EQ(r.bytes, 1u);
+}
+
 // Receives exactly `want` bytes into `out` by restarting the receive until done.
 void recv_exactly(io_port& p, tcp_socket& s, std::string& out, std::size_t want) {
   std::vector<char> buf(64 * 1024);
@@ -255,9 +273,11 @@ TEST_P(sockets, a_receive_after_a_short_read_still_gets_bytes_sent_later) {
   char buf[64];
   recorded<recv_op> r2(p);
   r2.buffer = {buf, sizeof buf};
-  async_recv(c.server, r2);  // the socket is drained: this one waits for the next edge
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_EQ(r2.runs.load(), 0);
+  // The socket is drained: this receive is parked by the time async_recv returns (a start
+  // completes, queues or parks under the socket's mutex before returning), so the bytes below
+  // are certainly sent while it waits for the next edge. A receive that completed early (with
+  // nothing, or an error) fails the checks on its result.
+  async_recv(c.server, r2);
   ASSERT_TRUE(test::send_all(p, c.client, second));
   ASSERT_TRUE(r2.wait(1, std::chrono::seconds(5)));
   ASSERT_FALSE(r2.ec) << r2.ec.message();
@@ -268,11 +288,13 @@ TEST_P(sockets, bytes_then_a_close_arrive_as_the_bytes_then_end_of_stream) {
   io_port p(two_workers());
   connected_pair c;
   ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
+  connected_pair sentinel;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), sentinel));
   const std::string last = "last words";
   ASSERT_TRUE(test::send_all(p, c.client, last));
   c.client.close();
-  // Long enough for the data and FIN edges to be reported while no receive is pending.
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // The data and FIN edges are reported while no receive is pending.
+  ASSERT_NO_FATAL_FAILURE(poller_catch_up(p, sentinel));
   const auto r1 = test::recv_once(p, c.server);
   ASSERT_TRUE(r1.done);
   ASSERT_FALSE(r1.ec) << r1.ec.message();
@@ -286,11 +308,13 @@ TEST_P(sockets, bytes_then_a_reset_end_the_stream) {
   io_port p(two_workers());
   connected_pair c;
   ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
+  connected_pair sentinel;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), sentinel));
   const std::string last = "last words";
   ASSERT_TRUE(test::send_all(p, c.client, last));
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the bytes arrive first
+  ASSERT_NO_FATAL_FAILURE(poller_catch_up(p, sentinel));  // the bytes arrived (and were reported)
   c.client.reset();
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_NO_FATAL_FAILURE(poller_catch_up(p, sentinel));  // so did the reset, with nothing pending
   // Whether the bytes are still readable after a reset is the OS's choice, and so is how the
   // stream then ends (Linux: connection_reset; Wine's IOCP: end_of_stream). What must hold is
   // that every receive completes and the last one ends the stream.

@@ -12,6 +12,7 @@
 #include "backend/epoll/epoll_worker.hpp"
 #include "quay/runtime/error.hpp"
 #include "quay/runtime/log.hpp"
+#include "port_probe.hpp"
 
 namespace quay::detail {
 
@@ -282,6 +283,11 @@ std::error_code native_backend::register_socket(socket_state& s) noexcept {
 void native_backend::deregister_socket(int fd) noexcept {
   // Explicit, so a descriptor duplicated elsewhere cannot keep delivering events for a slot.
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+}
+
+bool a_worker_is_waiting_for_io(io_port& p) noexcept {
+  const native_backend& b = p.backend();
+  return b.poller_waiting_.load(std::memory_order_seq_cst);
 }
 
 }  // namespace quay::detail

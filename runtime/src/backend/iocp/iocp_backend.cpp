@@ -9,6 +9,7 @@
 #include "backend/iocp/win32.hpp"
 #include "quay/runtime/error.hpp"
 #include "quay/runtime/log.hpp"
+#include "port_probe.hpp"
 
 namespace quay::detail {
 
@@ -228,6 +229,11 @@ void native_backend::drain_aborted() {
       last_progress = std::chrono::steady_clock::now();
     }
   }
+}
+
+bool a_worker_is_waiting_for_io(io_port& p) noexcept {
+  const native_backend& b = p.backend();
+  return b.waiting_.load(std::memory_order_seq_cst) != 0;
 }
 
 }  // namespace quay::detail

@@ -76,6 +76,8 @@ class native_backend {
   /// Uncounts an operation whose starting call failed at once (the kernel queues no packet).
   void io_not_started() noexcept { pending_io_.fetch_sub(1, std::memory_order_relaxed); }
 
+  friend bool a_worker_is_waiting_for_io(io_port& p) noexcept;  // port_probe.hpp, for tests
+
  private:
   void start_workers(std::size_t count);
   void worker_loop();
