@@ -384,7 +384,8 @@ std::size_t timer_service::expire(port_time now) {
     std::size_t best = impl::max_shards;
     std::uint64_t best_deadline = never;
     for (std::size_t i = 0; i < s.shards.size(); ++i) {
-      if (chains[i] != nullptr && (best == impl::max_shards || chains[i]->deadline < best_deadline)) {
+      if (chains[i] == nullptr) continue;
+      if (best == impl::max_shards || chains[i]->deadline < best_deadline) {
         best = i;
         best_deadline = chains[i]->deadline;
       }
@@ -420,7 +421,9 @@ void timer_service::abort_all() {
       // on the port get their abort when the port drains its queue.
       sh.wheel.advance(never, pending);
       sh.refresh_next_due();
-      for (const auto& e : pending) sh.at(static_cast<std::uint32_t>(e.payload)).st = state::aborting;
+      for (const auto& e : pending) {
+        sh.at(static_cast<std::uint32_t>(e.payload)).st = state::aborting;
+      }
     }
     for (const auto& e : pending) {
       impl::record& r = sh.at(static_cast<std::uint32_t>(e.payload));

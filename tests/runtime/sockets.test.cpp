@@ -4,9 +4,12 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "socket_test_support.hpp"
@@ -494,6 +497,74 @@ TEST_P(sockets, many_connections_at_once_each_get_their_own_bytes_back) {
     ASSERT_TRUE(sends[i]->wait());
     ASSERT_TRUE(echoes[i]->wait());
   }
+}
+
+// The owner-only contract (socket.hpp) is checked in Debug builds: two calls on one socket
+// that overlap in time abort the process, naming the call. Two threads call an owner-only
+// member of the same socket in a loop until that happens (each call holds the check across a
+// mutex and a syscall, so overlaps come quickly); a build without the check never aborts and
+// the death test fails.
+TEST(tcp_socket, owner_only_calls_that_overlap_abort_with_the_name_of_the_call_in_debug_builds) {
+#ifdef NDEBUG
+  GTEST_SKIP() << "the owner-only check exists in Debug builds only";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        io_port p(two_workers());
+        connected_pair c;
+        connect_pair(p, false, c);
+        std::atomic<bool> go{false};
+        auto hammer = [&] {
+          while (!go.load()) {
+          }
+          endpoint e;
+          const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+          while (std::chrono::steady_clock::now() < give_up) {
+            c.client.set_no_delay(true);
+            c.client.local_endpoint(e);
+          }
+          std::_Exit(0);  // no overlap was caught: the death test fails
+        };
+        std::thread a(hammer);
+        std::thread b(hammer);
+        go = true;
+        a.join();  // does not return: the check aborts the process first
+        b.join();
+      },
+      "owner-only contract broken: 'tcp_socket::(set_no_delay|local_endpoint)'");
+#endif
+}
+
+// The check covers the call, not the completions it causes: on a stopped port a start and a
+// close run their completions inline, and a completion that calls the same socket again (here:
+// restarts its receive, then closes) is not an overlap.
+TEST(tcp_socket, a_completion_run_inline_on_a_stopped_port_may_call_its_socket_again) {
+  io_port p(two_workers());
+  connected_pair c;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, false, c));
+  p.stop();
+  struct again final : recv_op {
+    explicit again(tcp_socket& s) : recv_op(&on_run), sock(s) {}
+    static void on_run(completion* self, std::error_code ec, std::size_t) {
+      auto* me = static_cast<again*>(self);
+      me->errors.push_back(ec);
+      if (me->errors.size() == 1) {
+        async_recv(me->sock, *me);  // runs inline again, aborted
+      } else {
+        me->sock.close();
+      }
+    }
+    tcp_socket& sock;
+    char byte = 0;
+    std::vector<std::error_code> errors;
+  } op(c.server);
+  op.buffer = {&op.byte, 1};
+  async_recv(c.server, op);
+  ASSERT_EQ(op.errors.size(), 2u);
+  EXPECT_EQ(op.errors[0], make_error_code(errc::aborted));
+  EXPECT_EQ(op.errors[1], make_error_code(errc::aborted));
+  EXPECT_FALSE(c.server.is_open());
 }
 
 INSTANTIATE_TEST_SUITE_P(loopback, sockets, ::testing::Values(false, true),

@@ -13,6 +13,7 @@
 #include "quay/runtime/error.hpp"
 #include "quay/runtime/log.hpp"
 #include "port_probe.hpp"
+#include "run_completion.hpp"
 
 namespace quay::detail {
 
@@ -129,7 +130,7 @@ void native_backend::post(completion* c) noexcept {
     outside_posts_.fetch_add(1, std::memory_order_seq_cst);
     if (closed_.load(std::memory_order_seq_cst)) {
       outside_posts_.fetch_sub(1, std::memory_order_release);
-      run_aborted(c);
+      run_completion_aborted(c);
       return;
     }
     enqueue_or_die(queue_.enqueue(c));
@@ -185,26 +186,6 @@ void native_backend::enqueue_or_die(bool ok) noexcept {
   std::terminate();
 }
 
-void native_backend::run(completion* c) noexcept {
-  try {
-    c->invoke();
-  } catch (const std::exception& e) {
-    log::get("runtime")->error("completion threw: {}", e.what());
-  } catch (...) {
-    log::get("runtime")->error("completion threw a non-standard exception");
-  }
-}
-
-void native_backend::run_aborted(completion* c) noexcept {
-  try {
-    c->invoke(make_error_code(errc::aborted), 0);
-  } catch (const std::exception& e) {
-    log::get("runtime")->error("completion threw during shutdown: {}", e.what());
-  } catch (...) {
-    log::get("runtime")->error("completion threw a non-standard exception during shutdown");
-  }
-}
-
 void native_backend::request_stop() noexcept {
   {
     std::lock_guard lock(wait_mu_);
@@ -251,14 +232,14 @@ void native_backend::stop() {
 void native_backend::abort_sockets() {
   std::vector<completion*> done;
   abort_socket_ops(sockets_, done);
-  for (completion* c : done) run(c);  // their result is errc::aborted already
+  for (completion* c : done) run_completion(c);  // their result is errc::aborted already
 }
 
 void native_backend::drain_aborted() {
   std::vector<completion*> items(batch_);
   for (;;) {
     const std::size_t n = queue_.try_dequeue_bulk(items.data(), items.size());
-    for (std::size_t i = 0; i < n; ++i) run_aborted(items[i]);
+    for (std::size_t i = 0; i < n; ++i) run_completion_aborted(items[i]);
     if (n != 0) continue;
     // A post that passed its closed_ check before the store is still enqueueing.
     if (outside_posts_.load(std::memory_order_acquire) != 0) {

@@ -83,8 +83,6 @@ class native_backend {
   bool wake_sleeper() noexcept;
   bool cancel_sleep() noexcept;
   void wake_sleepers(std::size_t n) noexcept;
-  void run(completion* c) noexcept;
-  void run_aborted(completion* c) noexcept;
   void enqueue_or_die(bool ok) noexcept;
   void interrupt_poller() noexcept;
   void request_stop() noexcept;

@@ -160,6 +160,8 @@ socket_state* adopt_socket(native_backend& b, int fd, bool listener, std::error_
   return s;
 }
 
+// epoll: pending operations are posted with errc::aborted, the descriptor is closed (with RST
+// if `hard`), the generation bumped and the slot released.
 void close_socket(socket_state* s, bool hard) noexcept {
   native_backend& b = *s->backend;
   std::array<completion*, 2> ops{};

@@ -10,6 +10,7 @@
 #include "quay/runtime/error.hpp"
 #include "quay/runtime/log.hpp"
 #include "port_probe.hpp"
+#include "run_completion.hpp"
 
 namespace quay::detail {
 
@@ -68,7 +69,7 @@ void native_backend::post(completion* c) noexcept {
   outside_posts_.fetch_add(1, std::memory_order_seq_cst);
   if (closed_.load(std::memory_order_seq_cst)) {
     outside_posts_.fetch_sub(1, std::memory_order_release);
-    run_aborted(c);
+    run_completion_aborted(c);
     return;
   }
   post_packet(post_key, to_overlapped(c));
@@ -82,26 +83,6 @@ void native_backend::post_packet(std::uintptr_t key, void* overlapped) noexcept 
   log::get("runtime")->critical("PostQueuedCompletionStatus failed (error {}); aborting",
                                 ::GetLastError());
   std::terminate();
-}
-
-void native_backend::run(completion* c) noexcept {
-  try {
-    c->invoke();
-  } catch (const std::exception& e) {
-    log::get("runtime")->error("completion threw: {}", e.what());
-  } catch (...) {
-    log::get("runtime")->error("completion threw a non-standard exception");
-  }
-}
-
-void native_backend::run_aborted(completion* c) noexcept {
-  try {
-    c->invoke(make_error_code(errc::aborted), 0);
-  } catch (const std::exception& e) {
-    log::get("runtime")->error("completion threw during shutdown: {}", e.what());
-  } catch (...) {
-    log::get("runtime")->error("completion threw a non-standard exception during shutdown");
-  }
 }
 
 std::error_code native_backend::adopt(socket_state& s) noexcept {

@@ -83,8 +83,6 @@ class native_backend {
   void worker_loop();
   // Runs one dequeued packet. `aborting` forces errc::aborted (stop()'s drain).
   void dispatch(std::uintptr_t key, void* overlapped, std::uint32_t bytes, bool aborting) noexcept;
-  void run(completion* c) noexcept;
-  void run_aborted(completion* c) noexcept;
   void post_packet(std::uintptr_t key, void* overlapped) noexcept;
   // Timers: `timer_check_at_` is a lower bound of the earliest pending deadline (in port ms).
   void on_earlier_deadline(port_time t) noexcept;

@@ -138,6 +138,8 @@ socket_state* open_socket(native_backend& b, int family, bool listener,
   return s;
 }
 
+// IOCP: cancels the pending operations (CancelIoEx; they complete with errc::aborted when their
+// packets arrive), closes the handle (with RST if `hard`) and drops the owner's reference.
 void close_socket(socket_state* s, bool hard) noexcept {
   {
     std::lock_guard lock(s->mu);
