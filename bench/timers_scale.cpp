@@ -102,7 +102,8 @@ double expiry(quay::io_port& p, std::size_t threads, std::size_t k) {
 
 int main(int argc, char** argv) {
   quay::bench::args a(argc, argv);
-  const auto samples = static_cast<std::size_t>(std::max<std::uint64_t>(1, a.get_u64("samples", 3)));
+  const auto samples =
+      static_cast<std::size_t>(std::max<std::uint64_t>(1, a.get_u64("samples", 3)));
   const auto ops = static_cast<std::size_t>(a.get_u64("ops", 200'000));
   const auto expiries = static_cast<std::size_t>(a.get_u64("expiries", 100'000));
   const std::size_t workers = std::max<std::size_t>(2, std::thread::hardware_concurrency());
