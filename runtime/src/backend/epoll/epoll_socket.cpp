@@ -117,8 +117,7 @@ void async_send(tcp_socket& sock, send_op& op) noexcept {
   socket_state* s = sock.state();
   if (s == nullptr) return fail_unopened(op);
   op.sent_ = 0;
-  start(sock.owner_check(), s, op, &socket_state::write_op,
-        [](socket_state& st, send_op& o) {
+  auto try_op = [](socket_state& st, send_op& o) {
     if (st.listener || st.connecting) {
       o.set_result(make_error_code(errc::not_connected), 0);
       return true;
@@ -129,20 +128,21 @@ void async_send(tcp_socket& sock, send_op& op) noexcept {
       return true;
     }
     return detail::try_send(st, o);
-  });
+  };
+  start(sock.owner_check(), s, op, &socket_state::write_op, try_op);
 }
 
 void tcp_listener::async_accept(accept_op& op) noexcept {
   socket_state* s = socket_.state();
   if (s == nullptr) return fail_unopened(op);
-  start(socket_.owner_check(), s, op, &socket_state::read_op,
-        [](socket_state& st, accept_op& o) {
+  auto try_op = [](socket_state& st, accept_op& o) {
     if (!st.listener) {
       o.set_result(make_error_code(errc::not_supported), 0);
       return true;
     }
     return detail::try_accept(st, o);
-  });
+  };
+  start(socket_.owner_check(), s, op, &socket_state::read_op, try_op);
 }
 
 void async_connect(io_port& p, connect_op& op) noexcept {
