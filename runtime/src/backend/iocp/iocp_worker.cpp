@@ -129,8 +129,8 @@ void native_backend::expire_timers() noexcept {
     timers_->expire(now());
     // Re-arm the check at the new earliest deadline. A start between the read and the store
     // may have lowered timer_check_at_ below it, and the store would undo that: the second
-    // read (after the store) sees any such timer, because its start's callback, ordered
-    // before the store, ran after its insertion under the timer service's mutex.
+    // read (after the store) sees any such timer: its start stored its shard's earliest
+    // deadline (seq_cst) before the callback's lowering, which came before the store.
     const auto next = timers_->next_deadline();
     timer_check_at_.store(next ? next->time_since_epoch().count() : no_timer_deadline,
                           std::memory_order_seq_cst);
