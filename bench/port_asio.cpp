@@ -46,7 +46,9 @@ double outside_posts(const port_params& p) {
   return static_cast<double>(p.outside_posts) / seconds_since(start);
 }
 
-struct chain_state {
+// One cache line per chain, as on the Quay side (neighbouring chains run by different threads
+// must not share a line).
+struct alignas(64) chain_state {
   asio::io_context* io;
   std::uint64_t remaining;
   std::atomic<std::size_t>* chains_left;

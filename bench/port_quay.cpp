@@ -24,7 +24,10 @@ io_port_options options_for(const port_params& p) {
 // One reusable node of the outside-post workload. `busy` is set by the producer before a post
 // and cleared by the run as its last action, so the producer never re-posts a node whose
 // previous invocation has not started (the completion contract).
-struct count_op final : completion {
+// One cache line per node: packed nodes put the producer (setting `busy` on node i) and a
+// worker (clearing it on node i-1) on one line whenever the workers keep up, which made the
+// figure swing with how far the workers trailed the producer (issue 18 item 11).
+struct alignas(64) count_op final : completion {
   count_op() : completion(&run) {}
   static void run(completion* self, std::error_code, std::size_t) {
     auto* me = static_cast<count_op*>(self);
@@ -64,7 +67,9 @@ double outside_posts(const port_params& p) {
 }
 
 // A chain re-posts its own node from inside its run: allowed, since that invocation started.
-struct chain_op final : completion {
+// One cache line per chain: packed, neighbouring chains run by different workers wrote the same
+// line, and the figure swung with which worker happened to run which chain (issue 18 item 11).
+struct alignas(64) chain_op final : completion {
   chain_op() : completion(&run) {}
   static void run(completion* self, std::error_code ec, std::size_t) {
     auto* me = static_cast<chain_op*>(self);

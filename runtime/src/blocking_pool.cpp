@@ -17,17 +17,24 @@ std::shared_ptr<spdlog::logger> runtime_logger() { return quay::log::get("runtim
 
 // One job: a single allocation that carries the work, its continuation, and the completion
 // that delivers the continuation to the owner port.
+//
+// Exact outcome: once `work` has run, `done` gets the work's result even when the port
+// delivers the job with errc::aborted (a closed port runs the post inline, aborted; a port
+// shutting down drains its queue aborted). Only a job whose work never ran hears aborted
+// (stop() and a refused submit call `done` directly for those).
 struct job final : completion {
   job(unique_function<void()> w, unique_function<void(std::error_code)> d)
       : completion(&on_run), work(std::move(w)), done(std::move(d)) {}
 
-  static void on_run(completion* self, std::error_code ec, std::size_t) {
+  static void on_run(completion* self, std::error_code, std::size_t) {
     std::unique_ptr<job> owned(static_cast<job*>(self));
-    if (owned->done) owned->done(ec);
+    // Only posted after `work` ran (loop() below), so the port's error is ignored.
+    if (owned->done) owned->done(owned->result);
   }
 
   unique_function<void()> work;
   unique_function<void(std::error_code)> done;
+  std::error_code result;  // written by the pool thread before the post that hands the job over
 };
 
 }  // namespace
@@ -69,7 +76,7 @@ struct blocking_pool::impl {
       }
       // Release the work's captures here, off the workers, before the result travels.
       j->work = nullptr;
-      j->set_result(result, 0);
+      j->result = result;
       {
         // Not pending once `done` can run, so pending() reads 0 inside the last `done`.
         std::lock_guard lock(mu);

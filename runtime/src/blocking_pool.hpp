@@ -23,7 +23,9 @@ class blocking_pool {
 
   /// Queues `work`; after it returns, posts `done` to the owner with no error. If `work`
   /// throws, the exception is logged (logger "runtime") and `done` gets errc::work_failed.
-  /// If the owner port shuts down before `done` runs, the port invokes it with errc::aborted.
+  /// The outcome is exact: `done` hears errc::aborted if and only if `work` never ran. Once
+  /// `work` has run, `done` gets its result even if the owner port shuts down before `done`
+  /// runs (the port then invokes it during its shutdown drain, or inline if already closed).
   /// After stop(), `done` is invoked at once on the calling thread with errc::aborted.
   /// Thread-safe.
   void submit(unique_function<void()> work, unique_function<void(std::error_code)> done);

@@ -28,8 +28,9 @@ class manual_state {
 namespace {
 
 // A blocking job on the manual port: one node, posted twice. The first run executes `work`
-// inline on the stepping thread; the second delivers `done`. If the port aborts the first run
-// (shutdown), work never runs and done hears errc::aborted.
+// inline on the stepping thread; the second delivers `done` with the work's result, even if
+// the port delivers it aborted (shutdown drain). If the port aborts the first run (shutdown),
+// work never runs and done hears errc::aborted.
 struct manual_job final : completion {
   manual_job(port& p, unique_function<void()> w, unique_function<void(std::error_code)> d)
       : completion(&on_run), owner(p), work(std::move(w)), done(std::move(d)) {}
@@ -48,7 +49,7 @@ struct manual_job final : completion {
         quay::log::get("runtime")->error("manual_port: blocking work threw a non-standard exception");
         result = make_error_code(errc::work_failed);
       }
-      job->set_result(result, 0);
+      job->result = result;
       job->owner.post(job);
       return;
     }
@@ -56,12 +57,13 @@ struct manual_job final : completion {
       manual_job* p;
       ~guard() { delete p; }
     } g{job};
-    if (job->done) job->done(ec);
+    if (job->done) job->done(job->work_done ? job->result : ec);
   }
 
   port& owner;
   unique_function<void()> work;
   unique_function<void(std::error_code)> done;
+  std::error_code result;
   bool work_done = false;
 };
 

@@ -161,23 +161,45 @@ TEST(blocking_pool, a_submit_after_stop_is_refused_with_aborted_on_the_calling_t
   EXPECT_EQ(p.ready(), 0u);
 }
 
-TEST(blocking_pool, a_done_still_queued_when_the_port_shuts_down_hears_aborted) {
+TEST(blocking_pool, a_done_still_queued_when_the_port_shuts_down_sees_the_result_of_its_work) {
   manual_port p;
   blocking_pool pool(p, 1, "test-blocking");
   std::atomic<bool> work_ran{false};
-  std::error_code got;
-  int dones = 0;
-  pool.submit([&] { work_ran = true; },
-              [&](std::error_code ec) {
-                got = ec;
-                ++dones;
-              });
-  ASSERT_TRUE(wait_until([&] { return p.ready() == 1; }));
+  std::vector<std::error_code> got;
+  pool.submit([&] { work_ran = true; }, [&](std::error_code ec) { got.push_back(ec); });
+  pool.submit([] { throw std::runtime_error("disk on fire"); },
+              [&](std::error_code ec) { got.push_back(ec); });
+  ASSERT_TRUE(wait_until([&] { return p.ready() == 2; }));
   pool.stop();
-  p.shutdown();
+  p.shutdown();  // runs the queued dones with errc::aborted: the jobs keep their own result
   EXPECT_TRUE(work_ran.load());
-  EXPECT_EQ(dones, 1);
-  EXPECT_EQ(got, make_error_code(errc::aborted));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_FALSE(got[0]) << "work ran, so done sees its result, not aborted";
+  EXPECT_EQ(got[1], make_error_code(errc::work_failed));
+}
+
+TEST(blocking_pool, a_done_posted_to_a_closed_port_sees_the_result_of_its_work) {
+  manual_port p;
+  blocking_pool pool(p, 1, "test-blocking");
+  std::atomic<bool> release{false};
+  std::atomic<bool> started{false};
+  std::atomic<int> dones{0};
+  std::error_code got = make_error_code(errc::aborted);
+  pool.submit(
+      [&] {
+        started = true;
+        while (!release.load()) std::this_thread::yield();
+      },
+      [&](std::error_code ec) {
+        got = ec;
+        dones.fetch_add(1);
+      });
+  ASSERT_TRUE(wait_until([&] { return started.load(); }));
+  p.shutdown();  // closed: the job's post will run inline with errc::aborted
+  release = true;
+  pool.stop();  // joins after the running job has posted its done
+  EXPECT_EQ(dones.load(), 1);
+  EXPECT_FALSE(got) << "work ran, so done sees its result, not aborted";
 }
 
 TEST(blocking_pool, destroying_a_busy_pool_joins_and_accounts_for_every_job) {

@@ -177,6 +177,23 @@ TEST(manual_port, blocking_work_that_throws_gives_done_work_failed) {
   EXPECT_EQ(got, make_error_code(errc::work_failed));
 }
 
+TEST(manual_port, blocking_work_that_ran_before_shutdown_gives_done_its_result_not_aborted) {
+  bool work_ran = false;
+  std::vector<std::error_code> got;
+  manual_port p;
+  p.run_blocking([&] { work_ran = true; }, [&](std::error_code ec) { got.push_back(ec); });
+  p.run_blocking([] { throw std::runtime_error("disk on fire"); },
+                 [&](std::error_code ec) { got.push_back(ec); });
+  ASSERT_TRUE(p.run_one());  // the first work runs; its done is queued
+  ASSERT_TRUE(p.run_one());  // the second work throws; its done is queued
+  ASSERT_TRUE(work_ran);
+  ASSERT_TRUE(got.empty());
+  p.shutdown();  // drains the queued dones with errc::aborted
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_FALSE(got[0]);
+  EXPECT_EQ(got[1], make_error_code(errc::work_failed));
+}
+
 TEST(manual_port, shutdown_aborts_timers_queued_completions_and_unstarted_blocking_work) {
   std::vector<std::string> log;
   bool work_ran = false;

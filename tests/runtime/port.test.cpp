@@ -11,6 +11,7 @@
 
 #include "quay/runtime/error.hpp"
 #include "quay/runtime/io_port.hpp"
+#include "port_probe.hpp"
 
 namespace quay {
 namespace {
@@ -205,8 +206,10 @@ TEST(io_port, a_timer_started_earlier_than_the_pollers_wait_is_not_delayed_by_it
   std::atomic<bool> late_fired{false};
   std::atomic<bool> early_fired{false};
   p.start_timer(millis(60'000), [&](std::error_code ec) { late_fired = !ec; });
-  // Let the single worker block in epoll_wait with the one-minute timeout.
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // The single worker has committed to waiting for I/O (epoll_wait / GQCS): it published that
+  // before reading the one-minute deadline, so the start below either is seen by that read or
+  // sees the waiter and interrupts it. Either way the wait must not delay the new timer.
+  ASSERT_TRUE(wait_until([&] { return detail::a_worker_is_waiting_for_io(p); }));
   const auto t0 = clock_type::now();
   p.start_timer(millis(10), [&](std::error_code ec) { early_fired = !ec; });
   ASSERT_TRUE(wait_until([&] { return early_fired.load(); }));

@@ -165,10 +165,10 @@ void stop_with_everything_in_flight(bool v6) {
   }
   EXPECT_EQ(done_ok.load() + done_aborted.load(), jobs);
   EXPECT_EQ(done_other.load(), 0);
-  // A job running when stop() began finishes, but its done, posted after the workers left,
-  // runs with errc::aborted like every late post; a job that never started never runs.
-  EXPECT_LE(done_ok.load(), work_ran.load());
-  EXPECT_LE(work_ran.load(), jobs);
+  // Exact outcome: a job whose work ran (some were running when stop() began) gives its done
+  // the work's result; a job that never started hears errc::aborted and its work never runs.
+  EXPECT_EQ(done_ok.load(), work_ran.load());
+  EXPECT_EQ(done_aborted.load(), jobs - work_ran.load());
   EXPECT_EQ(r1.aborts.load(), 1);
   EXPECT_EQ(r2.aborts.load(), 1);
   EXPECT_EQ(post_runs.load(), posted.load());
@@ -190,6 +190,61 @@ TEST(shutdown, stop_invokes_every_completion_once_with_sockets_timers_and_blocki
 
 TEST(shutdown, the_same_holds_over_ipv6) {
   ASSERT_NO_FATAL_FAILURE(stop_with_everything_in_flight(/*v6=*/true));
+}
+
+TEST(shutdown, blocking_work_running_at_stop_gives_its_done_the_result_and_queued_work_is_aborted) {
+  io_port p([] {
+    io_port_options o;
+    o.workers = 1;
+    o.blocking_threads = 1;
+    return o;
+  }());
+  // The first job runs until one of its own submits is refused inline, on its own thread:
+  // then the pool is stopping, so the port is already closed and the job was certainly
+  // running at stop(). Its one pool thread is busy meanwhile, so the second job (and every
+  // probe accepted before the refusal) never starts.
+  std::atomic<bool> started{false};
+  std::atomic<int> probe_works{0};
+  std::atomic<int> probe_dones{0};
+  int probes = 0;
+  std::error_code running_done = aborted;
+  std::atomic<int> running_dones{0};
+  p.run_blocking(
+      [&] {
+        started = true;
+        const auto self = std::this_thread::get_id();
+        bool refused = false;
+        while (!refused) {
+          ++probes;
+          p.run_blocking([&] { probe_works.fetch_add(1); },
+                         [&, self](std::error_code ec) {
+                           if (ec == aborted) probe_dones.fetch_add(1);
+                           if (ec == aborted && std::this_thread::get_id() == self) refused = true;
+                         });
+          std::this_thread::yield();
+        }
+      },
+      [&](std::error_code ec) {
+        running_done = ec;
+        running_dones.fetch_add(1);
+      });
+  std::atomic<bool> queued_ran{false};
+  std::error_code queued_done;
+  std::atomic<int> queued_dones{0};
+  p.run_blocking([&] { queued_ran = true; },
+                 [&](std::error_code ec) {
+                   queued_done = ec;
+                   queued_dones.fetch_add(1);
+                 });
+  ASSERT_TRUE(wait_until([&] { return started.load(); }));
+  p.stop();
+  EXPECT_EQ(running_dones.load(), 1);
+  EXPECT_FALSE(running_done) << "work ran, so done sees its result, not aborted";
+  EXPECT_EQ(queued_dones.load(), 1);
+  EXPECT_FALSE(queued_ran.load());
+  EXPECT_EQ(queued_done, aborted);
+  EXPECT_EQ(probe_works.load(), 0);
+  EXPECT_EQ(probe_dones.load(), probes);
 }
 
 TEST(shutdown, destroying_a_port_with_queued_work_runs_it_aborted_and_leaks_nothing) {

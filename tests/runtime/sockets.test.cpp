@@ -4,9 +4,12 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "socket_test_support.hpp"
@@ -24,6 +27,24 @@ io_port_options two_workers() {
   o.workers = 2;
   o.blocking_threads = 1;
   return o;
+}
+
+// Returns once the port has handled every socket event that was ready when this was called, so
+// a test can have an edge (bytes, FIN, RST) reported while nothing is pending, without sleeping.
+// It round-trips one byte over a second pair on the same port: loopback queues a segment at the
+// peer within the sending call, so the sentinel's byte is ready after whatever the test sent or
+// closed before; the epoll poller reports ready sockets in the order they became ready and
+// handles a whole batch before it enqueues its completions, so when the sentinel's receive
+// runs, the earlier events have been handled. (IOCP has no edges; there it is a round trip.)
+void poller_catch_up(io_port& p, connected_pair& sentinel) {
+  char byte = 0;
+  recorded<recv_op> r(p);
+  r.buffer = {&byte, 1};
+  async_recv(sentinel.server, r);
+  ASSERT_TRUE(test::send_all(p, sentinel.client, "s"));
+  ASSERT_TRUE(r.wait());
+  ASSERT_FALSE(r.ec) << r.ec.message();
+  ASSERT_EQ(r.bytes, 1u);
 }
 
 // Receives exactly `want` bytes into `out` by restarting the receive until done.
@@ -255,9 +276,11 @@ TEST_P(sockets, a_receive_after_a_short_read_still_gets_bytes_sent_later) {
   char buf[64];
   recorded<recv_op> r2(p);
   r2.buffer = {buf, sizeof buf};
-  async_recv(c.server, r2);  // the socket is drained: this one waits for the next edge
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_EQ(r2.runs.load(), 0);
+  // The socket is drained: this receive is parked by the time async_recv returns (a start
+  // completes, queues or parks under the socket's mutex before returning), so the bytes below
+  // are certainly sent while it waits for the next edge. A receive that completed early (with
+  // nothing, or an error) fails the checks on its result.
+  async_recv(c.server, r2);
   ASSERT_TRUE(test::send_all(p, c.client, second));
   ASSERT_TRUE(r2.wait(1, std::chrono::seconds(5)));
   ASSERT_FALSE(r2.ec) << r2.ec.message();
@@ -268,11 +291,13 @@ TEST_P(sockets, bytes_then_a_close_arrive_as_the_bytes_then_end_of_stream) {
   io_port p(two_workers());
   connected_pair c;
   ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
+  connected_pair sentinel;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), sentinel));
   const std::string last = "last words";
   ASSERT_TRUE(test::send_all(p, c.client, last));
   c.client.close();
-  // Long enough for the data and FIN edges to be reported while no receive is pending.
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // The data and FIN edges are reported while no receive is pending.
+  ASSERT_NO_FATAL_FAILURE(poller_catch_up(p, sentinel));
   const auto r1 = test::recv_once(p, c.server);
   ASSERT_TRUE(r1.done);
   ASSERT_FALSE(r1.ec) << r1.ec.message();
@@ -286,11 +311,13 @@ TEST_P(sockets, bytes_then_a_reset_end_the_stream) {
   io_port p(two_workers());
   connected_pair c;
   ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), c));
+  connected_pair sentinel;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, GetParam(), sentinel));
   const std::string last = "last words";
   ASSERT_TRUE(test::send_all(p, c.client, last));
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the bytes arrive first
+  ASSERT_NO_FATAL_FAILURE(poller_catch_up(p, sentinel));  // the bytes arrived (and were reported)
   c.client.reset();
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_NO_FATAL_FAILURE(poller_catch_up(p, sentinel));  // so did the reset, with nothing pending
   // Whether the bytes are still readable after a reset is the OS's choice, and so is how the
   // stream then ends (Linux: connection_reset; Wine's IOCP: end_of_stream). What must hold is
   // that every receive completes and the last one ends the stream.
@@ -470,6 +497,75 @@ TEST_P(sockets, many_connections_at_once_each_get_their_own_bytes_back) {
     ASSERT_TRUE(sends[i]->wait());
     ASSERT_TRUE(echoes[i]->wait());
   }
+}
+
+// The owner-only contract (socket.hpp) is checked in Debug builds: two calls on one socket
+// that overlap in time abort the process, naming the call. Two threads call an owner-only
+// member of the same socket in a loop until that happens (each call holds the check across a
+// mutex and a syscall, so overlaps come quickly); a build without the check never aborts and
+// the death test fails.
+TEST(tcp_socket, owner_only_calls_that_overlap_abort_with_the_name_of_the_call_in_debug_builds) {
+#ifdef NDEBUG
+  GTEST_SKIP() << "the owner-only check exists in Debug builds only";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        io_port p(two_workers());
+        connected_pair c;
+        connect_pair(p, false, c);
+        std::atomic<bool> go{false};
+        auto hammer = [&] {
+          while (!go.load()) {
+          }
+          endpoint e;
+          const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+          while (std::chrono::steady_clock::now() < give_up) {
+            c.client.set_no_delay(true);
+            c.client.local_endpoint(e);
+          }
+          std::_Exit(0);  // no overlap was caught: the death test fails
+        };
+        std::thread a(hammer);
+        std::thread b(hammer);
+        go = true;
+        a.join();  // does not return: the check aborts the process first
+        b.join();
+      },
+      // gtest's simple regex on Windows has no alternation: any member name will do.
+      "owner-only contract broken: 'tcp_socket::\\w+'");
+#endif
+}
+
+// The check covers the call, not the completions it causes: on a stopped port a start and a
+// close run their completions inline, and a completion that calls the same socket again (here:
+// restarts its receive, then closes) is not an overlap.
+TEST(tcp_socket, a_completion_run_inline_on_a_stopped_port_may_call_its_socket_again) {
+  io_port p(two_workers());
+  connected_pair c;
+  ASSERT_NO_FATAL_FAILURE(connect_pair(p, false, c));
+  p.stop();
+  struct again final : recv_op {
+    explicit again(tcp_socket& s) : recv_op(&on_run), sock(s) {}
+    static void on_run(completion* self, std::error_code ec, std::size_t) {
+      auto* me = static_cast<again*>(self);
+      me->errors.push_back(ec);
+      if (me->errors.size() == 1) {
+        async_recv(me->sock, *me);  // runs inline again, aborted
+      } else {
+        me->sock.close();
+      }
+    }
+    tcp_socket& sock;
+    char byte = 0;
+    std::vector<std::error_code> errors;
+  } op(c.server);
+  op.buffer = {&op.byte, 1};
+  async_recv(c.server, op);
+  ASSERT_EQ(op.errors.size(), 2u);
+  EXPECT_EQ(op.errors[0], make_error_code(errc::aborted));
+  EXPECT_EQ(op.errors[1], make_error_code(errc::aborted));
+  EXPECT_FALSE(c.server.is_open());
 }
 
 INSTANTIATE_TEST_SUITE_P(loopback, sockets, ::testing::Values(false, true),

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "quay/runtime/error.hpp"
+#include "quay/runtime/io_port.hpp"
 #include "quay/runtime/manual_port.hpp"
 
 namespace quay::detail {
@@ -17,6 +18,16 @@ namespace {
 const std::error_code aborted = make_error_code(errc::aborted);
 
 port_time at(long ms) { return port_time{millis{ms}}; }
+
+template <class Cond>
+bool wait_until(Cond cond) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
 
 // A timer_service posting to a manual port; the test moves the port's clock and calls expire().
 struct fixture {
@@ -340,6 +351,115 @@ TEST(timer_service, concurrent_starts_and_cancels_lose_no_callback) {
   for (auto& th : workers) th.join();
   EXPECT_EQ(started.load(), threads * per_thread);
   EXPECT_EQ(callbacks.load(), threads * per_thread);
+}
+
+// Timers started from different threads land in different shards; one expire() still posts
+// them in deadline order, and each id cancels its own timer.
+TEST(timer_service, with_several_shards_expiries_are_posted_in_deadline_order_across_shards) {
+  manual_port port;
+  timer_service timers{port, {}, 4};
+  std::vector<int> order;
+  std::vector<timer_id> ids;
+  for (int d : {40, 10, 30, 10, 20, 50, 15, 35}) {
+    std::thread([&, d] {
+      ids.push_back(timers.start(port.now(), millis{d}, [&, d](std::error_code ec) {
+        order.push_back(ec ? -d : d);
+      }, millis{0}));
+    }).join();
+  }
+  EXPECT_EQ(timers.next_deadline(), at(10));
+  EXPECT_TRUE(timers.cancel(ids[5]));  // the 50
+  EXPECT_EQ(timers.pending(), 7u);
+  EXPECT_EQ(timers.expire(at(1000)), 7u);
+  EXPECT_EQ(port.run_all(), 8u);
+  EXPECT_EQ(order, (std::vector<int>{-50, 10, 10, 15, 20, 30, 35, 40}));
+  EXPECT_FALSE(timers.next_deadline());
+}
+
+// A cancel leaves its shard's cached deadline early; the next expire corrects it, and an
+// early cached deadline never makes a later timer fire early.
+TEST(timer_service, next_deadline_after_a_cancel_is_never_late_and_an_expire_makes_it_exact) {
+  fixture f;
+  std::vector<std::error_code> got;
+  const timer_id first = f.timers.start(f.port.now(), millis{10}, [&](std::error_code ec) {
+    got.push_back(ec);
+  }, millis{0});
+  f.timers.start(f.port.now(), millis{70}, [&](std::error_code ec) { got.push_back(ec); },
+                 millis{0});
+  ASSERT_TRUE(f.timers.cancel(first));
+  ASSERT_TRUE(f.timers.next_deadline());
+  EXPECT_LE(*f.timers.next_deadline(), at(70));
+  f.move_to(10);
+  EXPECT_EQ(f.timers.next_deadline(), at(70));
+  f.port.run_all();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], aborted);
+  f.move_to(69);
+  f.port.run_all();
+  EXPECT_EQ(got.size(), 1u) << "nothing fires before its deadline";
+  f.move_to(70);
+  f.port.run_all();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_FALSE(got[1]);
+}
+
+// The TSan stress: on a running io_port (one timer shard per worker), workers and outside
+// threads start timers and cancel each other's while the port expires them. Each timer's
+// callback runs exactly once, and a cancel that returned true is the one that delivered an
+// abort (a false one leaves the expiry).
+TEST(timer_service, concurrent_starts_cancels_and_expiries_across_shards_deliver_each_timer_once) {
+  io_port p([] {
+    io_port_options o;
+    o.workers = 3;
+    o.blocking_threads = 1;
+    return o;
+  }());
+  constexpr int starters = 4;  // two on workers, two outside
+  constexpr int per_starter = 3000;
+  constexpr int total = starters * per_starter;
+  struct slot {
+    std::atomic<int> fired{0};
+    std::atomic<int> aborts{0};
+    std::atomic<int> cancel_won{0};
+    std::atomic<std::uint64_t> id{0};
+  };
+  std::vector<slot> slots(total);
+  std::atomic<int> calls{0};
+  std::atomic<int> finished_starters{0};
+  auto start_batch = [&](int s) {
+    for (int i = 0; i < per_starter; ++i) {
+      slot& sl = slots[static_cast<std::size_t>(s * per_starter + i)];
+      const timer_id id = p.start_timer(millis{i % 7}, [&sl, &calls](std::error_code ec) {
+        (ec ? sl.aborts : sl.fired).fetch_add(1);
+        calls.fetch_add(1);
+      });
+      sl.id.store(id.value, std::memory_order_release);
+      // Cancel a timer another starter made (it may be armed, queued, running or done).
+      const int other = ((s + 1) % starters) * per_starter + i;
+      slot& victim = slots[static_cast<std::size_t>(other)];
+      if (i % 2 == 0) {
+        if (const auto v = victim.id.load(std::memory_order_acquire); v != 0) {
+          if (p.cancel_timer(timer_id{v})) victim.cancel_won.fetch_add(1);
+        }
+      }
+    }
+    finished_starters.fetch_add(1);
+  };
+  p.post_fn([&] { start_batch(0); });
+  p.post_fn([&] { start_batch(1); });
+  std::thread outside_a([&] { start_batch(2); });
+  std::thread outside_b([&] { start_batch(3); });
+  outside_a.join();
+  outside_b.join();
+  ASSERT_TRUE(wait_until([&] { return finished_starters.load() == starters; }));
+  ASSERT_TRUE(wait_until([&] { return calls.load() == total; }));
+  p.stop();
+  EXPECT_EQ(calls.load(), total);
+  for (int i = 0; i < total; ++i) {
+    const slot& sl = slots[static_cast<std::size_t>(i)];
+    ASSERT_EQ(sl.fired.load() + sl.aborts.load(), 1) << "timer " << i;
+    ASSERT_EQ(sl.aborts.load(), sl.cancel_won.load()) << "timer " << i;
+  }
 }
 
 }  // namespace

@@ -63,8 +63,11 @@ class port {
   virtual bool cancel_timer(timer_id id) noexcept = 0;
 
   /// Runs `work` on the blocking-work pool (never on a worker), then posts `done` to the port.
-  /// `done` receives errc::aborted (and `work` never runs) if the port shuts down first.
-  /// Thread-safe.
+  /// `done` is invoked exactly once, and its error says exactly what happened to `work`:
+  /// no error when `work` returned, errc::work_failed when it threw, and errc::aborted if and
+  /// only if `work` never ran (the port shut down before the job started). A job whose `work`
+  /// ran gets its result even if the port shuts down meanwhile (then `done` runs during the
+  /// shutdown drain, on the thread that stops the port). Thread-safe.
   virtual void run_blocking(unique_function<void()> work,
                             unique_function<void(std::error_code)> done) = 0;
 

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "quay/runtime/completion.hpp"
+#include "quay/runtime/detail/owner_check.hpp"
 #include "quay/runtime/platform.hpp"
 
 namespace quay {
@@ -60,39 +61,52 @@ inline constexpr std::size_t max_send_buffers = 64;
 
 /// A connected TCP socket. Move-only; owns the OS socket and the backend's state for it.
 ///
-/// Thread contract: start at most one receive and one send at a time; starting an operation,
-/// close() and the option setters may be called from any thread, but not concurrently with
-/// each other on the same socket (the owner serialises them, e.g. an actor or a session strand).
-/// Completions run on a worker, never inside the call that started the operation.
+/// Thread contract: **owner only**, for every member and for async_recv / async_send on it.
+/// The owner may call from any thread (an actor moving between workers, a session strand), but
+/// serialises its calls: no two of them overlap in time on the same socket. Debug builds check
+/// this and abort with the name of the call that overlapped (detail::owner_check). At most one
+/// receive and one send may be pending at a time (a second start completes with
+/// errc::already_started). Completions run on a worker, never inside the call that started the
+/// operation (except on a socket that is not open: see async_recv).
 class tcp_socket {
  public:
   tcp_socket() noexcept = default;
+  /// Owner only (of both sockets). `other` is left closed.
   tcp_socket(tcp_socket&& other) noexcept;
+  /// Owner only (of both sockets). Closes this socket first (see close()).
   tcp_socket& operator=(tcp_socket&& other) noexcept;
   tcp_socket(const tcp_socket&) = delete;
   tcp_socket& operator=(const tcp_socket&) = delete;
-  /// Closes the socket (see close()).
+  /// Closes the socket (see close()). Owner only.
   ~tcp_socket();
 
+  /// Owner only.
   bool is_open() const noexcept { return state_ != nullptr; }
 
-  /// Closes the OS socket. Pending operations complete with errc::aborted. Idempotent.
+  /// Closes the OS socket. Pending operations complete with errc::aborted (inline, on this
+  /// thread, if the port is stopped: they may call this socket again). Idempotent. Owner only.
   void close() noexcept;
-  /// Sends FIN after queued sends; receives continue until the peer closes.
+  /// Sends FIN after queued sends; receives continue until the peer closes. Owner only.
   std::error_code shutdown_send() noexcept;
-  /// Closes with RST instead of FIN (SO_LINGER 0): for hostile peers and tests.
+  /// Closes with RST instead of FIN (SO_LINGER 0): for hostile peers and tests. Owner only.
   void reset() noexcept;
 
+  /// Owner only.
   std::error_code set_no_delay(bool on) noexcept;
+  /// Owner only.
   std::error_code local_endpoint(endpoint& out) const noexcept;
+  /// Owner only.
   std::error_code remote_endpoint(endpoint& out) const noexcept;
 
   /// The backend state. Internal.
   detail::socket_state* state() const noexcept { return state_; }
   explicit tcp_socket(detail::socket_state* s) noexcept : state_(s) {}
+  /// The Debug check of the owner-only contract, for the backends' operation starts. Internal.
+  const detail::owner_check& owner_check() const noexcept { return owner_; }
 
  private:
   detail::socket_state* state_ = nullptr;
+  [[no_unique_address]] detail::owner_check owner_;
 };
 
 /// Receives into `buffer`. Completes with (no error, n > 0) when n bytes arrived,
@@ -128,16 +142,18 @@ struct connect_op : completion {
   endpoint target;
 };
 
-/// Starts a receive. Errors that prevent starting are delivered through the completion too.
+/// Starts a receive. Errors that prevent starting are delivered through the completion too:
+/// on a socket that is not open, inline (errc::not_connected); otherwise posted. Owner only.
 void async_recv(tcp_socket& s, recv_op& op) noexcept;
-/// Starts a gather send.
+/// Starts a gather send. Errors are delivered as for async_recv. Owner only.
 void async_send(tcp_socket& s, send_op& op) noexcept;
 /// Opens a socket into `op.socket` and starts connecting it to `op.target`.
 void async_connect(io_port& p, connect_op& op) noexcept;
 
 /// A listening TCP socket. Move-only.
 ///
-/// Thread contract: as tcp_socket; at most one accept pending at a time.
+/// Thread contract: owner only, as tcp_socket (Debug builds check it); at most one accept
+/// pending at a time.
 class tcp_listener {
  public:
   tcp_listener() noexcept = default;

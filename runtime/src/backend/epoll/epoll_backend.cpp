@@ -12,6 +12,8 @@
 #include "backend/epoll/epoll_worker.hpp"
 #include "quay/runtime/error.hpp"
 #include "quay/runtime/log.hpp"
+#include "port_probe.hpp"
+#include "run_completion.hpp"
 
 namespace quay::detail {
 
@@ -50,15 +52,18 @@ native_backend::native_backend(io_port& owner, const io_port_options& options)
     ::close(epoll_fd_);
     throw std::system_error(err, std::system_category(), "epoll backend setup");
   }
+  const std::size_t workers = default_workers(options.workers);
+  // One timer shard per worker (see docs/architecture.md, "Timers").
   timers_ = std::make_unique<timer_service>(owner_, [this](port_time) {
     // A timer now expires earlier than the poller's epoll_wait timeout: make it recompute.
-    // The poller publishes poller_waiting_ before it reads next_deadline() under the timer
-    // service's mutex, and this callback runs after the start released that mutex, so either
-    // the poller saw the new deadline or this load sees it waiting.
+    // The poller publishes poller_waiting_ (seq_cst) before it reads next_deadline(), which
+    // loads each shard's earliest deadline seq_cst; the start stored its shard's deadline
+    // seq_cst before this callback, so either the poller saw the new deadline or this load
+    // sees it waiting.
     if (poller_waiting_.load(std::memory_order_seq_cst)) interrupt_poller();
-  });
+  }, workers);
   blocking_ = std::make_unique<blocking_pool>(owner_, options.blocking_threads, name_ + "-blk");
-  start_workers(default_workers(options.workers));
+  start_workers(workers);
 }
 
 native_backend::~native_backend() {
@@ -125,7 +130,7 @@ void native_backend::post(completion* c) noexcept {
     outside_posts_.fetch_add(1, std::memory_order_seq_cst);
     if (closed_.load(std::memory_order_seq_cst)) {
       outside_posts_.fetch_sub(1, std::memory_order_release);
-      run_aborted(c);
+      run_completion_aborted(c);
       return;
     }
     enqueue_or_die(queue_.enqueue(c));
@@ -181,26 +186,6 @@ void native_backend::enqueue_or_die(bool ok) noexcept {
   std::terminate();
 }
 
-void native_backend::run(completion* c) noexcept {
-  try {
-    c->invoke();
-  } catch (const std::exception& e) {
-    log::get("runtime")->error("completion threw: {}", e.what());
-  } catch (...) {
-    log::get("runtime")->error("completion threw a non-standard exception");
-  }
-}
-
-void native_backend::run_aborted(completion* c) noexcept {
-  try {
-    c->invoke(make_error_code(errc::aborted), 0);
-  } catch (const std::exception& e) {
-    log::get("runtime")->error("completion threw during shutdown: {}", e.what());
-  } catch (...) {
-    log::get("runtime")->error("completion threw a non-standard exception during shutdown");
-  }
-}
-
 void native_backend::request_stop() noexcept {
   {
     std::lock_guard lock(wait_mu_);
@@ -247,14 +232,14 @@ void native_backend::stop() {
 void native_backend::abort_sockets() {
   std::vector<completion*> done;
   abort_socket_ops(sockets_, done);
-  for (completion* c : done) run(c);  // their result is errc::aborted already
+  for (completion* c : done) run_completion(c);  // their result is errc::aborted already
 }
 
 void native_backend::drain_aborted() {
   std::vector<completion*> items(batch_);
   for (;;) {
     const std::size_t n = queue_.try_dequeue_bulk(items.data(), items.size());
-    for (std::size_t i = 0; i < n; ++i) run_aborted(items[i]);
+    for (std::size_t i = 0; i < n; ++i) run_completion_aborted(items[i]);
     if (n != 0) continue;
     // A post that passed its closed_ check before the store is still enqueueing.
     if (outside_posts_.load(std::memory_order_acquire) != 0) {
@@ -279,6 +264,11 @@ std::error_code native_backend::register_socket(socket_state& s) noexcept {
 void native_backend::deregister_socket(int fd) noexcept {
   // Explicit, so a descriptor duplicated elsewhere cannot keep delivering events for a slot.
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+}
+
+bool a_worker_is_waiting_for_io(io_port& p) noexcept {
+  const native_backend& b = p.backend();
+  return b.poller_waiting_.load(std::memory_order_seq_cst);
 }
 
 }  // namespace quay::detail

@@ -68,6 +68,8 @@ class native_backend {
   /// The epoll data word of the interrupter (no socket slot has this index).
   static constexpr std::uint64_t interrupt_key = ~std::uint64_t{0};
 
+  friend bool a_worker_is_waiting_for_io(io_port& p) noexcept;  // port_probe.hpp, for tests
+
  private:
   using queue_type = moodycamel::ConcurrentQueue<completion*>;
 
@@ -81,8 +83,6 @@ class native_backend {
   bool wake_sleeper() noexcept;
   bool cancel_sleep() noexcept;
   void wake_sleepers(std::size_t n) noexcept;
-  void run(completion* c) noexcept;
-  void run_aborted(completion* c) noexcept;
   void enqueue_or_die(bool ok) noexcept;
   void interrupt_poller() noexcept;
   void request_stop() noexcept;

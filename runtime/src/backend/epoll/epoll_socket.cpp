@@ -31,10 +31,13 @@ void fail_unopened(completion& op) { op.invoke(make_error_code(errc::not_connect
 
 // Common start path for the read side (recv, accept) and the write side (send).
 template <class Op, class Try>
-void start(socket_state* s, Op& op, completion* socket_state::*slot, Try try_op) noexcept {
+void start(const detail::owner_check& owner, socket_state* s, Op& op,
+           completion* socket_state::*slot, Try try_op) noexcept {
   native_backend& b = *s->backend;
   bool finished = true;
   {
+    // Owner only; released before the post, which may run the completion inline (stopped port).
+    detail::owner_scope guard(owner, "starting a socket operation");
     std::lock_guard lock(s->mu);
     if (b.closed()) {
       // Read under the mutex: stop()'s abort pass has seen (or will see) every parked op.
@@ -53,27 +56,8 @@ int family_of(const endpoint& e) { return e.is_v6() ? AF_INET6 : AF_INET; }
 
 }  // namespace
 
-tcp_socket::tcp_socket(tcp_socket&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
-
-tcp_socket& tcp_socket::operator=(tcp_socket&& other) noexcept {
-  if (this != &other) {
-    close();
-    state_ = std::exchange(other.state_, nullptr);
-  }
-  return *this;
-}
-
-tcp_socket::~tcp_socket() { close(); }
-
-void tcp_socket::close() noexcept {
-  if (state_ != nullptr) detail::close_socket(std::exchange(state_, nullptr), /*hard=*/false);
-}
-
-void tcp_socket::reset() noexcept {
-  if (state_ != nullptr) detail::close_socket(std::exchange(state_, nullptr), /*hard=*/true);
-}
-
 std::error_code tcp_socket::shutdown_send() noexcept {
+  detail::owner_scope owner(owner_, "tcp_socket::shutdown_send");
   if (state_ == nullptr) return make_error_code(errc::not_connected);
   std::lock_guard lock(state_->mu);
   if (::shutdown(state_->fd, SHUT_WR) != 0) return map_os_error(errno);
@@ -81,6 +65,7 @@ std::error_code tcp_socket::shutdown_send() noexcept {
 }
 
 std::error_code tcp_socket::set_no_delay(bool on) noexcept {
+  detail::owner_scope owner(owner_, "tcp_socket::set_no_delay");
   if (state_ == nullptr) return make_error_code(errc::not_connected);
   const int value = on ? 1 : 0;
   std::lock_guard lock(state_->mu);
@@ -91,6 +76,7 @@ std::error_code tcp_socket::set_no_delay(bool on) noexcept {
 }
 
 std::error_code tcp_socket::local_endpoint(endpoint& out) const noexcept {
+  detail::owner_scope owner(owner_, "tcp_socket::local_endpoint");
   if (state_ == nullptr) return make_error_code(errc::not_connected);
   socklen_t len = endpoint::capacity;
   std::lock_guard lock(state_->mu);
@@ -102,6 +88,7 @@ std::error_code tcp_socket::local_endpoint(endpoint& out) const noexcept {
 }
 
 std::error_code tcp_socket::remote_endpoint(endpoint& out) const noexcept {
+  detail::owner_scope owner(owner_, "tcp_socket::remote_endpoint");
   if (state_ == nullptr) return make_error_code(errc::not_connected);
   socklen_t len = endpoint::capacity;
   std::lock_guard lock(state_->mu);
@@ -115,7 +102,7 @@ std::error_code tcp_socket::remote_endpoint(endpoint& out) const noexcept {
 void async_recv(tcp_socket& sock, recv_op& op) noexcept {
   socket_state* s = sock.state();
   if (s == nullptr) return fail_unopened(op);
-  start(s, op, &socket_state::read_op, [](socket_state& st, recv_op& o) {
+  start(sock.owner_check(), s, op, &socket_state::read_op, [](socket_state& st, recv_op& o) {
     if (st.listener) {
       o.set_result(make_error_code(errc::not_connected), 0);
       return true;
@@ -130,7 +117,7 @@ void async_send(tcp_socket& sock, send_op& op) noexcept {
   socket_state* s = sock.state();
   if (s == nullptr) return fail_unopened(op);
   op.sent_ = 0;
-  start(s, op, &socket_state::write_op, [](socket_state& st, send_op& o) {
+  auto try_op = [](socket_state& st, send_op& o) {
     if (st.listener || st.connecting) {
       o.set_result(make_error_code(errc::not_connected), 0);
       return true;
@@ -141,19 +128,21 @@ void async_send(tcp_socket& sock, send_op& op) noexcept {
       return true;
     }
     return detail::try_send(st, o);
-  });
+  };
+  start(sock.owner_check(), s, op, &socket_state::write_op, try_op);
 }
 
 void tcp_listener::async_accept(accept_op& op) noexcept {
   socket_state* s = socket_.state();
   if (s == nullptr) return fail_unopened(op);
-  start(s, op, &socket_state::read_op, [](socket_state& st, accept_op& o) {
+  auto try_op = [](socket_state& st, accept_op& o) {
     if (!st.listener) {
       o.set_result(make_error_code(errc::not_supported), 0);
       return true;
     }
     return detail::try_accept(st, o);
-  });
+  };
+  start(socket_.owner_check(), s, op, &socket_state::read_op, try_op);
 }
 
 void async_connect(io_port& p, connect_op& op) noexcept {

@@ -7,6 +7,7 @@
 
 #include "backend/epoll/socket_table.hpp"
 #include "quay/runtime/socket.hpp"
+#include "socket_close.hpp"
 
 namespace quay::detail {
 
@@ -20,8 +21,6 @@ bool finish_connect(socket_state& s, connect_op& op) noexcept;
 /// On failure closes `fd`, sets `ec` and returns nullptr.
 socket_state* adopt_socket(native_backend& b, int fd, bool listener, std::error_code& ec) noexcept;
 
-/// Closes the socket held by slot `s`: pending operations are posted with errc::aborted, the
-/// descriptor is closed (with RST if `hard`), the generation bumped and the slot released.
-void close_socket(socket_state* s, bool hard) noexcept;
+// close_socket(): declared in socket_close.hpp (called by the neutral tcp_socket.cpp).
 
 }  // namespace quay::detail

@@ -1,6 +1,7 @@
 // The worker loop of the epoll backend: run batches of completions; when there are none, take
 // the poller token and wait in epoll_wait; otherwise spin briefly, then sleep.
 #include "backend/epoll/epoll_worker.hpp"
+#include "run_completion.hpp"
 
 #include <pthread.h>
 #include <unistd.h>
@@ -96,7 +97,7 @@ std::size_t native_backend::run_batch(worker& w) {
       enqueue_or_die(queue_.enqueue_bulk(w.ptok, w.items.data() + i, n - i));
       break;
     }
-    run(w.items[i]);
+    run_completion(w.items[i]);
   }
   return n;
 }

@@ -9,6 +9,8 @@
 #include "backend/iocp/win32.hpp"
 #include "quay/runtime/error.hpp"
 #include "quay/runtime/log.hpp"
+#include "port_probe.hpp"
+#include "run_completion.hpp"
 
 namespace quay::detail {
 
@@ -42,8 +44,9 @@ native_backend::native_backend(io_port& owner, const io_port_options& options)
     throw std::system_error(static_cast<int>(::GetLastError()), std::system_category(),
                             "CreateIoCompletionPort");
   }
-  timers_ = std::make_unique<timer_service>(owner_,
-                                            [this](port_time t) { on_earlier_deadline(t); });
+  // One timer shard per worker (see docs/architecture.md, "Timers").
+  timers_ = std::make_unique<timer_service>(
+      owner_, [this](port_time t) { on_earlier_deadline(t); }, workers);
   blocking_ = std::make_unique<blocking_pool>(owner_, options.blocking_threads, name_ + "-blk");
   start_workers(workers);
 }
@@ -66,7 +69,7 @@ void native_backend::post(completion* c) noexcept {
   outside_posts_.fetch_add(1, std::memory_order_seq_cst);
   if (closed_.load(std::memory_order_seq_cst)) {
     outside_posts_.fetch_sub(1, std::memory_order_release);
-    run_aborted(c);
+    run_completion_aborted(c);
     return;
   }
   post_packet(post_key, to_overlapped(c));
@@ -80,26 +83,6 @@ void native_backend::post_packet(std::uintptr_t key, void* overlapped) noexcept 
   log::get("runtime")->critical("PostQueuedCompletionStatus failed (error {}); aborting",
                                 ::GetLastError());
   std::terminate();
-}
-
-void native_backend::run(completion* c) noexcept {
-  try {
-    c->invoke();
-  } catch (const std::exception& e) {
-    log::get("runtime")->error("completion threw: {}", e.what());
-  } catch (...) {
-    log::get("runtime")->error("completion threw a non-standard exception");
-  }
-}
-
-void native_backend::run_aborted(completion* c) noexcept {
-  try {
-    c->invoke(make_error_code(errc::aborted), 0);
-  } catch (const std::exception& e) {
-    log::get("runtime")->error("completion threw during shutdown: {}", e.what());
-  } catch (...) {
-    log::get("runtime")->error("completion threw a non-standard exception during shutdown");
-  }
 }
 
 std::error_code native_backend::adopt(socket_state& s) noexcept {
@@ -227,6 +210,11 @@ void native_backend::drain_aborted() {
       last_progress = std::chrono::steady_clock::now();
     }
   }
+}
+
+bool a_worker_is_waiting_for_io(io_port& p) noexcept {
+  const native_backend& b = p.backend();
+  return b.waiting_.load(std::memory_order_seq_cst) != 0;
 }
 
 }  // namespace quay::detail

@@ -76,13 +76,13 @@ class native_backend {
   /// Uncounts an operation whose starting call failed at once (the kernel queues no packet).
   void io_not_started() noexcept { pending_io_.fetch_sub(1, std::memory_order_relaxed); }
 
+  friend bool a_worker_is_waiting_for_io(io_port& p) noexcept;  // port_probe.hpp, for tests
+
  private:
   void start_workers(std::size_t count);
   void worker_loop();
   // Runs one dequeued packet. `aborting` forces errc::aborted (stop()'s drain).
   void dispatch(std::uintptr_t key, void* overlapped, std::uint32_t bytes, bool aborting) noexcept;
-  void run(completion* c) noexcept;
-  void run_aborted(completion* c) noexcept;
   void post_packet(std::uintptr_t key, void* overlapped) noexcept;
   // Timers: `timer_check_at_` is a lower bound of the earliest pending deadline (in port ms).
   void on_earlier_deadline(port_time t) noexcept;

@@ -37,11 +37,13 @@ std::error_code pending_or(int result) noexcept {
 // fails, nothing was queued: the op is unparked and posted with the error. `check` may refuse
 // the op first (recording a result).
 template <class Op, class Check, class Issue>
-void start(socket_state* s, Op& op, completion* socket_state::*slot, Check check,
-           Issue issue) noexcept {
+void start(const detail::owner_check& owner, socket_state* s, Op& op,
+           completion* socket_state::*slot, Check check, Issue issue) noexcept {
   native_backend& b = s->backend;
   bool parked = false;
   {
+    // Owner only; released before the post, which may run the completion inline (stopped port).
+    detail::owner_scope guard(owner, "starting a socket operation");
     std::lock_guard lock(s->mu);
     if (b.closed()) {
       // Read under the mutex: stop()'s cancel pass has seen (or will see) every parked op.
@@ -70,27 +72,8 @@ int family_of(const endpoint& e) { return e.is_v6() ? AF_INET6 : AF_INET; }
 
 }  // namespace
 
-tcp_socket::tcp_socket(tcp_socket&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
-
-tcp_socket& tcp_socket::operator=(tcp_socket&& other) noexcept {
-  if (this != &other) {
-    close();
-    state_ = std::exchange(other.state_, nullptr);
-  }
-  return *this;
-}
-
-tcp_socket::~tcp_socket() { close(); }
-
-void tcp_socket::close() noexcept {
-  if (state_ != nullptr) detail::close_socket(std::exchange(state_, nullptr), /*hard=*/false);
-}
-
-void tcp_socket::reset() noexcept {
-  if (state_ != nullptr) detail::close_socket(std::exchange(state_, nullptr), /*hard=*/true);
-}
-
 std::error_code tcp_socket::shutdown_send() noexcept {
+  detail::owner_scope owner(owner_, "tcp_socket::shutdown_send");
   if (state_ == nullptr) return make_error_code(errc::not_connected);
   std::lock_guard lock(state_->mu);
   if (::shutdown(state_->sock, SD_SEND) != 0) return map_os_error(::WSAGetLastError());
@@ -98,6 +81,7 @@ std::error_code tcp_socket::shutdown_send() noexcept {
 }
 
 std::error_code tcp_socket::set_no_delay(bool on) noexcept {
+  detail::owner_scope owner(owner_, "tcp_socket::set_no_delay");
   if (state_ == nullptr) return make_error_code(errc::not_connected);
   const BOOL value = on ? TRUE : FALSE;
   std::lock_guard lock(state_->mu);
@@ -109,6 +93,7 @@ std::error_code tcp_socket::set_no_delay(bool on) noexcept {
 }
 
 std::error_code tcp_socket::local_endpoint(endpoint& out) const noexcept {
+  detail::owner_scope owner(owner_, "tcp_socket::local_endpoint");
   if (state_ == nullptr) return make_error_code(errc::not_connected);
   int len = static_cast<int>(endpoint::capacity);
   std::lock_guard lock(state_->mu);
@@ -120,6 +105,7 @@ std::error_code tcp_socket::local_endpoint(endpoint& out) const noexcept {
 }
 
 std::error_code tcp_socket::remote_endpoint(endpoint& out) const noexcept {
+  detail::owner_scope owner(owner_, "tcp_socket::remote_endpoint");
   if (state_ == nullptr) return make_error_code(errc::not_connected);
   int len = static_cast<int>(endpoint::capacity);
   std::lock_guard lock(state_->mu);
@@ -134,7 +120,7 @@ void async_recv(tcp_socket& sock, recv_op& op) noexcept {
   socket_state* s = sock.state();
   if (s == nullptr) return fail_unopened(op);
   start(
-      s, op, &socket_state::read_op,
+      sock.owner_check(), s, op, &socket_state::read_op,
       [](socket_state& st, recv_op& o) {
         if (st.listener) {
           o.set_result(make_error_code(errc::not_connected), 0);
@@ -162,7 +148,7 @@ void async_send(tcp_socket& sock, send_op& op) noexcept {
   if (s == nullptr) return fail_unopened(op);
   op.sent_ = 0;
   start(
-      s, op, &socket_state::write_op,
+      sock.owner_check(), s, op, &socket_state::write_op,
       [](socket_state& st, send_op& o) {
         if (st.listener || st.connecting) {
           o.set_result(make_error_code(errc::not_connected), 0);
@@ -193,7 +179,7 @@ void tcp_listener::async_accept(accept_op& op) noexcept {
   socket_state* s = socket_.state();
   if (s == nullptr) return fail_unopened(op);
   start(
-      s, op, &socket_state::read_op,
+      socket_.owner_check(), s, op, &socket_state::read_op,
       [](socket_state& st, accept_op& o) {
         if (!st.listener) {
           o.set_result(make_error_code(errc::not_supported), 0);
@@ -245,7 +231,7 @@ void async_connect(io_port& p, connect_op& op) noexcept {
     return b.post(&op);
   }
   start(
-      s, op, &socket_state::write_op,
+      op.socket.owner_check(), s, op, &socket_state::write_op,
       [](socket_state& st, connect_op&) {
         st.connecting = true;
         return true;

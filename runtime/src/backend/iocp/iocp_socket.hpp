@@ -9,6 +9,7 @@
 #include "backend/iocp/win32.hpp"
 #include "quay/runtime/completion.hpp"
 #include "quay/runtime/socket.hpp"
+#include "socket_close.hpp"
 
 namespace quay::detail {
 
@@ -84,10 +85,7 @@ class socket_state {
 socket_state* open_socket(native_backend& b, int family, bool listener,
                           std::error_code& ec) noexcept;
 
-/// Closes the socket: cancels its pending operations (CancelIoEx; they complete with
-/// errc::aborted when their packets arrive), closes the handle (with RST if `hard`) and drops
-/// the owner's reference.
-void close_socket(socket_state* s, bool hard) noexcept;
+// close_socket(): declared in socket_close.hpp (called by the neutral tcp_socket.cpp).
 
 /// Finishes the operation whose packet just arrived for `s`, with the packet's Win32 error and
 /// byte count: records the result in it and returns it for the worker to run, or returns

@@ -138,6 +138,8 @@ socket_state* open_socket(native_backend& b, int family, bool listener,
   return s;
 }
 
+// IOCP: cancels the pending operations (CancelIoEx; they complete with errc::aborted when their
+// packets arrive), closes the handle (with RST if `hard`) and drops the owner's reference.
 void close_socket(socket_state* s, bool hard) noexcept {
   {
     std::lock_guard lock(s->mu);
@@ -163,7 +165,9 @@ void close_socket(socket_state* s, bool hard) noexcept {
 std::error_code issue_send(socket_state& s, send_op& op) noexcept {
   // Rebuilt from the progress so far: a partial send may end inside a buffer. Winsock copies
   // the WSABUF array before WSASend returns, so it may live on the stack.
-  std::array<WSABUF, max_send_buffers> bufs{};
+  // Not value-initialised (64 entries per call): only bufs[0, count) is passed, each fully
+  // written below.
+  std::array<WSABUF, max_send_buffers> bufs;
   std::size_t skip = op.sent_;
   DWORD count = 0;
   for (std::size_t i = 0; i < op.count; ++i) {

@@ -9,6 +9,7 @@
 #include "backend/iocp/iocp_socket.hpp"
 #include "backend/iocp/win32.hpp"
 #include "quay/runtime/log.hpp"
+#include "run_completion.hpp"
 
 namespace quay::detail {
 
@@ -76,9 +77,9 @@ void native_backend::dispatch(std::uintptr_t key, void* overlapped, std::uint32_
   switch (key) {
     case post_key:
       if (aborting) {
-        run_aborted(from_overlapped(ov));
+        run_completion_aborted(from_overlapped(ov));
       } else {
-        run(from_overlapped(ov));
+        run_completion(from_overlapped(ov));
       }
       return;
     case wake_key:
@@ -98,7 +99,7 @@ void native_backend::dispatch(std::uintptr_t key, void* overlapped, std::uint32_
   // Uncounted only after the operation is finished (or continued, which counts it again), so
   // stop()'s drain never sees zero while an operation still owes a packet.
   pending_io_.fetch_sub(1, std::memory_order_release);
-  if (done != nullptr) run(done);
+  if (done != nullptr) run_completion(done);
 }
 
 // The timer handshake. A start that makes the earliest deadline earlier lowers
@@ -128,8 +129,8 @@ void native_backend::expire_timers() noexcept {
     timers_->expire(now());
     // Re-arm the check at the new earliest deadline. A start between the read and the store
     // may have lowered timer_check_at_ below it, and the store would undo that: the second
-    // read (after the store) sees any such timer, because its start's callback, ordered
-    // before the store, ran after its insertion under the timer service's mutex.
+    // read (after the store) sees any such timer: its start stored its shard's earliest
+    // deadline (seq_cst) before the callback's lowering, which came before the store.
     const auto next = timers_->next_deadline();
     timer_check_at_.store(next ? next->time_since_epoch().count() : no_timer_deadline,
                           std::memory_order_seq_cst);

@@ -1,13 +1,10 @@
-// Endpoints (sockaddr_in / sockaddr_in6 in the endpoint's storage) and errno mapping on Linux.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include <cerrno>
+// Endpoints: sockaddr_in / sockaddr_in6 in the endpoint's storage. Platform-neutral: the OS's
+// address API comes through backend/os_sockets.hpp; only error mapping is per backend
+// (backend/*/*_os_errors.cpp).
 #include <cstring>
 #include <string>
 
-#include "quay/runtime/error.hpp"
+#include "backend/os_sockets.hpp"
 #include "quay/runtime/socket.hpp"
 
 namespace quay {
@@ -16,6 +13,7 @@ static_assert(sizeof(sockaddr_in6) <= endpoint::capacity, "endpoint storage too 
 static_assert(sizeof(sockaddr_in) <= endpoint::capacity, "endpoint storage too small");
 
 std::optional<endpoint> endpoint::parse(std::string_view address, std::uint16_t port) {
+  if (!detail::os_sockets_ready()) return std::nullopt;
   // inet_pton needs a NUL-terminated string; the longest numeric IPv6 text is 45 characters.
   if (address.empty() || address.size() >= INET6_ADDRSTRLEN) return std::nullopt;
   char text[INET6_ADDRSTRLEN] = {};
@@ -44,7 +42,7 @@ endpoint endpoint::loopback_v4(std::uint16_t port) { return *parse("127.0.0.1", 
 endpoint endpoint::loopback_v6(std::uint16_t port) { return *parse("::1", port); }
 
 bool endpoint::is_v6() const noexcept {
-  sa_family_t family = 0;
+  detail::os_family_t family = 0;
   std::memcpy(&family, storage_, sizeof family);
   return size_ != 0 && family == AF_INET6;
 }
@@ -81,33 +79,6 @@ std::string endpoint::to_string() const {
   out.reserve(32);
   out.append(text).append(":").append(std::to_string(ntohs(v4.sin_port)));
   return out;
-}
-
-std::error_code map_os_error(int os_error) noexcept {
-  switch (os_error) {
-    case 0: return {};
-    case ECANCELED: return make_error_code(errc::aborted);
-    case ECONNRESET:
-    case EPIPE: return make_error_code(errc::connection_reset);
-    case ECONNREFUSED: return make_error_code(errc::connection_refused);
-    case ECONNABORTED: return make_error_code(errc::connection_aborted);
-    case ETIMEDOUT: return make_error_code(errc::timed_out);
-    case EAGAIN: return make_error_code(errc::would_block);
-#if EWOULDBLOCK != EAGAIN
-    case EWOULDBLOCK: return make_error_code(errc::would_block);
-#endif
-    case EADDRINUSE: return make_error_code(errc::address_in_use);
-    case EADDRNOTAVAIL: return make_error_code(errc::address_unavailable);
-    case ENETUNREACH:
-    case EHOSTUNREACH:
-    case ENETDOWN: return make_error_code(errc::network_unreachable);
-    case EMFILE:
-    case ENFILE: return make_error_code(errc::too_many_files);
-    case ENOTCONN: return make_error_code(errc::not_connected);
-    // Anything else (EBADF, EFAULT, EINVAL, ENOTSOCK, ...) is a bug or a resource problem
-    // and keeps its system code, so is_expected() says false and it gets logged.
-    default: return {os_error, std::system_category()};
-  }
 }
 
 }  // namespace quay
