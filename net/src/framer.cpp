@@ -131,7 +131,7 @@ void framer::go_inline() noexcept {
 }
 
 std::span<std::byte> framer::prepare(bool keep_block) {
-  const detail::owner_check::scope owner(owner_);
+  const quay::detail::owner_scope owner(owner_, "framer::prepare");
   last_prepared_ = 0;
   if (error_) return {};
   if (begin_ == end_) {
@@ -198,7 +198,7 @@ std::span<std::byte> framer::prepare(bool keep_block) {
 }
 
 void framer::commit(std::size_t n) noexcept {
-  const detail::owner_check::scope owner(owner_);
+  const quay::detail::owner_scope owner(owner_, "framer::commit");
   n = std::min<std::size_t>(n, last_prepared_);
   end_ += u32(n);
   hot_ = n > 0 && n == last_prepared_;
@@ -206,7 +206,7 @@ void framer::commit(std::size_t n) noexcept {
 }
 
 decode_status framer::next(std::span<const std::byte>& payload) noexcept {
-  const detail::owner_check::scope owner(owner_);
+  const quay::detail::owner_scope owner(owner_, "framer::next");
   if (error_) return decode_status::error;
   if (buffered() < frame_header_bytes) return decode_status::need_more;
   const std::uint32_t len = read_frame_header(data() + begin_);
@@ -242,7 +242,7 @@ std::size_t framer::feed(std::span<const std::byte> bytes) {
 }
 
 void framer::release_idle() noexcept {
-  const detail::owner_check::scope owner(owner_);
+  const quay::detail::owner_scope owner(owner_, "framer::release_idle");
   if (begin_ != end_) return;
   go_inline();
   hot_ = false;

@@ -10,16 +10,6 @@
 
 namespace quay {
 
-#ifndef NDEBUG
-void detail::owner_check::violated(const char* what) noexcept {
-  log::get("runtime")->critical(
-      "owner-only contract broken: '{}' began while another call on the same object was in "
-      "progress (its owner must serialise its calls)",
-      what);
-  std::abort();
-}
-#endif
-
 tcp_socket::tcp_socket(tcp_socket&& other) noexcept {
   detail::owner_scope guard(other.owner_, "tcp_socket move");
   state_ = std::exchange(other.state_, nullptr);

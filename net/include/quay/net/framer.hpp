@@ -6,7 +6,7 @@
 #include <span>
 #include <system_error>
 
-#include "quay/net/detail/owner_check.hpp"
+#include "quay/runtime/detail/owner_check.hpp"
 #include "quay/net/frame.hpp"
 
 namespace quay::net {
@@ -125,7 +125,7 @@ class framer {
   std::uint32_t offending_length_ = 0;
   std::error_code error_;
   bool hot_ = false;  // the last receive filled all the space offered: expect more
-  [[no_unique_address]] detail::owner_check owner_;
+  [[no_unique_address]] quay::detail::owner_check owner_;
   std::byte inline_[inline_bytes];
 };
 

@@ -4,10 +4,13 @@
 // workers), but its owner serialises every call, so two such calls never overlap in time.
 // Each owner-only member holds an owner_scope while it touches the object; a second call that
 // begins before the first ended aborts the process with a message naming the call. Release
-// builds (NDEBUG) keep an empty class and no code.
+// builds (NDEBUG) keep an empty class and no code. Header-only (it writes to stderr, not to a
+// logger), so libraries that link only the runtime's headers (net's core, the fuzzers) use it too.
 
 #ifndef NDEBUG
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #endif
 
 namespace quay::detail {
@@ -29,8 +32,14 @@ class owner_check {
   void leave() const noexcept { busy_.store(false, std::memory_order_release); }
 
  private:
-  /// Logs on the `runtime` logger and aborts.
-  [[noreturn]] static void violated(const char* what) noexcept;
+  /// Says which call overlapped on stderr and aborts.
+  [[noreturn]] static void violated(const char* what) noexcept {
+    std::fprintf(stderr,
+                 "owner-only contract broken: '%s' began while another call on the same object "
+                 "was in progress (its owner must serialise its calls)\n",
+                 what);
+    std::abort();
+  }
   mutable std::atomic<bool> busy_{false};
 #endif
 };
