@@ -283,7 +283,12 @@ void finish(session& s, session_lock& lk) {
   if (handler != nullptr) {
     handler->on_closed(h, reason);
   } else if (owner && actors != nullptr) {
-    actors->send(owner, session_closed{h, reason});
+    // In order behind the session's frames when the mailbox has room; a full bounded mailbox
+    // must not lose the close (the owner would hold a dead session forever), so then it goes
+    // on the control lane, ahead of the frames still queued.
+    if (actors->send(owner, session_closed{h, reason}) == actor_errc::mailbox_full) {
+      actors->send_control(owner, session_closed{h, reason});
+    }
   }
   // The last touch: once the count is down, the network may be destroyed.
   net.in_flight.fetch_sub(1, std::memory_order_release);

@@ -416,6 +416,56 @@ TEST_F(session_test, a_full_bounded_owner_mailbox_is_backpressure_and_every_fram
   for (std::uint32_t i = 0; i < frames; ++i) ASSERT_EQ(st.seqs[i], i);
 }
 
+TEST_F(session_test, a_session_aborted_while_its_owners_bounded_mailbox_is_full_still_tells_the_owner) {
+  // The owner is held in its first frame with its bounded mailbox full; the session is aborted
+  // then. Its session_closed must not be refused for the bound: an owner that never hears it
+  // holds a dead session (a ghost player) forever.
+  const auto shared = std::make_shared<bounded_owner::state>();
+  auto& st = *shared;
+  actor_ref owner;
+  session_handle session;
+  endpoint at;
+  ASSERT_FALSE(net_.listen(
+      {},
+      [&](session_handle h, const endpoint&) {
+        session = h;
+        return owner = system_.spawn<bounded_owner>(shared);
+      },
+      &at));
+  raw_client c(port_, at);
+  ASSERT_TRUE(c.connected());
+  bytes blob;
+  for (std::uint32_t i = 0; i < 100; ++i) {
+    const auto f = text_frame(text_type, i, "full");
+    blob.insert(blob.end(), f.wire().begin(), f.wire().end());
+  }
+  ASSERT_TRUE(c.send(blob));
+  // Reading pauses once a delivery was refused for the bound: the mailbox is full, and stays
+  // so while the owner is held.
+  ASSERT_TRUE(poll_until([&] {
+    const auto i = net_.info(session);
+    return i && i->reading_paused;
+  }));
+  // Top the mailbox up until the bound refuses: it is full for certain (the depth the session
+  // saw when it paused counted the frame in hand).
+  struct filler {};
+  for (int i = 0; i < 16 && system_.send(owner, filler{}) != actor_errc::mailbox_full; ++i) {
+  }
+  ASSERT_EQ(system_.send(owner, filler{}), std::error_code(actor_errc::mailbox_full));
+  const auto closed_before = net_.stats().closed;
+  ASSERT_FALSE(net_.abort(session, errc::closed_by_owner));
+  ASSERT_TRUE(poll_until([&] { return net_.stats().closed > closed_before; }));
+  {
+    std::lock_guard lk(st.mu);
+    st.open = true;
+  }
+  st.cv.notify_all();
+  ASSERT_TRUE(eventually(st.mu, st.cv, [&] { return !st.closed.empty(); }))
+      << "the owner never heard that its session closed";
+  std::lock_guard lk(st.mu);
+  EXPECT_EQ(st.closed.front(), std::error_code(errc::closed_by_owner));
+}
+
 // A client-side handler for network::connect: records events, keeps received payload texts.
 class client_handler final : public session_handler {
  public:

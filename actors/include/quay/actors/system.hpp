@@ -116,6 +116,16 @@ class actor_system {
   std::error_code send(actor_ref to, M&& m) {
     return deliver(to, detail::make_envelope(std::forward<M>(m)));
   }
+  /// Sends `m` to `to` on the control lane, which bounds never refuse or evict: for the one
+  /// notice a component must not lose to a full mailbox (a session's `session_closed`). It is
+  /// served before the ordinary lane, so it may overtake ordinary messages already queued.
+  /// Returns dead_target if `to` is gone. Thread-safe, lock-free.
+  template <class M>
+  std::error_code send_control(actor_ref to, M&& m) {
+    detail::envelope* e = detail::make_envelope(std::forward<M>(m));
+    e->control = true;
+    return deliver(to, e);
+  }
   /// Asks `to` to stop with reason normal (control lane). Thread-safe.
   void stop(actor_ref to);
   /// Stops `to` with reason killed (control lane). Thread-safe.
