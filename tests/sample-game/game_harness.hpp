@@ -117,6 +117,9 @@ struct game_harness {
   flatbuffers::FlatBufferBuilder fbb;
   game_actors actors;
 
+  // Tests hash secrets with libsodium's cheapest argon2id parameters, so they stay fast.
+  game_harness() { settings.hash = hash_params::minimum(); }
+
   /// Spawns the actors with these zones (settings.zones and start_zone follow them) and runs
   /// their first turns.
   void start_with(std::vector<zone_definition> zones, game_setup setup = {}) {

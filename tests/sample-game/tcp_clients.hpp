@@ -126,6 +126,7 @@ inline server_config test_config(const temp_dir& dir) {
   config.workers = 2;
   config.zones_dir = std::string(QUAY_GAME_DATA_DIR) + "/zones";
   config.data_dir = dir.path.string();
+  config.settings.hash = hash_params::minimum();  // fast logins in tests
   return config;
 }
 

@@ -18,6 +18,8 @@ constexpr const char* migrations[] = {
     "  x REAL NOT NULL, y REAL NOT NULL, has_pos INTEGER NOT NULL,"
     "  level INTEGER NOT NULL, xp INTEGER NOT NULL, hp INTEGER NOT NULL,"
     "  saved_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);",
+    // Issue 20: argon2id hashes. `token` keeps legacy plain tokens until their next login.
+    "ALTER TABLE characters ADD COLUMN secret TEXT NOT NULL DEFAULT '';",
 };
 static_assert(std::size(migrations) == character_store::schema_version);
 
@@ -92,7 +94,7 @@ std::vector<stored_character> character_store::load_all(std::string& error) {
   std::vector<stored_character> out;
   statement st;
   if (sqlite3_prepare_v2(db_,
-                         "SELECT id, name, token, zone_id, x, y, has_pos, level, xp, hp "
+                         "SELECT id, name, token, zone_id, x, y, has_pos, level, xp, hp, secret "
                          "FROM characters ORDER BY id",
                          -1, &st.s, nullptr) != SQLITE_OK) {
     error = sqlite3_errmsg(db_);
@@ -115,6 +117,7 @@ std::vector<stored_character> character_store::load_all(std::string& error) {
     c.record.level = sqlite3_column_int(st.s, 7);
     c.record.xp = sqlite3_column_int64(st.s, 8);
     c.record.hp = sqlite3_column_int(st.s, 9);
+    c.secret = text(10);
     out.push_back(std::move(c));
   }
   if (rc != SQLITE_DONE) {
@@ -138,9 +141,10 @@ std::string character_store::save(const std::vector<stored_character>& batch) {
   statement st;
   if (sqlite3_prepare_v2(db_,
                          "INSERT INTO characters (id, name, token, zone_id, x, y, has_pos, level, "
-                         "xp, hp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-                         "ON CONFLICT(id) DO UPDATE SET zone_id=?4, x=?5, y=?6, has_pos=?7, "
-                         "level=?8, xp=?9, hp=?10, saved_at=CURRENT_TIMESTAMP",
+                         "xp, hp, secret) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+                         "ON CONFLICT(id) DO UPDATE SET token=?3, zone_id=?4, x=?5, y=?6, "
+                         "has_pos=?7, level=?8, xp=?9, hp=?10, secret=?11, "
+                         "saved_at=CURRENT_TIMESTAMP",
                          -1, &st.s, nullptr) != SQLITE_OK) {
     std::string m = sqlite3_errmsg(db_);
     exec("ROLLBACK;");
@@ -158,6 +162,7 @@ std::string character_store::save(const std::vector<stored_character>& batch) {
     sqlite3_bind_int(st.s, 8, r.level);
     sqlite3_bind_int64(st.s, 9, r.xp);
     sqlite3_bind_int(st.s, 10, r.hp);
+    sqlite3_bind_text(st.s, 11, c.secret.c_str(), -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st.s) != SQLITE_DONE) {
       std::string m = sqlite3_errmsg(db_);
       exec("ROLLBACK;");

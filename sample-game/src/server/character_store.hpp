@@ -17,7 +17,11 @@ namespace quay::game::server {
 
 /// A character as stored: its secret and its record.
 struct stored_character {
+  /// A legacy plain-text token (schema version 1); empty once the account has a hash. The
+  /// gateway rehashes it at its next successful login and clears it.
   std::string token;
+  /// The encoded argon2id hash of the secret (account_secret.hpp), or empty (legacy).
+  std::string secret;
   player_record record;
 };
 
@@ -27,7 +31,7 @@ struct stored_character {
 class character_store {
 public:
   /// The schema version this code writes.
-  static constexpr int schema_version = 1;
+  static constexpr int schema_version = 2;
 
   character_store() = default;
   ~character_store();

@@ -25,6 +25,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "account_secret.hpp"
 #include "character_store.hpp"
 #include "quay/actors/actor_ref.hpp"
 #include "quay/game/rate_limit.hpp"
@@ -49,6 +50,11 @@ struct server_settings {
   world_rules rules;
   std::uint16_t tick_rate = 10;        ///< zone ticks per second
   bool dev_accounts = true;            ///< unknown names create accounts on first login
+  /// Argon2id cost of account secrets (account_secret.hpp); verification runs on the blocking
+  /// pool, at most max_login_jobs at a time (queued or running): logins over that bound are
+  /// refused with LoginBusy, so a login flood leaves the pool to saves.
+  hash_params hash;
+  std::size_t max_login_jobs = 4;
   std::size_t max_players = 10'000;
   /// Connections beyond max_players that may be open at once (logging in, or waiting to be
   /// told the server is full). Over max_players + connection_slack a new connection gets
@@ -141,12 +147,12 @@ struct kick_msg {
 
 // ---- gateway/zone/player -> persistence ------------------------------------------------
 struct load_character_reply;
-/// Asks for a character by name; creates it (with `token`, in `start_zone`) when unknown and
-/// `create` is set. The gateway checks the token.
+/// Asks for a character by name; creates it (with `secret`, an encoded argon2id hash, in
+/// `start_zone`) when unknown and `create` is set. The gateway verifies the secret.
 struct load_character_msg {
   using reply_type = load_character_reply;
   std::string name;
-  std::string token;
+  std::string secret;
   bool create = false;
   std::uint32_t start_zone = 1;
 };
@@ -160,6 +166,13 @@ struct save_msg {
   player_record record;
   bool final = false;     ///< the character left the world
   actor_ref release_to;   ///< final: told (character_released_msg) once the record is stored
+};
+
+/// A new hash for a character's secret (a legacy plain token or old parameters rehashed after
+/// a successful login): stored, and the plain token cleared.
+struct set_secret_msg {
+  std::string name;
+  std::string secret;
 };
 
 // ---- persistence -> gateway --------------------------------------------------------------
