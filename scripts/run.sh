@@ -85,7 +85,10 @@ trap ':' INT
 
 # The server in its own process group would miss the terminal's Ctrl-C; keep it in ours, with
 # its console going to a file that a tail shows with a prefix.
+# The demo's bots make their names up: development accounts on (off by default), and the
+# cheapest argon2id cost so a ramp of bots is not refused LoginBusy (docs/protocol.md).
 "$server_bin" --port "$port" --data-dir "$data_dir" --workers "$server_workers" \
+  --dev-accounts --hash-ops-limit 1 --hash-mem-limit 8192 \
   --stats-interval 5 >"$console" 2>&1 &
 server_pid=$!
 # Process substitution, not a pipeline: $! is then the tail itself (a pipeline's $! would be

@@ -117,8 +117,13 @@ struct game_harness {
   flatbuffers::FlatBufferBuilder fbb;
   game_actors actors;
 
-  // Tests hash secrets with libsodium's cheapest argon2id parameters, so they stay fast.
-  game_harness() { settings.hash = hash_params::minimum(); }
+  // Tests hash secrets with libsodium's cheapest argon2id parameters, so they stay fast, and
+  // most log in with names they make up: development accounts on (tests of accounts without
+  // it turn it off).
+  game_harness() {
+    settings.hash = hash_params::minimum();
+    settings.dev_accounts = true;
+  }
 
   /// Spawns the actors with these zones (settings.zones and start_zone follow them) and runs
   /// their first turns.

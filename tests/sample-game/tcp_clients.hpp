@@ -127,6 +127,7 @@ inline server_config test_config(const temp_dir& dir) {
   config.zones_dir = std::string(QUAY_GAME_DATA_DIR) + "/zones";
   config.data_dir = dir.path.string();
   config.settings.hash = hash_params::minimum();  // fast logins in tests
+  config.settings.dev_accounts = true;            // the tests make names up
   return config;
 }
 

@@ -165,6 +165,10 @@ void gateway_actor::on_verified(const verified_msg& v) {
   if (shutting_down_) {
     return end_login(m, game_errc::server_shutting_down);
   }
+  if (!job.create && job.stored.disabled) {
+    logger(ctx_).info("login of '{}' refused: account disabled", m.name);
+    return end_login(m, game_errc::account_disabled);
+  }
   if (!job.create) {
     return finish_login(m);
   }

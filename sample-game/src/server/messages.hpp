@@ -49,7 +49,9 @@ public:
 struct server_settings {
   world_rules rules;
   std::uint16_t tick_rate = 10;        ///< zone ticks per second
-  bool dev_accounts = true;            ///< unknown names create accounts on first login
+  /// Development mode: an unknown name creates its account at its first login. Off by default;
+  /// the demo, scenarios, soak and benchmarks turn it on (--dev-accounts).
+  bool dev_accounts = false;
   /// Argon2id cost of account secrets (account_secret.hpp); verification runs on the blocking
   /// pool, at most max_login_jobs at a time (queued or running): logins over that bound are
   /// refused with LoginBusy, so a login flood leaves the pool to saves.

@@ -21,6 +21,7 @@ enum class game_errc : std::uint16_t {
   server_shutting_down = 14,
   unsupported_protocol_version = 15,  ///< LoginRequest.protocol_version is not the server's
   login_busy = 16,           ///< too many logins being verified at once: try again shortly
+  account_disabled = 17,     ///< the right secret, but an operator disabled the account
   unknown_target = 20,       ///< no such entity in the zone
   out_of_range = 21,
   on_cooldown = 22,
