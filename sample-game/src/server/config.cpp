@@ -59,6 +59,12 @@ std::vector<std::string> load_config_file(const std::string& path, server_config
   read(t, "accounts.hash_ops_limit", c.settings.hash.ops_limit, errors, path);
   read(t, "accounts.hash_mem_limit", c.settings.hash.mem_limit, errors, path);
   read(t, "accounts.max_login_jobs", c.settings.max_login_jobs, errors, path);
+  read(t, "accounts.account_free_failures", c.settings.login_limits.account_free_failures, errors, path);
+  read(t, "accounts.address_free_failures", c.settings.login_limits.address_free_failures, errors, path);
+  read(t, "accounts.backoff_base_ms", c.settings.login_limits.backoff_base_ms, errors, path);
+  read(t, "accounts.backoff_max_ms", c.settings.login_limits.backoff_max_ms, errors, path);
+  read(t, "limits.connection_burst", c.settings.login_limits.connections.burst, errors, path);
+  read(t, "limits.connections_per_second", c.settings.login_limits.connections.per_second, errors, path);
   read(t, "world.zones_dir", c.zones_dir, errors, path);
   read(t, "world.start_zone", c.start_zone, errors, path);
   read(t, "world.tick_rate", c.settings.tick_rate, errors, path);

@@ -40,7 +40,10 @@ bool valid_character_name(std::string_view name) {
 
 gateway_actor::gateway_actor(server_context ctx, std::uint32_t start_zone,
                              std::atomic<std::size_t>* online_count)
-    : ctx_(ctx), start_zone_(start_zone), online_count_(online_count) {}
+    : ctx_(ctx),
+      start_zone_(start_zone),
+      online_count_(online_count),
+      limits_(ctx.settings->login_limits) {}
 
 void gateway_actor::define(handlers<gateway_actor>& h) {
   h.on<&gateway_actor::on_login>()
@@ -64,6 +67,21 @@ void gateway_actor::on_login(login_msg& m) {
   }
   if (!valid_character_name(m.name)) {
     return deny(game_errc::invalid_name);
+  }
+  // Back-off is checked before anything costs a hash: a brute force in back-off is answered
+  // at once and spends nothing of the blocking pool.
+  const time_ms t = now().time_since_epoch().count();
+  if (const auto v = limits_.check(name_key(m.name), m.address, t);
+      v != login_limiter::verdict::allowed) {
+    const bool by_address = v == login_limiter::verdict::address_backoff;
+    logger(ctx_).warn("login of '{}' from {} refused: {} in back-off for {} ms more "
+                      "(login_throttled)",
+                      m.name, m.address.empty() ? "?" : m.address,
+                      by_address ? "address" : "account",
+                      limits_.until(by_address ? std::string_view(m.address)
+                                               : std::string_view(name_key(m.name)),
+                                    by_address) - t);
+    return deny(game_errc::login_throttled);
   }
   if (online_.size() + loading_.size() >= ctx_.settings->max_players &&
       !online_.contains(name_key(m.name))) {
@@ -151,6 +169,13 @@ void gateway_actor::on_verified(const verified_msg& v) {
     // Stored even if the session has ended meanwhile: the secret was right.
     send(ctx_.persistence, set_secret_msg{m.name, std::move(job.new_secret)});
   }
+  // Counted even if the session has ended meanwhile: closing right after a guess must not
+  // escape the back-off.
+  if (!job.failed && !job.ok) {
+    limits_.failed(name_key(m.name), m.address, now().time_since_epoch().count());
+  } else if (job.ok) {
+    limits_.succeeded(name_key(m.name));
+  }
   if (!loading_.contains(key(m.player))) {
     return;  // the session ended while its secret was being verified
   }
@@ -159,7 +184,8 @@ void gateway_actor::on_verified(const verified_msg& v) {
     return end_login(m, game_errc::internal_error);
   }
   if (!job.ok) {
-    logger(ctx_).info("login of '{}' refused: invalid credentials", m.name);
+    logger(ctx_).info("login of '{}' from {} refused: invalid credentials", m.name,
+                      m.address.empty() ? "?" : m.address);
     return end_login(m, game_errc::invalid_credentials);
   }
   if (shutting_down_) {

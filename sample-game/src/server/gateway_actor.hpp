@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "messages.hpp"
+#include "quay/game/login_limits.hpp"
 #include "quay/actors/actor.hpp"
 
 namespace quay::game::server {
@@ -74,6 +75,7 @@ private:
   // Logins waiting for persistence, by player actor: a player that goes offline meanwhile is
   // taken out, and its login ends when the answer comes.
   std::unordered_set<std::uint64_t> loading_;
+  login_limiter limits_;
   std::size_t login_jobs_ = 0;  // secret checks queued or running on the blocking pool
   bool shutting_down_ = false;
 };

@@ -73,6 +73,8 @@ int main(int argc, char** argv) {
   bool dev_accounts = false;
   std::uint64_t hash_ops = 0;
   std::size_t hash_mem = 0;
+  double connection_burst = 0;
+  double connections_per_second = 0;
   std::size_t demo_clients = 0;
   app.add_option("--host", host, "address to listen on (default 127.0.0.1)");
   app.add_option("-p,--port", port, "TCP port to listen on (default 7777; 0 picks a free one)");
@@ -88,6 +90,8 @@ int main(int argc, char** argv) {
   app.add_flag("--dev-accounts", dev_accounts, "development mode: unknown names create their account at their first login (off by default)");
   app.add_flag("--no-dev-accounts", no_dev_accounts, "refuse unknown names (the default; overrides the config file)");
   app.add_option("--hash-ops-limit", hash_ops, "argon2id passes per secret hash (default 2)");
+  app.add_option("--connection-burst", connection_burst, "new connections one source address may open at once (default 20)");
+  app.add_option("--connections-per-second", connections_per_second, "new connections per second and source address, sustained (default 5)");
   app.add_option("--hash-mem-limit", hash_mem, "argon2id memory per secret hash in bytes (default 64 MiB, minimum 8192)");
   app.add_option("--demo-clients", demo_clients, "start this many built-in demo clients that log in over TCP and wander (default 0)");
   accounts_request account;
@@ -127,6 +131,10 @@ int main(int argc, char** argv) {
   if (no_dev_accounts) config.settings.dev_accounts = false;
   if (app.count("--hash-ops-limit")) config.settings.hash.ops_limit = hash_ops;
   if (app.count("--hash-mem-limit")) config.settings.hash.mem_limit = hash_mem;
+  if (app.count("--connection-burst")) config.settings.login_limits.connections.burst = connection_burst;
+  if (app.count("--connections-per-second")) {
+    config.settings.login_limits.connections.per_second = connections_per_second;
+  }
   if (!sodium_ready()) {
     std::fprintf(stderr, "libsodium could not be initialised\n");
     return 2;

@@ -28,6 +28,7 @@
 #include "account_secret.hpp"
 #include "character_store.hpp"
 #include "quay/actors/actor_ref.hpp"
+#include "quay/game/login_limits.hpp"
 #include "quay/game/rate_limit.hpp"
 #include "quay/game/zone_world.hpp"
 #include "quay/net/frame.hpp"
@@ -57,6 +58,8 @@ struct server_settings {
   /// refused with LoginBusy, so a login flood leaves the pool to saves.
   hash_params hash;
   std::size_t max_login_jobs = 4;
+  /// Back-off after failed logins (per account, per address) and connections per address.
+  login_limit_rules login_limits;
   std::size_t max_players = 10'000;
   /// Connections beyond max_players that may be open at once (logging in, or waiting to be
   /// told the server is full). Over max_players + connection_slack a new connection gets
@@ -94,6 +97,8 @@ struct server_context {
   /// Player sessions open (each player actor counts itself from construction to destruction);
   /// null: not counted (tests on the fixture).
   std::atomic<std::size_t>* connections = nullptr;
+  /// New connections per source address (thread-safe); null: not limited.
+  connection_limiter* connection_rate = nullptr;
 };
 
 /// The key a character name is known by: names are unique regardless of case ("Ann" and "ANN"
@@ -119,6 +124,7 @@ struct login_msg {
   std::string name;
   std::string token;
   std::uint32_t seq = 0;
+  std::string address;  ///< the client's source address (no port); empty: unknown
 };
 /// The player's session ended (or it was kicked); sent once, before it stops, at any point of
 /// its login: the gateway forgets a login still in progress for it.

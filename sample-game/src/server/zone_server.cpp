@@ -49,6 +49,7 @@ zone_server::~zone_server() { stop(std::chrono::milliseconds(0)); }
 
 std::vector<std::string> zone_server::start(const server_config& config, spdlog::logger* log) {
   config_ = config;
+  connection_rate_ = std::make_unique<connection_limiter>(config_.settings.login_limits);
   std::vector<std::string> problems;
   auto world = load_zone_directory(config_.zones_dir);
   for (const auto& e : world.errors) {
@@ -128,12 +129,18 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   // listener itself closes them bare (a flood of connections costs no actor).
   lo.max_connections = config_.settings.max_players + 2 * config_.settings.connection_slack;
   p.ctx.connections = &connections_;
+  p.ctx.connection_rate = connection_rate_.get();
   const server_context ctx = p.ctx;  // with the connection count (players only)
   actor_system* actors = &p.actors;
   const std::error_code ec = p.network.listen(
       lo,
-      [actors, ctx](net::session_handle s, const endpoint&) {
-        return actors->spawn<player_actor>(ctx, s);
+      [actors, ctx](net::session_handle s, const endpoint& peer) {
+        // The address without its port: limits and logs are per source address.
+        std::string address = peer.to_string();
+        if (const auto colon = address.rfind(':'); colon != std::string::npos) {
+          address.resize(colon);
+        }
+        return actors->spawn<player_actor>(ctx, s, std::move(address));
       },
       &bound_);
   if (ec) {

@@ -22,6 +22,8 @@ enum class game_errc : std::uint16_t {
   unsupported_protocol_version = 15,  ///< LoginRequest.protocol_version is not the server's
   login_busy = 16,           ///< too many logins being verified at once: try again shortly
   account_disabled = 17,     ///< the right secret, but an operator disabled the account
+  login_throttled = 18,      ///< the account or the address is in back-off after failed logins
+  connection_rate_limited = 19,  ///< too many new connections from this address (Kicked)
   unknown_target = 20,       ///< no such entity in the zone
   out_of_range = 21,
   on_cooldown = 22,
