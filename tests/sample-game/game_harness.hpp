@@ -125,6 +125,7 @@ struct game_harness {
   game_harness() {
     settings.hash = hash_params::minimum();
     settings.dev_accounts = true;
+    settings.session = {random_session_key(), std::nullopt, true};
   }
 
   /// Spawns the actors with these zones (settings.zones and start_zone follow them) and runs

@@ -2,9 +2,11 @@
 #include "gateway_actor.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 
 #include "account_secret.hpp"
+#include "session_token.hpp"
 #include "quay/actors/system.hpp"
 #include "quay/runtime/log.hpp"
 
@@ -89,6 +91,9 @@ void gateway_actor::on_login(login_msg& m) {
   }
   loading_.insert(key(m.player));
   publish_count();
+  if (!m.session_token.empty()) {
+    return login_with_token(m);
+  }
   load_character_msg q{m.name, {}, false, start_zone_};
   // Interleaving: other logins (even of this name) are handled while this one waits; every
   // later step re-checks what it relies on.
@@ -217,6 +222,51 @@ void gateway_actor::on_verified(const verified_msg& v) {
       });
 }
 
+std::int64_t gateway_actor::wall_ms() {
+  // Tokens expire by the wall clock: every gateway of a cluster reads the same time.
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void gateway_actor::login_with_token(login_msg& m) {
+  std::uint64_t id = 0;
+  const auto st = check_session_token(ctx_.settings->session, m.session_token, name_key(m.name),
+                                      wall_ms(), &id);
+  if (st != token_status::ok) {
+    // A forged or replayed-after-expiry token counts as a failed login (back-off applies).
+    limits_.failed(name_key(m.name), m.address, now().time_since_epoch().count());
+    logger(ctx_).info("login of '{}' from {} refused: session token {}", m.name,
+                      m.address.empty() ? "?" : m.address,
+                      st == token_status::expired ? "expired" : "invalid");
+    return end_login(m, st == token_status::expired ? game_errc::session_token_expired
+                                                    : game_errc::session_token_invalid);
+  }
+  const std::string name = m.name;
+  ask(ctx_.persistence, load_character_msg{name, {}, false, start_zone_}, load_timeout,
+      [this, id, m = std::move(m)](result<load_character_reply> r) mutable {
+        if (!loading_.contains(key(m.player))) {
+          return;
+        }
+        if (!r) {
+          return end_login(m, game_errc::internal_error);
+        }
+        // The account may have been deleted and its name taken again since the token was
+        // issued: the id must match too.
+        if (!r->found || r->character.record.character_id != id) {
+          return end_login(m, game_errc::session_token_invalid);
+        }
+        if (r->character.disabled) {
+          return end_login(m, game_errc::account_disabled);
+        }
+        if (shutting_down_) {
+          return end_login(m, game_errc::server_shutting_down);
+        }
+        limits_.succeeded(name_key(m.name));
+        finish_login(m);
+      });
+}
+
 void gateway_actor::end_login(login_msg& m, game_errc e) {
   loading_.erase(key(m.player));
   publish_count();
@@ -291,7 +341,13 @@ void gateway_actor::grant(login_msg& m) {
           return;
         }
         publish_count();
-        send(m.player, login_granted_msg{std::move(record), *zone, m.seq});
+        std::string token;
+        if (ctx_.settings->session.ready) {
+          token = issue_session_token(
+              ctx_.settings->session, record.character_id, name_key(m.name),
+              wall_ms() + std::int64_t{ctx_.settings->session_token_ttl_s} * 1000);
+        }
+        send(m.player, login_granted_msg{std::move(record), *zone, m.seq, std::move(token)});
       });
 }
 

@@ -60,6 +60,8 @@ private:
   void on_release(const release_msg& m);
   void on_verified(const verified_msg& v);
   void end_login(login_msg& m, game_errc e);
+  void login_with_token(login_msg& m);
+  static std::int64_t wall_ms();
   void finish_login(login_msg& m);
 
   void admit(login_msg& m);

@@ -27,6 +27,7 @@
 
 #include "account_secret.hpp"
 #include "character_store.hpp"
+#include "session_token.hpp"
 #include "quay/actors/actor_ref.hpp"
 #include "quay/game/login_limits.hpp"
 #include "quay/game/rate_limit.hpp"
@@ -58,6 +59,9 @@ struct server_settings {
   /// refused with LoginBusy, so a login flood leaves the pool to saves.
   hash_params hash;
   std::size_t max_login_jobs = 4;
+  /// Session token keys (session_token.hpp) and how long a token stays valid.
+  session_keys session;
+  std::uint32_t session_token_ttl_s = 3600;
   /// Back-off after failed logins (per account, per address) and connections per address.
   login_limit_rules login_limits;
   std::size_t max_players = 10'000;
@@ -125,6 +129,7 @@ struct login_msg {
   std::string token;
   std::uint32_t seq = 0;
   std::string address;  ///< the client's source address (no port); empty: unknown
+  std::string session_token;  ///< LoginRequest.session_token: replaces the secret when set
 };
 /// The player's session ended (or it was kicked); sent once, before it stops, at any point of
 /// its login: the gateway forgets a login still in progress for it.
@@ -143,6 +148,7 @@ struct login_granted_msg {
   player_record record;
   actor_ref zone;
   std::uint32_t seq = 0;
+  std::string session_token;  ///< for LoginResult (empty: no key configured)
 };
 struct login_denied_msg {
   game_errc reason = game_errc::invalid_credentials;

@@ -132,7 +132,9 @@ void player_actor::register_messages() {
         }
         p.send(p.ctx_.gateway, login_msg{p.self(), p.session_, p.name_,
                                          m.token() ? m.token()->str() : std::string(), env.seq,
-                                         p.address_});
+                                         p.address_,
+                                         m.session_token() ? m.session_token()->str()
+                                                           : std::string()});
       });
   dispatch_.on<wire::Logout>(
       type_id(MT::Logout),
@@ -226,7 +228,10 @@ void player_actor::on_granted(login_granted_msg& m) {
   ctx_.sink->send(session_, encode_login_result(fbb_, m.seq, game_errc::ok,
                                                 m.record.character_id, name_,
                                                 now().time_since_epoch().count(),
-                                                ctx_.settings->tick_rate));
+                                                ctx_.settings->tick_rate, m.session_token,
+                                                m.session_token.empty()
+                                                    ? 0
+                                                    : ctx_.settings->session_token_ttl_s));
   send(m.zone, zone_join_msg{self(), session_, std::move(m.record), {}});
 }
 

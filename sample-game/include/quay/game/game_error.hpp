@@ -38,6 +38,8 @@ enum class game_errc : std::uint16_t {
   unknown_zone = 41,
   zone_unavailable = 42,     ///< the player's zone failed and did not come back (Kicked)
   internal_error = 50,
+  session_token_invalid = 60,  ///< forged, malformed, for another character, or an unknown key
+  session_token_expired = 61,  ///< past its expiry: log in with the secret again
 };
 
 /// The category that names game errors ("quay.game").
