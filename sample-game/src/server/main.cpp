@@ -152,6 +152,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (demo_clients > 0 && !config.settings.dev_accounts) {
+    // The built-in demo clients make their names up and all connect from 127.0.0.1.
+    std::fprintf(stderr, "--demo-clients needs development accounts: add --dev-accounts "
+                         "(and --connection-burst/--connections-per-second above the count)\n");
+    return 2;
+  }
   auto logger = make_logger(config);
   zone_server server;
   const auto problems = server.start(config, logger.get());
