@@ -16,6 +16,8 @@ packages=(
   python3-matplotlib
   # sample game and bots
   libcli11-dev libtomlplusplus-dev libsqlite3-dev sqlite3 liblua5.4-dev
+  # accounts and sessions (issue 20): argon2id secrets, signed tokens
+  libsodium-dev
   # io_uring candidate backend
   liburing-dev
   # browser reach (issue 17): WebSocket framing and upgrade parsing, SHA-1 for the accept key,

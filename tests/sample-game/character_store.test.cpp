@@ -26,7 +26,8 @@ struct temp_db {
 
 stored_character ann() {
   stored_character c;
-  c.token = "secret";
+  c.token = "legacy";
+  c.secret = "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA";
   c.record.character_id = 7;
   c.record.name = "ann";
   c.record.zone_id = 2;
@@ -67,7 +68,8 @@ TEST(character_store, saved_characters_come_back_after_reopening) {
   const auto all = again.load_all(error);
   ASSERT_EQ(error, "");
   ASSERT_EQ(all.size(), 1u);
-  EXPECT_EQ(all[0].token, "secret");
+  EXPECT_EQ(all[0].token, "legacy");
+  EXPECT_EQ(all[0].secret, "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA");
   EXPECT_EQ(all[0].record.name, "ann");
   EXPECT_EQ(all[0].record.character_id, 7u);
   EXPECT_EQ(all[0].record.zone_id, 2u);

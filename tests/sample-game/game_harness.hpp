@@ -4,6 +4,7 @@
 // (tests/fuzz/game_session.fuzz.cpp) both drive the server through it. Frames go in as
 // session_frame messages and come out into a recording sink; time moves by hand.
 #include <map>
+#include <memory>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -116,12 +117,24 @@ struct game_harness {
   server_context ctx;
   flatbuffers::FlatBufferBuilder fbb;
   game_actors actors;
+  std::unique_ptr<connection_limiter> conn_rate;
+
+  // Tests hash secrets with libsodium's cheapest argon2id parameters, so they stay fast, and
+  // most log in with names they make up: development accounts on (tests of accounts without
+  // it turn it off).
+  game_harness() {
+    settings.hash = hash_params::minimum();
+    settings.dev_accounts = true;
+    settings.session = {random_session_key(), std::nullopt, true};
+  }
 
   /// Spawns the actors with these zones (settings.zones and start_zone follow them) and runs
   /// their first turns.
   void start_with(std::vector<zone_definition> zones, game_setup setup = {}) {
     ctx.sink = &sink;
     ctx.settings = &settings;
+    conn_rate = std::make_unique<connection_limiter>(settings.login_limits);
+    ctx.connection_rate = conn_rate.get();
     settings.zones.clear();
     for (const auto& z : zones) {
       settings.zones.emplace_back(z.id, z.name);

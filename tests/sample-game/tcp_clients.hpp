@@ -126,6 +126,10 @@ inline server_config test_config(const temp_dir& dir) {
   config.workers = 2;
   config.zones_dir = std::string(QUAY_GAME_DATA_DIR) + "/zones";
   config.data_dir = dir.path.string();
+  config.settings.hash = hash_params::minimum();  // fast logins in tests
+  config.settings.dev_accounts = true;            // the tests make names up
+  // Every test client connects from 127.0.0.1: no per-address connection rate.
+  config.settings.login_limits.connections = {1e9, 1e9};
   return config;
 }
 

@@ -1,6 +1,7 @@
 // Logins against the real zone server over TCP (tcp_clients.hpp): connections that close at
 // every point of a login, and what a client is told about its login. Every wait has a deadline.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <string>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "quay/runtime/io_port.hpp"
+#include "session_token.hpp"
 #include "tcp_clients.hpp"
 
 namespace quay::game::server {
@@ -139,6 +141,42 @@ TEST(zone_server_logins, a_connection_over_the_limit_is_told_server_full_before_
   for (const auto s : served) {
     EXPECT_FALSE(c.sink.wait_closed(s, 0ms)) << "the others are unaffected";
   }
+  server.begin_shutdown();
+  EXPECT_EQ(server.stop(5s), 0u);
+}
+
+TEST(zone_server_logins, the_server_makes_a_0600_session_key_and_a_tcp_login_returns_a_token_it_accepts) {
+  temp_dir dir("session-key");
+  const server_config config = test_config(dir);
+  zone_server server;
+  const auto problems = server.start(config, nullptr);
+  ASSERT_TRUE(problems.empty()) << problems.front();
+  const auto key_file = dir.path / "session.key";
+  struct stat st {};
+  ASSERT_EQ(::stat(key_file.c_str(), &st), 0) << "no key file generated";
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  session_key key{};
+  ASSERT_EQ(load_or_create_key_file(key_file.string(), key), "");
+
+  tcp_client_side c;
+  const auto s = c.net.connect(server.bound(), c.sink);
+  ASSERT_FALSE(c.net.send(s, login_frame("keyed")));
+  std::string token;
+  ASSERT_TRUE(c.sink.wait(s, [&](const auto& v) {
+    const auto* r = login_result(v);
+    if (r != nullptr && r->session_token() != nullptr) {
+      token = r->session_token()->str();
+    }
+    return r != nullptr;
+  }, 3s)) << "no LoginResult";
+  std::uint64_t id = 0;
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  EXPECT_EQ(check_session_token({key, std::nullopt, true}, token, "keyed", now_ms, &id),
+            token_status::ok)
+      << "the token is signed with the key file's key";
+  EXPECT_NE(id, 0u);
   server.begin_shutdown();
   EXPECT_EQ(server.stop(5s), 0u);
 }

@@ -12,6 +12,12 @@ std::string_view to_string(game_errc e) noexcept {
     case game_errc::unexpected_message: return "unexpected_message";
     case game_errc::message_flood: return "message_flood";
     case game_errc::unsupported_protocol_version: return "unsupported_protocol_version";
+    case game_errc::login_busy: return "login_busy";
+    case game_errc::session_token_invalid: return "session_token_invalid";
+    case game_errc::session_token_expired: return "session_token_expired";
+    case game_errc::account_disabled: return "account_disabled";
+    case game_errc::login_throttled: return "login_throttled";
+    case game_errc::connection_rate_limited: return "connection_rate_limited";
     case game_errc::invalid_credentials: return "invalid_credentials";
     case game_errc::invalid_name: return "invalid_name";
     case game_errc::replaced_by_new_login: return "replaced_by_new_login";

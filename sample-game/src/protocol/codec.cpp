@@ -155,11 +155,15 @@ net::frame encode_error(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq,
 net::frame encode_login_result(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq,
                                game_errc code, std::uint64_t character_id,
                                std::string_view name, time_ms server_time,
-                               std::uint16_t tick_rate) {
+                               std::uint16_t tick_rate, std::string_view session_token,
+                               std::uint32_t session_token_ttl_s) {
   fbb.Clear();
   const auto n = fbb.CreateString(name.data(), name.size());
+  const auto t = session_token.empty()
+                     ? flatbuffers::Offset<flatbuffers::String>()
+                     : fbb.CreateString(session_token.data(), session_token.size());
   fbb.Finish(wire::CreateLoginResult(fbb, to_wire(code), character_id, n, server_time, tick_rate,
-                                     protocol_version));
+                                     protocol_version, t, session_token_ttl_s));
   return seal(fbb, wire::MessageType::LoginResult, seq);
 }
 

@@ -18,6 +18,9 @@ constexpr const char* migrations[] = {
     "  x REAL NOT NULL, y REAL NOT NULL, has_pos INTEGER NOT NULL,"
     "  level INTEGER NOT NULL, xp INTEGER NOT NULL, hp INTEGER NOT NULL,"
     "  saved_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);",
+    // Issue 20: argon2id hashes. `token` keeps legacy plain tokens until their next login.
+    "ALTER TABLE characters ADD COLUMN secret TEXT NOT NULL DEFAULT '';",
+    "ALTER TABLE characters ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;",
 };
 static_assert(std::size(migrations) == character_store::schema_version);
 
@@ -92,7 +95,7 @@ std::vector<stored_character> character_store::load_all(std::string& error) {
   std::vector<stored_character> out;
   statement st;
   if (sqlite3_prepare_v2(db_,
-                         "SELECT id, name, token, zone_id, x, y, has_pos, level, xp, hp "
+                         "SELECT id, name, token, zone_id, x, y, has_pos, level, xp, hp, secret, disabled "
                          "FROM characters ORDER BY id",
                          -1, &st.s, nullptr) != SQLITE_OK) {
     error = sqlite3_errmsg(db_);
@@ -115,12 +118,65 @@ std::vector<stored_character> character_store::load_all(std::string& error) {
     c.record.level = sqlite3_column_int(st.s, 7);
     c.record.xp = sqlite3_column_int64(st.s, 8);
     c.record.hp = sqlite3_column_int(st.s, 9);
+    c.secret = text(10);
+    c.disabled = sqlite3_column_int(st.s, 11) != 0;
     out.push_back(std::move(c));
   }
   if (rc != SQLITE_DONE) {
     error = sqlite3_errmsg(db_);
   }
   return out;
+}
+
+std::string character_store::create_account(const std::string& name, const std::string& secret,
+                                            std::uint32_t start_zone) {
+  std::lock_guard lock(mu_);
+  statement st;
+  // Names are unique regardless of case (the server's rule): lower() folds ASCII, which is all
+  // a valid name holds.
+  if (sqlite3_prepare_v2(db_,
+                         "INSERT INTO characters (name, token, zone_id, x, y, has_pos, level, xp, "
+                         "hp, secret) SELECT ?1, '', ?2, 0, 0, 0, 1, 0, 0, ?3 WHERE NOT EXISTS "
+                         "(SELECT 1 FROM characters WHERE lower(name) = lower(?1))",
+                         -1, &st.s, nullptr) != SQLITE_OK) {
+    return sqlite3_errmsg(db_);
+  }
+  sqlite3_bind_text(st.s, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st.s, 2, start_zone);
+  sqlite3_bind_text(st.s, 3, secret.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(st.s) != SQLITE_DONE) {
+    return sqlite3_errmsg(db_);
+  }
+  return sqlite3_changes(db_) == 1 ? std::string() : std::string("exists");
+}
+
+std::string character_store::update_one(const char* sql, const std::string& name,
+                                        const std::string* text, int number) {
+  std::lock_guard lock(mu_);
+  statement st;
+  if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK) {
+    return sqlite3_errmsg(db_);
+  }
+  sqlite3_bind_text(st.s, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+  if (text != nullptr) {
+    sqlite3_bind_text(st.s, 2, text->c_str(), -1, SQLITE_TRANSIENT);
+  } else {
+    sqlite3_bind_int(st.s, 2, number);
+  }
+  if (sqlite3_step(st.s) != SQLITE_DONE) {
+    return sqlite3_errmsg(db_);
+  }
+  return sqlite3_changes(db_) == 1 ? std::string() : std::string("no such account");
+}
+
+std::string character_store::set_secret(const std::string& name, const std::string& secret) {
+  return update_one("UPDATE characters SET secret = ?2, token = '' WHERE lower(name) = lower(?1)",
+                    name, &secret, 0);
+}
+
+std::string character_store::set_disabled(const std::string& name, bool disabled) {
+  return update_one("UPDATE characters SET disabled = ?2 WHERE lower(name) = lower(?1)", name,
+                    nullptr, disabled ? 1 : 0);
 }
 
 std::string character_store::limit_pages(std::uint32_t pages) {
@@ -138,9 +194,11 @@ std::string character_store::save(const std::vector<stored_character>& batch) {
   statement st;
   if (sqlite3_prepare_v2(db_,
                          "INSERT INTO characters (id, name, token, zone_id, x, y, has_pos, level, "
-                         "xp, hp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-                         "ON CONFLICT(id) DO UPDATE SET zone_id=?4, x=?5, y=?6, has_pos=?7, "
-                         "level=?8, xp=?9, hp=?10, saved_at=CURRENT_TIMESTAMP",
+                         "xp, hp, secret, disabled) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                         "?10, ?11, ?12) "
+                         "ON CONFLICT(id) DO UPDATE SET token=?3, zone_id=?4, x=?5, y=?6, "
+                         "has_pos=?7, level=?8, xp=?9, hp=?10, secret=?11, disabled=?12, "
+                         "saved_at=CURRENT_TIMESTAMP",
                          -1, &st.s, nullptr) != SQLITE_OK) {
     std::string m = sqlite3_errmsg(db_);
     exec("ROLLBACK;");
@@ -158,6 +216,8 @@ std::string character_store::save(const std::vector<stored_character>& batch) {
     sqlite3_bind_int(st.s, 8, r.level);
     sqlite3_bind_int64(st.s, 9, r.xp);
     sqlite3_bind_int(st.s, 10, r.hp);
+    sqlite3_bind_text(st.s, 11, c.secret.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st.s, 12, c.disabled ? 1 : 0);
     if (sqlite3_step(st.s) != SQLITE_DONE) {
       std::string m = sqlite3_errmsg(db_);
       exec("ROLLBACK;");

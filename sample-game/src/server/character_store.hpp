@@ -17,7 +17,13 @@ namespace quay::game::server {
 
 /// A character as stored: its secret and its record.
 struct stored_character {
+  /// A legacy plain-text token (schema version 1); empty once the account has a hash. The
+  /// gateway rehashes it at its next successful login and clears it.
   std::string token;
+  /// The encoded argon2id hash of the secret (account_secret.hpp), or empty (legacy).
+  std::string secret;
+  /// Disabled by an operator (`zone-server accounts disable`): its logins are refused.
+  bool disabled = false;
   player_record record;
 };
 
@@ -27,7 +33,7 @@ struct stored_character {
 class character_store {
 public:
   /// The schema version this code writes.
-  static constexpr int schema_version = 1;
+  static constexpr int schema_version = 3;
 
   character_store() = default;
   ~character_store();
@@ -46,6 +52,15 @@ public:
   /// full, I/O), none (rolled back). Returns an error message or empty.
   std::string save(const std::vector<stored_character>& batch);
 
+  /// Operator commands (`zone-server accounts`), each one transaction. Creates an account
+  /// with an encoded hash in `start_zone`; "exists" when the name (regardless of case) is taken.
+  std::string create_account(const std::string& name, const std::string& secret,
+                             std::uint32_t start_zone);
+  /// Replaces an account's secret with an encoded hash and clears its legacy plain token.
+  std::string set_secret(const std::string& name, const std::string& secret);
+  /// Disables or enables an account.
+  std::string set_disabled(const std::string& name, bool disabled);
+
   /// Caps the database at `pages` pages (PRAGMA max_page_count): a write that would grow it
   /// further fails with "database or disk is full". Tests simulate a full disk with it; an
   /// operator could cap the file. Returns an error message or empty.
@@ -56,6 +71,8 @@ public:
 
 private:
   std::string exec(const char* sql);
+  std::string update_one(const char* sql, const std::string& name, const std::string* text,
+                         int number);
 
   std::mutex mu_;
   sqlite3* db_ = nullptr;

@@ -56,6 +56,19 @@ std::vector<std::string> load_config_file(const std::string& path, server_config
   read(t, "server.max_players", c.settings.max_players, errors, path);
   read(t, "server.dev_accounts", c.settings.dev_accounts, errors, path);
   read(t, "server.shutdown_grace_s", c.shutdown_grace_s, errors, path);
+  read(t, "accounts.hash_ops_limit", c.settings.hash.ops_limit, errors, path);
+  read(t, "accounts.hash_mem_limit", c.settings.hash.mem_limit, errors, path);
+  read(t, "accounts.max_login_jobs", c.settings.max_login_jobs, errors, path);
+  read(t, "accounts.session_key", c.session_key, errors, path);
+  read(t, "accounts.previous_session_key", c.previous_session_key, errors, path);
+  read(t, "accounts.session_key_file", c.session_key_file, errors, path);
+  read(t, "accounts.session_token_ttl_s", c.settings.session_token_ttl_s, errors, path);
+  read(t, "accounts.account_free_failures", c.settings.login_limits.account_free_failures, errors, path);
+  read(t, "accounts.address_free_failures", c.settings.login_limits.address_free_failures, errors, path);
+  read(t, "accounts.backoff_base_ms", c.settings.login_limits.backoff_base_ms, errors, path);
+  read(t, "accounts.backoff_max_ms", c.settings.login_limits.backoff_max_ms, errors, path);
+  read(t, "limits.connection_burst", c.settings.login_limits.connections.burst, errors, path);
+  read(t, "limits.connections_per_second", c.settings.login_limits.connections.per_second, errors, path);
   read(t, "world.zones_dir", c.zones_dir, errors, path);
   read(t, "world.start_zone", c.start_zone, errors, path);
   read(t, "world.tick_rate", c.settings.tick_rate, errors, path);
@@ -78,6 +91,11 @@ std::vector<std::string> load_config_file(const std::string& path, server_config
   read(t, "log.file", c.log_file, errors, path);
   read(t, "log.level", c.log_level, errors, path);
   read(t, "log.stats_interval_s", c.settings.stats_interval_s, errors, path);
+  if (c.settings.hash.clamped().ops_limit != c.settings.hash.ops_limit ||
+      c.settings.hash.clamped().mem_limit != c.settings.hash.mem_limit) {
+    errors.push_back(path + ": accounts.hash_ops_limit/hash_mem_limit: outside libsodium's "
+                     "range (ops >= 1, mem >= 8192 bytes)");
+  }
   if (c.settings.tick_rate == 0 || c.settings.tick_rate > 100) {
     errors.push_back(path + ": world.tick_rate: must be between 1 and 100");
   }

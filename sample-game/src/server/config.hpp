@@ -21,6 +21,11 @@ struct server_config {
   std::string log_file;     ///< empty: <data_dir>/zone-server.log
   std::string log_level = "info";
   std::uint32_t shutdown_grace_s = 5;
+  /// Session token keys: 64 hex digits each; empty session_key: the key file (default
+  /// <data_dir>/session.key, generated with mode 0600 on first start).
+  std::string session_key;
+  std::string previous_session_key;  ///< still accepted (rotation)
+  std::string session_key_file;
   server_settings settings;
 };
 

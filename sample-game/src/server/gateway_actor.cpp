@@ -2,7 +2,11 @@
 #include "gateway_actor.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <memory>
 
+#include "account_secret.hpp"
+#include "session_token.hpp"
 #include "quay/actors/system.hpp"
 #include "quay/runtime/log.hpp"
 
@@ -38,14 +42,18 @@ bool valid_character_name(std::string_view name) {
 
 gateway_actor::gateway_actor(server_context ctx, std::uint32_t start_zone,
                              std::atomic<std::size_t>* online_count)
-    : ctx_(ctx), start_zone_(start_zone), online_count_(online_count) {}
+    : ctx_(ctx),
+      start_zone_(start_zone),
+      online_count_(online_count),
+      limits_(ctx.settings->login_limits) {}
 
 void gateway_actor::define(handlers<gateway_actor>& h) {
   h.on<&gateway_actor::on_login>()
       .on<&gateway_actor::on_offline>()
       .on<&gateway_actor::on_released>()
       .on<&gateway_actor::on_shutdown>()
-      .on<&gateway_actor::on_release>();
+      .on<&gateway_actor::on_release>()
+      .on<&gateway_actor::on_verified>();
 }
 
 void gateway_actor::publish_count() {
@@ -62,38 +70,215 @@ void gateway_actor::on_login(login_msg& m) {
   if (!valid_character_name(m.name)) {
     return deny(game_errc::invalid_name);
   }
+  // Back-off is checked before anything costs a hash: a brute force in back-off is answered
+  // at once and spends nothing of the blocking pool.
+  const time_ms t = now().time_since_epoch().count();
+  if (const auto v = limits_.check(name_key(m.name), m.address, t);
+      v != login_limiter::verdict::allowed) {
+    const bool by_address = v == login_limiter::verdict::address_backoff;
+    logger(ctx_).warn("login of '{}' from {} refused: {} in back-off for {} ms more "
+                      "(login_throttled)",
+                      m.name, m.address.empty() ? "?" : m.address,
+                      by_address ? "address" : "account",
+                      limits_.until(by_address ? std::string_view(m.address)
+                                               : std::string_view(name_key(m.name)),
+                                    by_address) - t);
+    return deny(game_errc::login_throttled);
+  }
   if (online_.size() + loading_.size() >= ctx_.settings->max_players &&
       !online_.contains(name_key(m.name))) {
     return deny(game_errc::server_full);
   }
   loading_.insert(key(m.player));
   publish_count();
-  load_character_msg q{m.name, m.token, ctx_.settings->dev_accounts, start_zone_};
-  // Interleaving: other logins (even of this name) are handled while this one waits; on_loaded
-  // re-checks everything it relies on.
+  if (!m.session_token.empty()) {
+    return login_with_token(m);
+  }
+  load_character_msg q{m.name, {}, false, start_zone_};
+  // Interleaving: other logins (even of this name) are handled while this one waits; every
+  // later step re-checks what it relies on.
   ask(ctx_.persistence, std::move(q), load_timeout,
       [this, m = std::move(m)](result<load_character_reply> r) mutable { on_loaded(m, r); });
 }
 
 void gateway_actor::on_loaded(login_msg& m, result<load_character_reply>& r) {
-  if (loading_.erase(key(m.player)) == 0) {
+  if (!loading_.contains(key(m.player))) {
     return;  // the session ended while its character was loading: nobody waits for it
   }
-  publish_count();
-  const auto deny = [&](game_errc e) { send(m.player, login_denied_msg{e, m.seq}); };
   if (!r) {
     logger(ctx_).error("login of '{}': persistence did not answer: {}", m.name,
                        r.error().message());
-    return deny(game_errc::internal_error);
+    return end_login(m, game_errc::internal_error);
   }
   if (shutting_down_) {
-    return deny(game_errc::server_shutting_down);
+    return end_login(m, game_errc::server_shutting_down);
   }
-  if (!r->found || r->character.token != m.token) {
-    return deny(game_errc::invalid_credentials);
+  // The bound counts jobs queued or running on the blocking pool: a flood of logins cannot
+  // fill the pool's queue ahead of the persistence actor's saves.
+  if (login_jobs_ >= std::max<std::size_t>(ctx_.settings->max_login_jobs, 1)) {
+    logger(ctx_).warn("login of '{}' refused: {} logins already being verified (login_busy)",
+                      m.name, login_jobs_);
+    return end_login(m, game_errc::login_busy);
   }
+  ++login_jobs_;
+  auto job = std::make_shared<verify_job>();
+  job->login = std::move(m);
+  job->create = !r->found && ctx_.settings->dev_accounts;
+  if (r->found) {
+    job->stored = std::move(r->character);
+  }
+  const hash_params params = ctx_.settings->hash;
+  actor_system* sys = &system();
+  const actor_ref me = self();
+  system().get_port().run_blocking(
+      [job, params] {
+        // On the blocking pool: the slow part of a login. An unknown name costs one hash as
+        // well, so the time of an answer does not tell which names exist.
+        const std::string& given = job->login.token;
+        const auto& c = job->stored;
+        if (job->create) {
+          job->new_secret = hash_secret(given, params);
+          job->ok = !job->new_secret.empty();
+        } else if (is_hashed_secret(c.secret)) {
+          job->ok = verify_secret(c.secret, given);
+          if (job->ok && needs_rehash(c.secret, params)) {
+            job->new_secret = hash_secret(given, params);
+          }
+        } else if (!c.token.empty()) {
+          // A legacy plain token (schema version 1): compared in constant time, and rehashed
+          // once it matched, so the plain column is cleared.
+          job->ok = secrets_equal(c.token, given);
+          if (job->ok) {
+            job->new_secret = hash_secret(given, params);
+          }
+        } else {
+          (void)hash_secret(given, params);
+          job->ok = false;
+        }
+      },
+      [sys, me, job](std::error_code ec) {
+        // On a worker, outside the gateway's turns: only a message may reach its state.
+        if (ec) {
+          job->ok = false;
+          job->failed = true;
+        }
+        (void)sys->send(me, verified_msg{job});
+      });
+}
+
+void gateway_actor::on_verified(const verified_msg& v) {
+  --login_jobs_;
+  auto& job = *v.job;
+  login_msg& m = job.login;
+  if (job.ok && !job.create && !job.new_secret.empty()) {
+    // Stored even if the session has ended meanwhile: the secret was right.
+    send(ctx_.persistence, set_secret_msg{m.name, std::move(job.new_secret)});
+  }
+  // Counted even if the session has ended meanwhile: closing right after a guess must not
+  // escape the back-off.
+  if (!job.failed && !job.ok) {
+    limits_.failed(name_key(m.name), m.address, now().time_since_epoch().count());
+  } else if (job.ok) {
+    limits_.succeeded(name_key(m.name));
+  }
+  if (!loading_.contains(key(m.player))) {
+    return;  // the session ended while its secret was being verified
+  }
+  if (job.failed) {
+    logger(ctx_).error("login of '{}': verification failed on the blocking pool", m.name);
+    return end_login(m, game_errc::internal_error);
+  }
+  if (!job.ok) {
+    logger(ctx_).info("login of '{}' from {} refused: invalid credentials", m.name,
+                      m.address.empty() ? "?" : m.address);
+    return end_login(m, game_errc::invalid_credentials);
+  }
+  if (shutting_down_) {
+    return end_login(m, game_errc::server_shutting_down);
+  }
+  if (!job.create && job.stored.disabled) {
+    logger(ctx_).info("login of '{}' refused: account disabled", m.name);
+    return end_login(m, game_errc::account_disabled);
+  }
+  if (!job.create) {
+    return finish_login(m);
+  }
+  // A development account: created with the hash, unless a login of the same name created it
+  // first (then this one is refused: its secret was never checked against that account).
+  // The message is built before the lambda takes m (argument order is unspecified).
+  load_character_msg create{m.name, std::move(job.new_secret), true, start_zone_};
+  ask(ctx_.persistence, std::move(create), load_timeout, [this, m = std::move(m)](result<load_character_reply> r) mutable {
+        if (!loading_.contains(key(m.player))) {
+          return;
+        }
+        if (!r) {
+          return end_login(m, game_errc::internal_error);
+        }
+        if (!r->created) {
+          return end_login(m, game_errc::invalid_credentials);
+        }
+        logger(ctx_).info("development account '{}' created", m.name);
+        finish_login(m);
+      });
+}
+
+std::int64_t gateway_actor::wall_ms() {
+  // Tokens expire by the wall clock: every gateway of a cluster reads the same time.
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void gateway_actor::login_with_token(login_msg& m) {
+  std::uint64_t id = 0;
+  const auto st = check_session_token(ctx_.settings->session, m.session_token, name_key(m.name),
+                                      wall_ms(), &id);
+  if (st != token_status::ok) {
+    // A forged or replayed-after-expiry token counts as a failed login (back-off applies).
+    limits_.failed(name_key(m.name), m.address, now().time_since_epoch().count());
+    logger(ctx_).info("login of '{}' from {} refused: session token {}", m.name,
+                      m.address.empty() ? "?" : m.address,
+                      st == token_status::expired ? "expired" : "invalid");
+    return end_login(m, st == token_status::expired ? game_errc::session_token_expired
+                                                    : game_errc::session_token_invalid);
+  }
+  const std::string name = m.name;
+  ask(ctx_.persistence, load_character_msg{name, {}, false, start_zone_}, load_timeout,
+      [this, id, m = std::move(m)](result<load_character_reply> r) mutable {
+        if (!loading_.contains(key(m.player))) {
+          return;
+        }
+        if (!r) {
+          return end_login(m, game_errc::internal_error);
+        }
+        // The account may have been deleted and its name taken again since the token was
+        // issued: the id must match too.
+        if (!r->found || r->character.record.character_id != id) {
+          return end_login(m, game_errc::session_token_invalid);
+        }
+        if (r->character.disabled) {
+          return end_login(m, game_errc::account_disabled);
+        }
+        if (shutting_down_) {
+          return end_login(m, game_errc::server_shutting_down);
+        }
+        limits_.succeeded(name_key(m.name));
+        finish_login(m);
+      });
+}
+
+void gateway_actor::end_login(login_msg& m, game_errc e) {
+  loading_.erase(key(m.player));
+  publish_count();
+  send(m.player, login_denied_msg{e, m.seq});
+}
+
+void gateway_actor::finish_login(login_msg& m) {
+  loading_.erase(key(m.player));
+  publish_count();
   if (online_.size() >= ctx_.settings->max_players && !online_.contains(name_key(m.name))) {
-    return deny(game_errc::server_full);
+    send(m.player, login_denied_msg{game_errc::server_full, m.seq});
+    return;
   }
   admit(m);
 }
@@ -156,7 +341,13 @@ void gateway_actor::grant(login_msg& m) {
           return;
         }
         publish_count();
-        send(m.player, login_granted_msg{std::move(record), *zone, m.seq});
+        std::string token;
+        if (ctx_.settings->session.ready) {
+          token = issue_session_token(
+              ctx_.settings->session, record.character_id, name_key(m.name),
+              wall_ms() + std::int64_t{ctx_.settings->session_token_ttl_s} * 1000);
+        }
+        send(m.player, login_granted_msg{std::move(record), *zone, m.seq, std::move(token)});
       });
 }
 

@@ -5,11 +5,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "messages.hpp"
+#include "quay/game/login_limits.hpp"
 #include "quay/actors/actor.hpp"
 
 namespace quay::game::server {
@@ -37,6 +39,18 @@ private:
   struct release_msg {
     std::string name;
   };
+  // A login's secret check on the blocking pool: filled there, handed back in verified_msg.
+  struct verify_job {
+    login_msg login;
+    stored_character stored;  // empty when the name is unknown
+    bool create = false;      // a development account: hash the secret, then create it
+    bool ok = false;
+    bool failed = false;      // the pool could not run it
+    std::string new_secret;   // a hash to store (new account, legacy token, old parameters)
+  };
+  struct verified_msg {
+    std::shared_ptr<verify_job> job;
+  };
 
   void on_login(login_msg& m);
   void on_loaded(login_msg& m, result<load_character_reply>& r);
@@ -44,6 +58,11 @@ private:
   void on_released(const character_released_msg& m);
   void on_shutdown(const shutdown_msg&);
   void on_release(const release_msg& m);
+  void on_verified(const verified_msg& v);
+  void end_login(login_msg& m, game_errc e);
+  void login_with_token(login_msg& m);
+  static std::int64_t wall_ms();
+  void finish_login(login_msg& m);
 
   void admit(login_msg& m);
   void grant(login_msg& m);
@@ -58,6 +77,8 @@ private:
   // Logins waiting for persistence, by player actor: a player that goes offline meanwhile is
   // taken out, and its login ends when the answer comes.
   std::unordered_set<std::uint64_t> loading_;
+  login_limiter limits_;
+  std::size_t login_jobs_ = 0;  // secret checks queued or running on the blocking pool
   bool shutting_down_ = false;
 };
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "accounts_command.hpp"
 #include "config.hpp"
 #include "zone_server.hpp"
 
@@ -68,6 +70,11 @@ int main(int argc, char** argv) {
   std::uint32_t stats_interval = 0;
   std::uint32_t save_interval = 0;
   bool no_dev_accounts = false;
+  bool dev_accounts = false;
+  std::uint64_t hash_ops = 0;
+  std::size_t hash_mem = 0;
+  double connection_burst = 0;
+  double connections_per_second = 0;
   std::size_t demo_clients = 0;
   app.add_option("--host", host, "address to listen on (default 127.0.0.1)");
   app.add_option("-p,--port", port, "TCP port to listen on (default 7777; 0 picks a free one)");
@@ -80,8 +87,23 @@ int main(int argc, char** argv) {
   app.add_option("--max-players", max_players, "players online at once (default 10000)");
   app.add_option("--stats-interval", stats_interval, "seconds between per-zone CCU/tick statistics lines (default 10)");
   app.add_option("--save-interval", save_interval, "seconds between each zone's saves of everyone in it (default 30)");
-  app.add_flag("--no-dev-accounts", no_dev_accounts, "refuse unknown names instead of creating accounts on first login");
+  app.add_flag("--dev-accounts", dev_accounts, "development mode: unknown names create their account at their first login (off by default)");
+  app.add_flag("--no-dev-accounts", no_dev_accounts, "refuse unknown names (the default; overrides the config file)");
+  app.add_option("--hash-ops-limit", hash_ops, "argon2id passes per secret hash (default 2)");
+  app.add_option("--connection-burst", connection_burst, "new connections one source address may open at once (default 20)");
+  app.add_option("--connections-per-second", connections_per_second, "new connections per second and source address, sustained (default 5)");
+  app.add_option("--hash-mem-limit", hash_mem, "argon2id memory per secret hash in bytes (default 64 MiB, minimum 8192)");
   app.add_option("--demo-clients", demo_clients, "start this many built-in demo clients that log in over TCP and wander (default 0)");
+  accounts_request account;
+  auto* accounts = app.add_subcommand(
+      "accounts", "operator command on <data-dir>/characters.sqlite3 (run it while the server is "
+                  "stopped): create|disable|enable|reset NAME; create and reset read the secret "
+                  "from --secret or the first line of standard input");
+  accounts->fallthrough();  // --data-dir, --config and the hash options may follow it
+  accounts->add_option("action", account.action, "create, disable, enable or reset")->required();
+  accounts->add_option("name", account.name, "the account's (character's) name")->required();
+  accounts->add_option("--secret", account.secret,
+                       "the secret (otherwise read from standard input; a flag shows in ps)");
   CLI11_PARSE(app, argc, argv);
 
   if (!config_file.empty()) {
@@ -105,12 +127,37 @@ int main(int argc, char** argv) {
   if (app.count("--max-players")) config.settings.max_players = max_players;
   if (app.count("--stats-interval")) config.settings.stats_interval_s = stats_interval;
   if (app.count("--save-interval")) config.settings.save_interval_s = save_interval;
+  if (dev_accounts) config.settings.dev_accounts = true;
   if (no_dev_accounts) config.settings.dev_accounts = false;
+  if (app.count("--hash-ops-limit")) config.settings.hash.ops_limit = hash_ops;
+  if (app.count("--hash-mem-limit")) config.settings.hash.mem_limit = hash_mem;
+  if (app.count("--connection-burst")) config.settings.login_limits.connections.burst = connection_burst;
+  if (app.count("--connections-per-second")) {
+    config.settings.login_limits.connections.per_second = connections_per_second;
+  }
+  if (!sodium_ready()) {
+    std::fprintf(stderr, "libsodium could not be initialised\n");
+    return 2;
+  }
+  if (accounts->parsed()) {
+    std::filesystem::create_directories(config.data_dir);
+    account.database = (std::filesystem::path(config.data_dir) / "characters.sqlite3").string();
+    account.secret_given = accounts->count("--secret") != 0;
+    account.start_zone = config.start_zone;
+    account.hash = config.settings.hash;
+    return run_accounts_command(account, std::cin, std::cout, std::cerr);
+  }
   if (config.settings.tick_rate == 0 || config.settings.tick_rate > 100) {
     std::fprintf(stderr, "--tick-rate must be between 1 and 100\n");
     return 2;
   }
 
+  if (demo_clients > 0 && !config.settings.dev_accounts) {
+    // The built-in demo clients make their names up and all connect from 127.0.0.1.
+    std::fprintf(stderr, "--demo-clients needs development accounts: add --dev-accounts "
+                         "(and --connection-burst/--connections-per-second above the count)\n");
+    return 2;
+  }
   auto logger = make_logger(config);
   zone_server server;
   const auto problems = server.start(config, logger.get());

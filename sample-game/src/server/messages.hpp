@@ -25,8 +25,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "account_secret.hpp"
 #include "character_store.hpp"
+#include "session_token.hpp"
 #include "quay/actors/actor_ref.hpp"
+#include "quay/game/login_limits.hpp"
 #include "quay/game/rate_limit.hpp"
 #include "quay/game/zone_world.hpp"
 #include "quay/net/frame.hpp"
@@ -48,7 +51,19 @@ public:
 struct server_settings {
   world_rules rules;
   std::uint16_t tick_rate = 10;        ///< zone ticks per second
-  bool dev_accounts = true;            ///< unknown names create accounts on first login
+  /// Development mode: an unknown name creates its account at its first login. Off by default;
+  /// the demo, scenarios, soak and benchmarks turn it on (--dev-accounts).
+  bool dev_accounts = false;
+  /// Argon2id cost of account secrets (account_secret.hpp); verification runs on the blocking
+  /// pool, at most max_login_jobs at a time (queued or running): logins over that bound are
+  /// refused with LoginBusy, so a login flood leaves the pool to saves.
+  hash_params hash;
+  std::size_t max_login_jobs = 4;
+  /// Session token keys (session_token.hpp) and how long a token stays valid.
+  session_keys session;
+  std::uint32_t session_token_ttl_s = 3600;
+  /// Back-off after failed logins (per account, per address) and connections per address.
+  login_limit_rules login_limits;
   std::size_t max_players = 10'000;
   /// Connections beyond max_players that may be open at once (logging in, or waiting to be
   /// told the server is full). Over max_players + connection_slack a new connection gets
@@ -86,6 +101,8 @@ struct server_context {
   /// Player sessions open (each player actor counts itself from construction to destruction);
   /// null: not counted (tests on the fixture).
   std::atomic<std::size_t>* connections = nullptr;
+  /// New connections per source address (thread-safe); null: not limited.
+  connection_limiter* connection_rate = nullptr;
 };
 
 /// The key a character name is known by: names are unique regardless of case ("Ann" and "ANN"
@@ -111,6 +128,8 @@ struct login_msg {
   std::string name;
   std::string token;
   std::uint32_t seq = 0;
+  std::string address;  ///< the client's source address (no port); empty: unknown
+  std::string session_token;  ///< LoginRequest.session_token: replaces the secret when set
 };
 /// The player's session ended (or it was kicked); sent once, before it stops, at any point of
 /// its login: the gateway forgets a login still in progress for it.
@@ -129,6 +148,7 @@ struct login_granted_msg {
   player_record record;
   actor_ref zone;
   std::uint32_t seq = 0;
+  std::string session_token;  ///< for LoginResult (empty: no key configured)
 };
 struct login_denied_msg {
   game_errc reason = game_errc::invalid_credentials;
@@ -141,12 +161,12 @@ struct kick_msg {
 
 // ---- gateway/zone/player -> persistence ------------------------------------------------
 struct load_character_reply;
-/// Asks for a character by name; creates it (with `token`, in `start_zone`) when unknown and
-/// `create` is set. The gateway checks the token.
+/// Asks for a character by name; creates it (with `secret`, an encoded argon2id hash, in
+/// `start_zone`) when unknown and `create` is set. The gateway verifies the secret.
 struct load_character_msg {
   using reply_type = load_character_reply;
   std::string name;
-  std::string token;
+  std::string secret;
   bool create = false;
   std::uint32_t start_zone = 1;
 };
@@ -160,6 +180,13 @@ struct save_msg {
   player_record record;
   bool final = false;     ///< the character left the world
   actor_ref release_to;   ///< final: told (character_released_msg) once the record is stored
+};
+
+/// A new hash for a character's secret (a legacy plain token or old parameters rehashed after
+/// a successful login): stored, and the plain token cleared.
+struct set_secret_msg {
+  std::string name;
+  std::string secret;
 };
 
 // ---- persistence -> gateway --------------------------------------------------------------

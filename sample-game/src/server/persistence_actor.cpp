@@ -36,6 +36,7 @@ persistence_actor::persistence_actor(server_context ctx, character_store* store,
 void persistence_actor::define(handlers<persistence_actor>& h) {
   h.on<&persistence_actor::on_load>()
       .on<&persistence_actor::on_save>()
+      .on<&persistence_actor::on_set_secret>()
       .on<&persistence_actor::on_write_done>()
       .on<&persistence_actor::on_retry>();
 }
@@ -54,7 +55,7 @@ load_character_reply persistence_actor::on_load(load_character_msg& m) {
       return r;
     }
     stored_character c;
-    c.token = std::move(m.token);
+    c.secret = std::move(m.secret);
     c.record.character_id = next_character_id_++;
     c.record.name = m.name;
     c.record.zone_id = m.start_zone;
@@ -80,6 +81,17 @@ void persistence_actor::on_save(save_msg& m) {
     // Stored before the gateway hears of it: a login it lets in loads this record.
     send(m.release_to, character_released_msg{m.record.name});
   }
+}
+
+void persistence_actor::on_set_secret(set_secret_msg& m) {
+  const std::string key = name_key(m.name);
+  const auto it = characters_.find(key);
+  if (it == characters_.end() || m.secret.empty()) {
+    return;
+  }
+  it->second.secret = std::move(m.secret);
+  it->second.token.clear();  // the plain legacy token leaves memory and, at the next batch, disk
+  mark_dirty(key);
 }
 
 void persistence_actor::publish() {

@@ -50,6 +50,7 @@ private:
 
   load_character_reply on_load(load_character_msg& m);
   void on_save(save_msg& m);
+  void on_set_secret(set_secret_msg& m);
   void on_write_done(const write_done_msg& m);
   void on_retry(const retry_msg&);
 

@@ -26,9 +26,10 @@ spdlog::logger& logger(const server_context& ctx) {
 }
 }  // namespace
 
-player_actor::player_actor(server_context ctx, net::session_handle session)
+player_actor::player_actor(server_context ctx, net::session_handle session, std::string address)
     : ctx_(ctx),
       session_(session),
+      address_(std::move(address)),
       messages_(ctx.settings->messages, 0),
       unexpected_(ctx.settings->unexpected, 0) {
   if (ctx_.connections != nullptr) {
@@ -69,6 +70,14 @@ void player_actor::on_start() {
                       session_.slot, session_.generation,
                       ctx_.settings->max_players + ctx_.settings->connection_slack);
     kick(game_errc::server_full, net::errc::connection_limit);
+    return;
+  }
+  if (ctx_.connection_rate != nullptr && !address_.empty() &&
+      !ctx_.connection_rate->admit(address_, t)) {
+    logger(ctx_).warn("session {}:{} from {} refused: over the connection rate of its address; "
+                      "told ConnectionRateLimited",
+                      session_.slot, session_.generation, address_);
+    kick(game_errc::connection_rate_limited, net::errc::connection_limit);
     return;
   }
   after(login_deadline, login_timeout_msg{});
@@ -122,7 +131,10 @@ void player_actor::register_messages() {
           return;
         }
         p.send(p.ctx_.gateway, login_msg{p.self(), p.session_, p.name_,
-                                         m.token() ? m.token()->str() : std::string(), env.seq});
+                                         m.token() ? m.token()->str() : std::string(), env.seq,
+                                         p.address_,
+                                         m.session_token() ? m.session_token()->str()
+                                                           : std::string()});
       });
   dispatch_.on<wire::Logout>(
       type_id(MT::Logout),
@@ -216,7 +228,10 @@ void player_actor::on_granted(login_granted_msg& m) {
   ctx_.sink->send(session_, encode_login_result(fbb_, m.seq, game_errc::ok,
                                                 m.record.character_id, name_,
                                                 now().time_since_epoch().count(),
-                                                ctx_.settings->tick_rate));
+                                                ctx_.settings->tick_rate, m.session_token,
+                                                m.session_token.empty()
+                                                    ? 0
+                                                    : ctx_.settings->session_token_ttl_s));
   send(m.zone, zone_join_msg{self(), session_, std::move(m.record), {}});
 }
 

@@ -21,7 +21,7 @@ namespace quay::game::server {
 /// One connected client. Thread contract: an actor — state touched only in its turns.
 class player_actor final : public actor {
 public:
-  player_actor(server_context ctx, net::session_handle session);
+  player_actor(server_context ctx, net::session_handle session, std::string address = {});
   ~player_actor() override;
 
   static void define(handlers<player_actor>& h);
@@ -63,6 +63,7 @@ private:
 
   server_context ctx_;
   net::session_handle session_;
+  std::string address_;  // the client's source address (no port), for limits and logs
   state state_ = state::awaiting_login;
   std::string name_;
   std::uint32_t login_seq_ = 0;  // the LoginRequest's seq, for its LoginResult

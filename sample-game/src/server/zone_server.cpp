@@ -1,6 +1,8 @@
 // zone_server: the wiring of port, actors, network and game actors (see zone_server.hpp).
 #include "zone_server.hpp"
 
+#include "session_token.hpp"
+
 #include <filesystem>
 #include <thread>
 
@@ -47,8 +49,39 @@ zone_server::zone_server() = default;
 
 zone_server::~zone_server() { stop(std::chrono::milliseconds(0)); }
 
+std::string zone_server::load_session_keys() {
+  // The key signs session tokens: from the configuration (hex), else from the key file,
+  // generated (mode 0600) on first start. A previous key keeps its tokens valid (rotation).
+  auto& keys = config_.settings.session;
+  if (!config_.session_key.empty()) {
+    const auto k = parse_session_key(config_.session_key);
+    if (!k) {
+      return "accounts.session_key: not 64 hex digits";
+    }
+    keys.current = *k;
+  } else {
+    const std::string file =
+        config_.session_key_file.empty()
+            ? (std::filesystem::path(config_.data_dir) / "session.key").string()
+            : config_.session_key_file;
+    if (auto e = load_or_create_key_file(file, keys.current); !e.empty()) {
+      return "session key: " + e;
+    }
+  }
+  if (!config_.previous_session_key.empty()) {
+    const auto k = parse_session_key(config_.previous_session_key);
+    if (!k) {
+      return "accounts.previous_session_key: not 64 hex digits";
+    }
+    keys.previous = *k;
+  }
+  keys.ready = true;
+  return {};
+}
+
 std::vector<std::string> zone_server::start(const server_config& config, spdlog::logger* log) {
   config_ = config;
+  connection_rate_ = std::make_unique<connection_limiter>(config_.settings.login_limits);
   std::vector<std::string> problems;
   auto world = load_zone_directory(config_.zones_dir);
   for (const auto& e : world.errors) {
@@ -69,6 +102,10 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   parts& p = *parts_;
   std::error_code dir_ec;
   std::filesystem::create_directories(config_.data_dir, dir_ec);
+  if (auto e = load_session_keys(); !e.empty()) {
+    stop(std::chrono::milliseconds(0));
+    return {e};
+  }
   const std::string db = (std::filesystem::path(config_.data_dir) / "characters.sqlite3").string();
   std::string load_error = p.store.open(db);
   std::vector<stored_character> stored;
@@ -128,12 +165,18 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   // listener itself closes them bare (a flood of connections costs no actor).
   lo.max_connections = config_.settings.max_players + 2 * config_.settings.connection_slack;
   p.ctx.connections = &connections_;
+  p.ctx.connection_rate = connection_rate_.get();
   const server_context ctx = p.ctx;  // with the connection count (players only)
   actor_system* actors = &p.actors;
   const std::error_code ec = p.network.listen(
       lo,
-      [actors, ctx](net::session_handle s, const endpoint&) {
-        return actors->spawn<player_actor>(ctx, s);
+      [actors, ctx](net::session_handle s, const endpoint& peer) {
+        // The address without its port: limits and logs are per source address.
+        std::string address = peer.to_string();
+        if (const auto colon = address.rfind(':'); colon != std::string::npos) {
+          address.resize(colon);
+        }
+        return actors->spawn<player_actor>(ctx, s, std::move(address));
       },
       &bound_);
   if (ec) {

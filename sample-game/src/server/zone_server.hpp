@@ -55,7 +55,11 @@ public:
   std::size_t stop(std::chrono::milliseconds grace);
 
 private:
+  std::string load_session_keys();
+
   struct parts;
+  // Declared before parts_, so it outlives the player actors that ask it.
+  std::unique_ptr<connection_limiter> connection_rate_;
   std::unique_ptr<parts> parts_;
   endpoint bound_;
   std::atomic<std::size_t> online_{0};

@@ -54,7 +54,9 @@ net::frame encode_error(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq,
 net::frame encode_login_result(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq,
                                game_errc code, std::uint64_t character_id,
                                std::string_view name, time_ms server_time,
-                               std::uint16_t tick_rate);
+                               std::uint16_t tick_rate,
+                               std::string_view session_token = {},
+                               std::uint32_t session_token_ttl_s = 0);
 
 /// The acknowledgement of a Logout (seq = the Logout's).
 net::frame encode_logged_out(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq);

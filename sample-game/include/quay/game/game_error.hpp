@@ -20,6 +20,10 @@ enum class game_errc : std::uint16_t {
   server_full = 13,
   server_shutting_down = 14,
   unsupported_protocol_version = 15,  ///< LoginRequest.protocol_version is not the server's
+  login_busy = 16,           ///< too many logins being verified at once: try again shortly
+  account_disabled = 17,     ///< the right secret, but an operator disabled the account
+  login_throttled = 18,      ///< the account or the address is in back-off after failed logins
+  connection_rate_limited = 19,  ///< too many new connections from this address (Kicked)
   unknown_target = 20,       ///< no such entity in the zone
   out_of_range = 21,
   on_cooldown = 22,
@@ -34,6 +38,8 @@ enum class game_errc : std::uint16_t {
   unknown_zone = 41,
   zone_unavailable = 42,     ///< the player's zone failed and did not come back (Kicked)
   internal_error = 50,
+  session_token_invalid = 60,  ///< forged, malformed, for another character, or an unknown key
+  session_token_expired = 61,  ///< past its expiry: log in with the secret again
 };
 
 /// The category that names game errors ("quay.game").
