@@ -67,6 +67,33 @@ GOALS += [
     ("zone_tick", "zone tick p99 in process, {n} players", "zone_tick_{n}_p99", "quay_game_core",
      None, "abs", "<=", 20.0, "<= 20 ms (issue 7's tick bound)", "derived from issue 7"),
 ]
+# Scaling (issue 18 item 6): a cost must not depend on how many others there are. kind "scale":
+# the anchor is the same Quay figure at today's count (the `anchor impl` field names that case),
+# so the ratio is cost at 100x over cost at 1x, per run. The sweep also has the old full scan.
+SCALE_BOUND = 1.5
+GOALS += [
+    ("scaling", "timer start+cancel, 1 thread, 100,000 vs 1,000 timers",
+     "timers_start_cancel_1thread_100000", "quay", "timers_start_cancel_1thread_1000", "scale",
+     "<=", SCALE_BOUND, f"cost grows <= {SCALE_BOUND}x at 100x", "issue 18 item 6"),
+    ("scaling", "timer start+cancel, 2 threads, 100,000 vs 1,000 timers",
+     "timers_start_cancel_2threads_100000", "quay", "timers_start_cancel_2threads_1000", "scale",
+     "<=", SCALE_BOUND, f"cost grows <= {SCALE_BOUND}x at 100x", "issue 18 item 6"),
+    ("scaling", "timer expiry, 100,000 vs 1,000 timers", "timers_expiry_100000", "quay",
+     "timers_expiry_1000", "scale", "<=", SCALE_BOUND, f"cost grows <= {SCALE_BOUND}x at 100x",
+     "issue 18 item 6"),
+    ("scaling", "actor reply, 1,000 vs 10 requests pending", "actor_reply_pending_1000", "quay",
+     "actor_reply_pending_10", "scale", "<=", SCALE_BOUND, f"cost grows <= {SCALE_BOUND}x at 100x",
+     "issue 18 item 6"),
+    ("scaling", "actor timer message, 1,000 vs 10 timers active", "actor_timer_active_1000",
+     "quay", "actor_timer_active_10", "scale", "<=", SCALE_BOUND,
+     f"cost grows <= {SCALE_BOUND}x at 100x", "issue 18 item 6"),
+    ("scaling", "network sweep, 200,000 vs 2,000 idle sessions", "net_sweep_idle_200000", "quay",
+     "net_sweep_idle_2000", "scale", "<=", SCALE_BOUND, f"cost grows <= {SCALE_BOUND}x at 100x",
+     "issue 18 item 6"),
+    ("scaling", "network sweep vs the old full scan, 200,000 idle sessions (time)",
+     "net_sweep_idle_200000", "quay", "full_scan", "a/q", ">=", 1.0,
+     "faster than the full scan", "issue 18 item 6"),
+]
 # Capacity (no anchor): per N, the zone's tick p99 must stay within the bound while the bots keep
 # their pace; the goal itself is the 5,000 row.
 CCU_TICK_P99_MS = 20.0
@@ -75,11 +102,15 @@ CCU_GOAL_N = 5000
 # Where the anchors come from, printed under each table.
 ANCHORS = {
     "port": "standalone Asio 1.22 `io_context`, 2 threads, in the same process",
-    "actors": "CAF 0.17.6 (Debian libcaf-dev), 2 scheduler threads, its default policy",
+    "actors": "CAF 0.17.6 (Debian libcaf-dev), 2 scheduler threads, the better of its two "
+              "policies (work stealing, work sharing) per workload",
     "echo": "a hand-written epoll echo (and Asio, shown beside it), same load generator, "
             "server on core 0, load generator on core 1",
     "zone_tick": "AOI: the usual per-observer recompute-and-diff on the same moves",
     "capacity": "none: wander-and-chat bots on the same 2 cores (issue 7)",
+    "scaling": "the same Quay figure at today's count (timers: 1,000 per port, actors: 10 "
+               "pending per actor, network: 2,000 sessions); the sweep also against the old "
+               "scan of every session",
 }
 AREAS = [
     ("port", "Completion port vs Asio", "BENCH_ONLY=port scripts/bench.sh"),
@@ -87,6 +118,7 @@ AREAS = [
     ("echo", "Network: framed echo vs epoll and Asio", "BENCH_ONLY=echo scripts/bench.sh"),
     ("zone_tick", "Zone tick: AOI vs its anchor", "BENCH_ONLY=zone_tick scripts/bench.sh"),
     ("capacity", "Capacity: players in one zone (zone_ccu)", "BENCH_ONLY=zone_ccu scripts/bench.sh"),
+    ("scaling", "Scaling: cost per operation at 100x the count", "BENCH_ONLY=scaling scripts/bench.sh"),
 ]
 # Areas that will come (their rows appear once bench.sh records them and GOALS names them).
 LATER = ["cluster", "WebSocket", "TLS"]
@@ -156,7 +188,11 @@ def evaluate(rows, g):
     q = runs_of(rows, area, case, qi)
     if not q:
         return None
-    a = runs_of(rows, area, case, ai) if ai else {}
+    if kind == "scale":
+        # The anchor is the same impl at the base count: a growth ratio, read as Quay/anchor.
+        a, kind = runs_of(rows, area, ai, qi), "q/a"
+    else:
+        a = runs_of(rows, area, case, ai) if ai else {}
     unit = next(iter(q.values()))["unit"]
     qv = [r["num"] for r in q.values() if not r["dnf"]]
     av = [r["num"] for r in a.values() if not r["dnf"]]

@@ -6,7 +6,7 @@
 #
 #   scripts/bench.sh                 # everything, 3 runs each
 #   BENCH_REPEAT=5 scripts/bench.sh  # more runs
-#   BENCH_ONLY=ring scripts/bench.sh # one actor workload, or actors (all of them), port, echo,
+#   BENCH_ONLY=ring scripts/bench.sh # one actor workload, or actors (all of them), port, scaling, echo,
 #                                    # zone_tick, zone_ccu
 #
 # Besides bench_port and bench_actors it runs, when they are built, the other modules'
@@ -22,7 +22,8 @@
 # (BENCH_NO_REPORT=1 skips that).
 #
 # Environment: BENCH_REPEAT (3), BENCH_BOUND seconds per run (120), BENCH_SPAWN_BOUND (60: CAF's
-# default scheduler does not finish the 1M spawn burst; it is reported as DNF with the bound),
+# work-stealing scheduler does not finish the 1M spawn burst; it is reported as DNF with the
+# bound, and CAF's anchor is then its work-sharing run),
 # BENCH_THREADS (2), BENCH_LOG (build/bench-release/bench.log: every raw line of every run),
 # BENCH_ECHO_ARGS / BENCH_ZONE_TICK_ARGS / BENCH_CCU_ARGS (extra arguments for those benchmarks,
 # split on spaces, e.g. BENCH_ECHO_ARGS="--seconds=0.5 --idle=1000" BENCH_CCU_ARGS="--warmup 5"),
@@ -72,7 +73,7 @@ say "building bench_port bench_actors"
 cmake --build "$build" -j2 --target bench_port bench_actors >/dev/null
 # The other modules' benchmarks: a failure to build one is reported, not fatal.
 known="$(cmake --build "$build" --target help 2>/dev/null || true)"
-for t in bench_echo bench_zone_tick zone-server quay-bots; do
+for t in bench_echo bench_zone_tick zone-server quay-bots bench_timers bench_actors_scale bench_net_sweep; do
   grep -q "^$t:" <<<"$known" || continue
   say "building $t"
   cmake --build "$build" -j2 --target "$t" >/dev/null || say "building $t failed; skipped"
@@ -212,8 +213,13 @@ if [[ -z "${BENCH_SKIP_CCU:-}" && -x "$build/sample-game/zone-server" && -x "$bu
     "$build/sample-game/zone-server" "$build/sample-game/bots/quay-bots" "${ccu_args[@]}"
 fi
 
+# Scaling (issue 18 item 6): each prints its own median, min and max over internal samples.
+for t in bench_timers bench_actors_scale bench_net_sweep; do
+  if [[ -x "$bin/$t" ]]; then run_extra scaling scaling "$t" 1 "$bin/$t"; fi
+done
+
 actor_only=1
-case "$only" in port | echo | zone_tick | zone_ccu) actor_only=0 ;; esac
+case "$only" in port | echo | zone_tick | zone_ccu | scaling) actor_only=0 ;; esac
 workloads=(pingpong fanout ring skynet ask alloc idle spawn)
 [[ -n "$only" && "$only" != actors && "$actor_only" == 1 ]] && workloads=("$only")
 if [[ "$actor_only" == 1 ]]; then

@@ -217,6 +217,37 @@ TEST(io_port, a_timer_started_earlier_than_the_pollers_wait_is_not_delayed_by_it
   EXPECT_FALSE(late_fired.load());
 }
 
+TEST(io_port, short_timers_started_from_several_threads_keep_waking_a_poller_that_waits_an_hour) {
+  // Rounds of 1 ms timers started from two outside threads at once, on a port whose poller
+  // otherwise waits an hour: every start races the poller draining the last interrupt. One
+  // interrupt lost for good (the poller's coalescing flag left set with its eventfd empty) and
+  // a later round's timers wait for the hour. Bounded: at most 4,000 rounds or 3 s of rounds.
+  io_port p(workers(2));
+  p.start_timer(millis(3'600'000), [](std::error_code) {});
+  const auto stop_at = clock_type::now() + std::chrono::seconds(3);
+  for (int round = 0; round < 4000 && clock_type::now() < stop_at; ++round) {
+    constexpr int per_thread = 200;
+    std::atomic<int> fired{0};
+    auto starter = [&] {
+      for (int i = 0; i < per_thread; ++i) {
+        p.start_timer(millis(1), [&](std::error_code ec) {
+          if (!ec) fired.fetch_add(1, std::memory_order_relaxed);
+        });
+      }
+    };
+    std::thread a(starter);
+    std::thread b(starter);
+    a.join();
+    b.join();
+    const auto deadline = clock_type::now() + std::chrono::seconds(3);
+    while (fired.load() < 2 * per_thread && clock_type::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    ASSERT_EQ(fired.load(), 2 * per_thread) << "round " << round << ": 1 ms timers still "
+                                            << "pending after 3 s (a lost poller wake-up)";
+  }
+}
+
 TEST(io_port, blocking_work_runs_off_the_workers_and_its_result_comes_back_on_one) {
   io_port p(workers(2));
   std::atomic<bool> work_on_worker{true};

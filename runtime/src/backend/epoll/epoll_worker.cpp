@@ -139,12 +139,17 @@ void native_backend::poll_once(worker& w, bool block) {
   for (int i = 0; i < n; ++i) {
     const epoll_event& ev = w.events[static_cast<std::size_t>(i)];
     if (ev.data.u64 == interrupt_key) {
-      // Clear the flag before draining: an interrupt written after the read then leaves the
-      // eventfd readable (a spurious wake), never a lost one.
-      interrupt_pending_.store(false, std::memory_order_seq_cst);
+      // Drain first, then clear the flag. The other order lost wake-ups for good: an
+      // interrupter that set the flag between the clear and the read had its write drained
+      // here, which left the flag set with the eventfd empty, so every later interrupt was
+      // coalesced into nothing and a timer started earlier than the poller's timeout waited for
+      // it (bench_timers hung in 2 of 14 runs). An interrupter that finds the flag still set
+      // before the clear needs no write: this poller is awake and re-reads the queue and the
+      // timer deadlines (published before the interrupt) before it waits again.
       std::uint64_t value = 0;
       while (::read(event_fd_, &value, sizeof value) < 0 && errno == EINTR) {
       }
+      interrupt_pending_.store(false, std::memory_order_seq_cst);
       continue;
     }
     const auto index = static_cast<std::uint32_t>(ev.data.u64 & 0xffffffffu);
