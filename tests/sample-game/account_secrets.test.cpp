@@ -165,8 +165,24 @@ TEST_F(secrets_fixture, a_legacy_plain_token_is_rehashed_at_its_next_login_and_c
   EXPECT_EQ(login_result(again), wire::ErrorCode::Ok);  // the hash now lets it in
 }
 
-TEST_F(secrets_fixture, logins_over_the_verification_bound_are_refused_with_login_busy) {
+TEST_F(secrets_fixture, a_burst_of_logins_over_the_verification_bound_waits_and_every_one_is_served) {
+  settings.max_login_jobs = 1;  // one check at a time; the others wait in the gateway's queue
+  open_and_start();
+  // Connected first, then every request delivered in one step, so all six wait for a check.
+  std::vector<decltype(connect())> clients;
+  for (int i = 0; i < 6; ++i) clients.push_back(connect());
+  for (int i = 0; i < 6; ++i) {
+    const std::string name = "burst" + std::to_string(i);
+    fbb.Finish(wire::CreateLoginRequestDirect(fbb, name.c_str(), "t"));
+    fx.send(clients[i].player, client_frame(clients[i].session, MT::LoginRequest, 1, fbb));
+  }
+  fx.run();
+  for (auto& c : clients) EXPECT_EQ(login_result(c), wire::ErrorCode::Ok);
+}
+
+TEST_F(secrets_fixture, logins_over_the_verification_bound_and_the_queue_are_refused_with_login_busy) {
   settings.max_login_jobs = 1;
+  settings.max_login_queue = 0;  // no waiting room: the second login is over both bounds
   open_and_start();
   // The fixture runs blocking work only when it steps, so two logins delivered in one step
   // both wait for verification: the second is over the bound.

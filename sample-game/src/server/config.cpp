@@ -59,6 +59,7 @@ std::vector<std::string> load_config_file(const std::string& path, server_config
   read(t, "accounts.hash_ops_limit", c.settings.hash.ops_limit, errors, path);
   read(t, "accounts.hash_mem_limit", c.settings.hash.mem_limit, errors, path);
   read(t, "accounts.max_login_jobs", c.settings.max_login_jobs, errors, path);
+  read(t, "accounts.max_login_queue", c.settings.max_login_queue, errors, path);
   read(t, "accounts.session_key", c.session_key, errors, path);
   read(t, "accounts.previous_session_key", c.previous_session_key, errors, path);
   read(t, "accounts.session_key_file", c.session_key_file, errors, path);

@@ -114,18 +114,45 @@ void gateway_actor::on_loaded(login_msg& m, result<load_character_reply>& r) {
     return end_login(m, game_errc::server_shutting_down);
   }
   // The bound counts jobs queued or running on the blocking pool: a flood of logins cannot
-  // fill the pool's queue ahead of the persistence actor's saves.
+  // fill the pool's queue ahead of the persistence actor's saves. A burst past it (a server
+  // restart, a zone of players reconnecting) waits here in arrival order; only a flood past
+  // the queue's bound as well is refused.
   if (login_jobs_ >= std::max<std::size_t>(ctx_.settings->max_login_jobs, 1)) {
-    logger(ctx_).warn("login of '{}' refused: {} logins already being verified (login_busy)",
-                      m.name, login_jobs_);
-    return end_login(m, game_errc::login_busy);
+    if (verify_queue_.size() >= ctx_.settings->max_login_queue) {
+      logger(ctx_).warn(
+          "login of '{}' refused: {} logins being verified and {} waiting (login_busy)", m.name,
+          login_jobs_, verify_queue_.size());
+      return end_login(m, game_errc::login_busy);
+    }
+    verify_queue_.push_back(queued_login{std::move(m), std::move(*r)});
+    return;
   }
+  start_verify(m, *r);
+}
+
+void gateway_actor::start_queued_verify() {
+  while (!verify_queue_.empty() &&
+         login_jobs_ < std::max<std::size_t>(ctx_.settings->max_login_jobs, 1)) {
+    queued_login q = std::move(verify_queue_.front());
+    verify_queue_.pop_front();
+    if (!loading_.contains(key(q.login.player))) {
+      continue;  // its session ended while it waited: nobody waits for it
+    }
+    if (shutting_down_) {
+      end_login(q.login, game_errc::server_shutting_down);
+      continue;
+    }
+    start_verify(q.login, q.loaded);
+  }
+}
+
+void gateway_actor::start_verify(login_msg& m, load_character_reply& r) {
   ++login_jobs_;
   auto job = std::make_shared<verify_job>();
   job->login = std::move(m);
-  job->create = !r->found && ctx_.settings->dev_accounts;
-  if (r->found) {
-    job->stored = std::move(r->character);
+  job->create = !r.found && ctx_.settings->dev_accounts;
+  if (r.found) {
+    job->stored = std::move(r.character);
   }
   const hash_params params = ctx_.settings->hash;
   actor_system* sys = &system();
@@ -168,6 +195,7 @@ void gateway_actor::on_loaded(login_msg& m, result<load_character_reply>& r) {
 
 void gateway_actor::on_verified(const verified_msg& v) {
   --login_jobs_;
+  start_queued_verify();
   auto& job = *v.job;
   login_msg& m = job.login;
   if (job.ok && !job.create && !job.new_secret.empty()) {
@@ -411,6 +439,12 @@ void gateway_actor::on_shutdown(const shutdown_msg&) {
     send(w.player, login_denied_msg{game_errc::server_shutting_down, w.seq});
   }
   waiting_.clear();
+  // Logins waiting for a verification slot end now; those being verified end when it answers.
+  while (!verify_queue_.empty()) {
+    queued_login q = std::move(verify_queue_.front());
+    verify_queue_.pop_front();
+    if (loading_.contains(key(q.login.player))) end_login(q.login, game_errc::server_shutting_down);
+  }
 }
 
 }  // namespace quay::game::server

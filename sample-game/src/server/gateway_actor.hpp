@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -54,6 +55,8 @@ private:
 
   void on_login(login_msg& m);
   void on_loaded(login_msg& m, result<load_character_reply>& r);
+  void start_verify(login_msg& m, load_character_reply& r);
+  void start_queued_verify();
   void on_offline(const player_offline_msg& m);
   void on_released(const character_released_msg& m);
   void on_shutdown(const shutdown_msg&);
@@ -79,6 +82,12 @@ private:
   std::unordered_set<std::uint64_t> loading_;
   login_limiter limits_;
   std::size_t login_jobs_ = 0;  // secret checks queued or running on the blocking pool
+  // Logins loaded and waiting for a verification slot, oldest first (max_login_queue).
+  struct queued_login {
+    login_msg login;
+    load_character_reply loaded;
+  };
+  std::deque<queued_login> verify_queue_;
   bool shutting_down_ = false;
 };
 

@@ -55,10 +55,12 @@ struct server_settings {
   /// the demo, scenarios, soak and benchmarks turn it on (--dev-accounts).
   bool dev_accounts = false;
   /// Argon2id cost of account secrets (account_secret.hpp); verification runs on the blocking
-  /// pool, at most max_login_jobs at a time (queued or running): logins over that bound are
-  /// refused with LoginBusy, so a login flood leaves the pool to saves.
+  /// pool, at most max_login_jobs at a time (queued or running), so a login flood leaves the
+  /// pool to saves. Logins past that wait in the gateway, in arrival order, up to
+  /// max_login_queue; only logins past both bounds are refused with LoginBusy.
   hash_params hash;
   std::size_t max_login_jobs = 4;
+  std::size_t max_login_queue = 1024;
   /// Session token keys (session_token.hpp) and how long a token stays valid.
   session_keys session;
   std::uint32_t session_token_ttl_s = 3600;
