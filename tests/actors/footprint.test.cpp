@@ -180,6 +180,9 @@ long long allocations_during_pingpong(bool handoff, long long messages) {
     EXPECT_TRUE(wait_until([&] { return hits.load() >= warm + messages; }));
     const long long handled = hits.load() - start_hits;
     allocs = g_allocs.load() - start;
+    // The window must hold most of the run, or it proved nothing (a fast run can finish while
+    // the warm-up wait polls).
+    EXPECT_GE(handled, messages / 2) << "the measured window missed the run";
     std::printf("pingpong (handoff %d): %lld allocations over %lld messages\n", handoff ? 1 : 0,
                 allocs, handled);
     port.stop();
@@ -188,18 +191,26 @@ long long allocations_during_pingpong(bool handoff, long long messages) {
 }
 
 // Scaled down under Wine (QUAY_STRESS_SCALE), but never below a count that still spans many
-// envelope-pool refills and spills.
+// envelope-pool refills and spills and outlasts the warm-up wait's polling (20,000 did not:
+// a run could end before the window opened).
 long long messages(long long n) {
   return std::max<long long>(static_cast<long long>(quay::test::scaled(static_cast<std::size_t>(n))),
-                             20'000);
+                             200'000);
 }
 
+// A thread's first envelope creates its envelope cache (the cache object and its
+// at_thread_exit entry: 2 allocations, once per thread). Which worker first runs an actor is up
+// to the scheduler, so a worker idle through the warm-up may make them inside the window (seen
+// at the small counts of the Wine run). That is per thread, not per message: allowed once per
+// worker, while one allocation per message would count in the tens of thousands.
+constexpr long long per_thread_setup = 2 * 2;  // 2 workers
+
 TEST(footprint, messages_of_64_bytes_cause_no_heap_allocation_in_steady_state) {
-  EXPECT_EQ(allocations_during_pingpong(true, messages(400'000)), 0);
+  EXPECT_LE(allocations_during_pingpong(true, messages(400'000)), per_thread_setup);
 }
 
 TEST(footprint, messages_through_the_port_cause_no_heap_allocation_in_steady_state) {
-  EXPECT_EQ(allocations_during_pingpong(false, messages(200'000)), 0);
+  EXPECT_LE(allocations_during_pingpong(false, messages(200'000)), per_thread_setup);
 }
 
 }  // namespace
