@@ -225,9 +225,11 @@ TEST(io_port, short_timers_started_from_several_threads_keep_waking_a_poller_tha
   io_port p(workers(2));
   p.start_timer(millis(3'600'000), [](std::error_code) {});
   const auto stop_at = clock_type::now() + std::chrono::seconds(3);
+  constexpr int per_thread = 200;
+  // One counter for every round (atomic throughout: a per-round counter on the stack would be
+  // re-initialised while the last callback of the round before may still be touching it).
+  std::atomic<int> fired{0};
   for (int round = 0; round < 4000 && clock_type::now() < stop_at; ++round) {
-    constexpr int per_thread = 200;
-    std::atomic<int> fired{0};
     auto starter = [&] {
       for (int i = 0; i < per_thread; ++i) {
         p.start_timer(millis(1), [&](std::error_code ec) {
@@ -239,12 +241,13 @@ TEST(io_port, short_timers_started_from_several_threads_keep_waking_a_poller_tha
     std::thread b(starter);
     a.join();
     b.join();
+    const int want = (round + 1) * 2 * per_thread;
     const auto deadline = clock_type::now() + std::chrono::seconds(3);
-    while (fired.load() < 2 * per_thread && clock_type::now() < deadline) {
+    while (fired.load() < want && clock_type::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
-    ASSERT_EQ(fired.load(), 2 * per_thread) << "round " << round << ": 1 ms timers still "
-                                            << "pending after 3 s (a lost poller wake-up)";
+    ASSERT_EQ(fired.load(), want) << "round " << round << ": 1 ms timers still pending after 3 s "
+                                  << "(a lost poller wake-up)";
   }
 }
 
