@@ -174,29 +174,8 @@ TEST_F(hostile_test, a_client_that_never_reads_is_disconnected_at_the_high_water
   expect_echo(witness, 20, "after");
 }
 
-// The first session gets a gated owner that blocks in its first frame handler until released,
-// so its mailbox fills; later sessions get echo owners.
-class gated_owner : public actor {
- public:
-  struct gate {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool open = false;
-    std::atomic<std::size_t> frames{0};
-  };
-  explicit gated_owner(gate& g) : gate_(g) {}
-  static void define(handlers<gated_owner>& h) { h.on<&gated_owner::on_frame>(); }
-
- private:
-  void on_frame(const session_frame&) {
-    if (gate_.frames.fetch_add(1) == 0) {
-      std::unique_lock lk(gate_.mu);
-      gate_.cv.wait_for(lk, 20s, [&] { return gate_.open; });
-    }
-  }
-  gate& gate_;
-};
-
+// The first session gets a gated owner (net_test_support.hpp) that blocks in its first frame
+// handler until released, so its mailbox fills; later sessions get echo owners.
 TEST_F(hostile_test, a_flood_pauses_reading_while_the_owner_is_behind_then_delivers_everything) {
   listen_options o;
   o.session.mailbox_high_water = 64;
@@ -236,11 +215,7 @@ TEST_F(hostile_test, a_flood_pauses_reading_while_the_owner_is_behind_then_deliv
   EXPECT_LE(net_.info(h)->read_heap_bytes, framer::default_block_bytes);
   EXPECT_GE(net_.stats().read_pauses, 1u);
   expect_echo(witness, 20, "served while the flood is paused");
-  {
-    std::lock_guard lk(g.mu);
-    g.open = true;
-  }
-  g.cv.notify_all();
+  g.release();
   EXPECT_TRUE(poll_until([&] { return g.frames.load() == frames; }))
       << "got " << g.frames.load() << " of " << frames;
 }

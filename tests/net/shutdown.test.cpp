@@ -34,35 +34,6 @@ void returns_within(F fn, const char* what, std::chrono::seconds within = 10s) {
   }
 }
 
-// An owner whose first frame blocks its worker until the test opens the gate, so its mailbox
-// fills and the session pauses reading; every later frame is handled at once.
-class gated_owner : public actor {
- public:
-  struct gate {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool open = false;
-    std::atomic<std::size_t> frames{0};
-    void release() {
-      {
-        std::lock_guard lk(mu);
-        open = true;
-      }
-      cv.notify_all();
-    }
-  };
-  explicit gated_owner(gate& g) : gate_(g) {}
-  static void define(handlers<gated_owner>& h) { h.on<&gated_owner::on_frame>(); }
-
- private:
-  void on_frame(const session_frame&) {
-    if (gate_.frames.fetch_add(1) == 0) {
-      std::unique_lock lk(gate_.mu);
-      gate_.cv.wait_for(lk, 20s, [&] { return gate_.open; });
-    }
-  }
-  gate& gate_;
-};
 
 class shutdown_test : public ::testing::Test {
  protected:
