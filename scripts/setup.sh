@@ -21,10 +21,13 @@ packages=(
   # io_uring candidate backend
   liburing-dev
   # browser reach (issue 17): WebSocket framing and upgrade parsing, SHA-1 for the accept key,
-  # the Prometheus parser the exposition test reads back with (node 20 comes with the machine:
-  # never apt-get install npm, it conflicts). Debian's chromium joins this list with the first
-  # browser test; nothing runs it yet, and CI's time is short.
-  libwslay-dev libhttp-parser-dev libssl-dev python3-prometheus-client
+  # the Prometheus parser the exposition test reads back with, and the headless browser the
+  # web tests drive (node 20 comes with the machine: never apt-get install npm, it conflicts)
+  libwslay-dev libhttp-parser-dev libssl-dev python3-prometheus-client chromium
+  # cluster (issue 15): the NATS server tests start themselves, and the official C client
+  nats-server libnats-dev
+  # cluster store (issue 16): PostgreSQL 15 that tests start in a temp dir, and libpq
+  postgresql-15 libpq-dev
 )
 if [[ "${1:-}" == "--windows" ]]; then
   packages+=(g++-mingw-w64-x86-64-posix wine64 wine)
