@@ -76,6 +76,11 @@ class native_backend {
   void start_workers(std::size_t count);
   void worker_loop(worker& w);
   std::size_t run_batch(worker& w);  // completions run, 0 if the queue was empty
+  std::size_t run_here(worker& w, completion* c);  // c, then w's LIFO slot up to the bound
+  std::size_t steal(worker& w);      // runs a stalled worker's slot item; completions run
+  bool a_slot_is_full(const worker& w) const noexcept;  // another worker's slot holds an item
+  // Moves a slot item to the shared queue; `slot_full`: the slot holds another one.
+  void spill(worker& w, completion* c, bool slot_full) noexcept;
   bool try_poll(worker& w, bool block);
   void poll_once(worker& w, bool block);
   bool spin();
@@ -122,6 +127,9 @@ class native_backend {
   std::atomic<bool> interrupt_pending_{false};
   std::atomic<std::int64_t> last_poll_ms_{0};
   std::atomic<std::uint64_t> fence_word_{0};  // full_fence() under ThreadSanitizer
+#if defined(QUAY_PORT_STATS)
+  std::atomic<std::uint64_t> outside_sem_posts_{0}, outside_interrupts_{0};
+#endif
 
   // Shutdown state.
   std::atomic<bool> stopping_{false};
