@@ -138,9 +138,11 @@ TEST(io_port, a_completion_that_keeps_posting_itself_does_not_starve_a_post_queu
 }
 
 // A post a worker makes stays with that worker until its current completion returns; if that
-// completion runs long, an idle worker takes the post instead of leaving it behind the long work.
-TEST(io_port, a_post_made_inside_a_long_completion_is_run_by_an_idle_worker) {
+// completion runs long, an idle worker that comes back to look for work (here: the poller,
+// woken by a 1 ms repeating timer) takes the post instead of leaving it behind the long work.
+TEST(io_port, a_post_made_inside_a_long_completion_is_run_by_an_idle_worker_that_looks) {
   io_port p(workers(2));
+  const timer_id ticker = p.start_timer(millis(1), [](std::error_code) {}, millis(1));
   std::atomic<bool> inner_ran{false};
   std::atomic<bool> outer_saw_it{false};
   std::atomic<bool> outer_done{false};
@@ -156,6 +158,7 @@ TEST(io_port, a_post_made_inside_a_long_completion_is_run_by_an_idle_worker) {
   });
   ASSERT_TRUE(wait_until([&] { return outer_done.load(); }));
   EXPECT_TRUE(outer_saw_it.load()) << "the post waited for the long completion that made it";
+  p.cancel_timer(ticker);
   p.stop();
 }
 

@@ -153,12 +153,14 @@ TEST(port_post_stress, posts_through_the_lifo_slot_run_once_while_idle_workers_s
         me->finished->fetch_add(1, std::memory_order_release);
         return;
       }
-      me->port->post(me);  // safe: this invocation has started
-      if (me->ran % 8 == 0) {
-        std::atomic<long>* l = me->leaves;
-        me->port->post_fn([l] { l->fetch_add(1, std::memory_order_relaxed); });
-      }
-      if (me->ran % 128 == 1) {  // not a leaf hop: the slot holds the chain itself
+      // The post hands the chain to its next hop (which a thief may start at once): read what
+      // this hop needs first, touch nothing of the chain after it.
+      const long ran = me->ran;
+      io_port* port = me->port;
+      std::atomic<long>* leaves = me->leaves;
+      port->post(me);  // safe: this invocation has started
+      if (ran % 8 == 0) port->post_fn([leaves] { leaves->fetch_add(1, std::memory_order_relaxed); });
+      if (ran % 128 == 1) {  // not a leaf hop: the slot holds the chain itself
         const auto until = clock_type::now() + std::chrono::microseconds(1500);
         while (clock_type::now() < until) {
         }
