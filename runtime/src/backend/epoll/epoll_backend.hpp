@@ -24,7 +24,9 @@ namespace quay::detail {
 
 /// The Linux backend of io_port: epoll emulating a completion port, with no extra I/O thread.
 ///
-/// Workers take batches from a lock-free run queue (moodycamel ConcurrentQueue). A worker that
+/// A post made on a worker goes to that worker's LIFO slot and runs next on it, up to a bound
+/// (docs/architecture.md, "Scheduling rule"); other posts, and what leaves a slot, go to a
+/// lock-free run queue (moodycamel ConcurrentQueue) that workers take batches from. A worker that
 /// finds it empty tries to become the single poller: it waits in epoll_wait, performs the
 /// non-blocking syscalls of ready sockets, expires timers and queues the finished operations.
 /// Workers that cannot poll spin briefly, then sleep on a semaphore. The wake protocol is

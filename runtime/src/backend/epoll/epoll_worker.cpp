@@ -153,10 +153,10 @@ std::size_t native_backend::run_here(worker& w, completion* c) {
 std::size_t native_backend::steal(worker& w) {
   // A slot item waits for its worker's current completion to return. An idle worker takes it
   // when that worker has run no completion since this one last looked (it is inside one long
-  // completion): an idle worker comes back here after every epoll_wait and after every spin,
-  // so a slot item never waits behind long work for longer than the idle workers' next look
-  // while they idle. It steals nothing from a worker that makes progress: taking each hop of a
-  // running chain would bounce the chain between cores at every hop, the cost the slot avoids.
+  // completion). An idle worker comes back here after every epoll_wait return and after every
+  // spin; nobody is woken for a slot item (docs/architecture.md, "Scheduling rule"). It steals
+  // nothing from a worker that makes progress: taking each hop of a running chain would bounce
+  // the chain between cores at every hop, the cost the slot exists to avoid.
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     worker& other = *workers_[i];
     if (&other == &w) continue;
