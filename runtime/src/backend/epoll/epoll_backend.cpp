@@ -100,7 +100,8 @@ bool native_backend::in_worker() const noexcept {
 //            timeout if it is not empty.
 //
 // A post from one of this port's own workers skips the protocol (see the branch below): the
-// poster is awake and returns to the queue itself, so its items are never stranded.
+// poster is awake and returns to its LIFO slot and the queue itself, so its items are never
+// stranded.
 // Why no wake-up is lost: the two seq_cst fences (the poster's, and the sleeper's or the
 // poller's) are totally ordered. If the poster's fence comes first, the sleeper's re-check
 // after its own fence sees the enqueued item and does not sleep. If the sleeper's fence comes
