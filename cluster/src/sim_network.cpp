@@ -84,10 +84,25 @@ struct sim_network::impl {
     events.emplace(std::make_pair(at.count(), ++seq), std::move(fn));
   }
   void record(std::string line) {
-    line = std::to_string(now.count()) + " " + line;
+    if (keep) line = std::to_string(now.count()) + " " + line;
+    hash = (hash ^ static_cast<std::uint64_t>(now.count())) * 0x100000001b3ull;
     for (unsigned char ch : line) hash = (hash ^ ch) * 0x100000001b3ull;
     hash = (hash ^ '\n') * 0x100000001b3ull;
     if (keep) trace.push_back(std::move(line));
+  }
+  // The hot path (one per message hop): hashes the fields, formats only when the trace is kept.
+  void record_hop(char kind, std::size_t from, std::size_t to, std::string_view subject,
+                  std::size_t bytes, millis at) {
+    const std::uint64_t fields[] = {static_cast<std::uint64_t>(now.count()), std::uint64_t(kind), from, to,
+                                    bytes, static_cast<std::uint64_t>(at.count())};
+    for (auto f : fields) hash = (hash ^ f) * 0x100000001b3ull;
+    for (unsigned char ch : subject) hash = (hash ^ ch) * 0x100000001b3ull;
+    if (!keep) return;
+    static constexpr const char* kinds[] = {"drop", "send", "lost", "recv"};
+    const char* k = kind == 'd' ? kinds[0] : kind == 's' ? kinds[1] : kind == 'l' ? kinds[2] : kinds[3];
+    trace.push_back(std::to_string(now.count()) + " " + k + " " + name(from) + "->" + name(to) + " " +
+                    std::string(subject) + " " + std::to_string(bytes) + "B" +
+                    (kind == 's' ? " @" + std::to_string(at.count()) : std::string()));
   }
   bool live(std::size_t n) const { return n < nodes.size() && !nodes[n]->crashed && !nodes[n]->cut; }
   static std::string name(std::size_t n) { return n == server ? "srv" : "n" + std::to_string(n); }
@@ -130,22 +145,20 @@ class sim_transport final : public transport {
       if (s.node == self_ || !net_.live(s.node) || !detail::subject_matches(s.pattern, subject)) {
         continue;
       }
-      std::string what = sim_network::impl::name(self_) + "->" + sim_network::impl::name(s.node) +
-                         " " + std::string(subject) + " " + std::to_string(data.size()) + "B";
       if (net_.drop()) {
-        net_.record("drop " + what);
+        net_.record_hop('d', self_, s.node, subject, data.size(), net_.now);
         continue;
       }
       const millis at = net_.lane(self_, s.node);
-      net_.record("send " + what + " @" + std::to_string(at.count()));
+      net_.record_hop('s', self_, s.node, subject, data.size(), at);
       message m{std::string(subject), std::string(reply), {data.begin(), data.end()}};
-      net_.schedule(at, [&net = net_, to = s.node, inbox = s.inbox, m = std::move(m),
-                         what = std::move(what)]() mutable {
+      net_.schedule(at, [&net = net_, from = self_, to = s.node, inbox = s.inbox,
+                         m = std::move(m)]() mutable {
         if (!net.live(to) || inbox->closed()) {
-          net.record("lost " + what);
+          net.record_hop('l', from, to, m.subject, m.data.size(), net.now);
           return;
         }
-        net.record("recv " + what);
+        net.record_hop('r', from, to, m.subject, m.data.size(), net.now);
         deliver(net, to, inbox, std::move(m));
       });
     }
