@@ -75,6 +75,13 @@ struct nats_transport::impl : std::enable_shared_from_this<nats_transport::impl>
   std::mutex closed_mutex_;
   std::condition_variable closed_cv_;
   bool closed_cb_done_ = false;
+  // Subscriptions whose message callback libnats may still run: each is counted down by its
+  // on-complete callback (libnats: "the last message of a closed subscription has been
+  // dispatched"); close() waits for zero before the records may go.
+  int live_subs_ = 0;  // guarded by closed_mutex_
+
+  /// Registers `rec` for its on-complete callback. Thread-safe.
+  void track(sub_record* rec);
 };
 
 /// Maps a libnats status to a cluster error (NATS_OK -> no error).

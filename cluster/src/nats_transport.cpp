@@ -47,6 +47,13 @@ void on_reply(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   });
 }
 
+void on_sub_complete(void* closure) {
+  auto* s = static_cast<nats_transport::impl::sub_record*>(closure)->owner;
+  std::lock_guard lock(s->closed_mutex_);
+  --s->live_subs_;
+  s->closed_cv_.notify_all();
+}
+
 void on_disconnected(natsConnection*, void* closure) {
   auto* s = static_cast<nats_transport::impl*>(closure);
   s->connected_.store(false);
@@ -146,6 +153,11 @@ void nats_transport::impl::complete(std::uint64_t token, std::error_code ec, mes
   p.done(ec, std::move(m));
 }
 
+void nats_transport::impl::track(sub_record* rec) {
+  std::lock_guard lock(closed_mutex_);
+  if (natsSubscription_SetOnCompleteCB(rec->sub, on_sub_complete, rec) == NATS_OK) ++live_subs_;
+}
+
 nats_transport::impl::~impl() {
   if (nc_) natsConnection_Destroy(nc_);  // after close(): no callback runs any more
 }
@@ -191,6 +203,7 @@ std::unique_ptr<nats_transport> nats_transport::connect(port& p, nats_options o,
     return nullptr;
   }
   s->reply_sub_ = rec.get();
+  s->track(rec.get());
   s->subs_.push_back(std::move(rec));
   s->publisher_ = std::thread([raw = s.get()] { raw->publisher_loop(); });
   ec = {};
@@ -240,6 +253,7 @@ subscription_id nats_transport::subscribe(std::string_view subject, message_hand
   }
   // libnats's own pending limits would drop silently before our counted inbox sees anything.
   natsSubscription_SetPendingLimits(rec->sub, -1, -1);
+  s.track(rec.get());
   const subscription_id id{rec->id};
   std::lock_guard lock(s.mutex_);
   s.subs_.push_back(std::move(rec));
@@ -336,6 +350,10 @@ void nats_transport::close() {
     std::unique_lock lock(s.closed_mutex_);
     if (!s.closed_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return s.closed_cb_done_; })) {
       s.log_->error("cluster: libnats did not report the connection closed within 5 s");
+    }
+    // And until no subscription's message callback can still be running.
+    if (!s.closed_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return s.live_subs_ == 0; })) {
+      s.log_->error("cluster: {} subscriptions did not complete within 5 s", s.live_subs_);
     }
   }
   for (auto* sub : subs) natsSubscription_Destroy(sub);
