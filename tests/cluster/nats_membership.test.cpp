@@ -233,10 +233,14 @@ TEST_F(nats_membership, a_node_declared_dead_behind_its_back_fences_itself) {
 TEST_F(nats_membership, after_a_server_restart_mid_run_the_nodes_reconnect_and_nobody_is_declared_dead) {
   add_node();
   add_node();
-  ASSERT_TRUE(seen.board.wait([&] { return everyone_sees(0, nodes[1]->id) && everyone_sees(1, nodes[0]->id); }, 5s));
+  add_node();
+  ASSERT_TRUE(seen.board.wait([&] {
+    return everyone_sees(0, nodes[1]->id) && everyone_sees(1, nodes[0]->id) &&
+           everyone_sees(0, nodes[2]->id) && everyone_sees(1, nodes[2]->id);
+  }, 5s));
   const auto before = nodes[0]->m->counters().beats_received;
   server.restart();
-  // Both reconnect; beats flow again.
+  // All reconnect; beats flow again.
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   bool flowing = false;
   while (!flowing && std::chrono::steady_clock::now() < deadline) {
@@ -250,7 +254,13 @@ TEST_F(nats_membership, after_a_server_restart_mid_run_the_nodes_reconnect_and_n
   EXPECT_TRUE(seen.fenced.empty());
   EXPECT_TRUE(seen.down[0].empty());
   EXPECT_TRUE(seen.down[1].empty());
-  EXPECT_EQ(nodes[0]->m->peers().size(), 1u);
+  EXPECT_EQ(nodes[0]->m->peers().size(), 2u);
+  // The key-value store works after the restart: node 2 goes silent, and the others declare it
+  // dead (one compare-and-set on the restarted server's bucket) and both hear of it.
+  nodes[2]->m->stop();
+  ASSERT_TRUE(seen.board.wait([&] {
+    return seen.down[0].count(nodes[2]->id.value) && seen.down[1].count(nodes[2]->id.value);
+  }, beat * 7 + 2s));
 }
 
 TEST_F(nats_membership, garbage_truncated_oversized_and_forged_beats_from_a_hostile_peer_are_counted) {
