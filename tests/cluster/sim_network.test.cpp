@@ -140,7 +140,7 @@ TEST(sim_network, of_many_concurrent_compare_and_sets_on_one_revision_exactly_on
     ASSERT_TRUE(net.run_until([&] { return rev != 0; }, millis{100}));
     int won = 0, lost = 0;
     for (auto i : n) {
-      net.kv(i).update("k", "dead by " + std::to_string(i), rev, [&](std::error_code ec, qc::kv_entry&&) {
+      net.kv(i).update("k", (std::string("dead by ") += std::to_string(i)), rev, [&](std::error_code ec, qc::kv_entry&&) {
         if (!ec) ++won;
         if (ec == qc::errc::wrong_revision) ++lost;
       });
@@ -171,8 +171,8 @@ std::uint64_t chatter(std::uint64_t seed) {
   for (auto i : n) net.transport(i).subscribe("c.>", [](qc::message&&) {});
   for (int round = 0; round < 50; ++round) {
     const auto from = n[net.random(n.size())];
-    net.transport(from).publish("c." + std::to_string(round), bytes_of(static_cast<std::uint32_t>(round)));
-    net.kv(from).create("k" + std::to_string(round % 7), "v", [](std::error_code, qc::kv_entry&&) {});
+    net.transport(from).publish((std::string("c.") += std::to_string(round)), bytes_of(static_cast<std::uint32_t>(round)));
+    net.kv(from).create((std::string("k") += std::to_string(round % 7)), "v", [](std::error_code, qc::kv_entry&&) {});
     if (round == 20) net.isolate(n[1], true);
     if (round == 30) net.isolate(n[1], false);
     if (round == 40) net.crash(n[2]);
