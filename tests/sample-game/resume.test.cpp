@@ -331,6 +331,27 @@ TEST_F(resume_fixture, a_resume_whose_new_connection_closes_at_once_leaves_the_c
   EXPECT_EQ(online.load(), 2u);
 }
 
+TEST_F(resume_fixture, a_zone_failure_during_the_grace_period_saves_the_parked_character_once) {
+  client ann, bob;
+  std::string token;
+  ann_dropped(ann, bob, token);
+  fx.send(zone(1), zone_fault_msg{"test"});
+  fx.run();
+  ticks(30);  // the restart, and the parked character's final save from the handed-over state
+  EXPECT_EQ(online.load(), 1u) << "bob re-entered; the parked ann was saved and released";
+  const auto saved = stored("ann");
+  ASSERT_TRUE(saved.has_value());
+  EXPECT_FLOAT_EQ(saved->record.pos.x, 20.5f);
+  client late;
+  EXPECT_EQ(resume(late, "ann", token), wire::ErrorCode::ResumeUnavailable);
+  client again = connect();
+  login(again, "ann", "secret");
+  ticks(2);
+  ASSERT_NE(enter(again), nullptr);
+  EXPECT_FLOAT_EQ(enter(again)->position()->x(), 20.5f);
+  EXPECT_EQ(sees(bob, "ann"), 1u) << "exactly one ann in the restarted zone";
+}
+
 TEST_F(resume_fixture, with_no_grace_period_a_drop_logs_out_at_once) {
   settings.resume_grace_s = 0;
   client ann = connect();
