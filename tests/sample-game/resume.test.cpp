@@ -352,6 +352,19 @@ TEST_F(resume_fixture, a_zone_failure_during_the_grace_period_saves_the_parked_c
   EXPECT_EQ(sees(bob, "ann"), 1u) << "exactly one ann in the restarted zone";
 }
 
+TEST_F(resume_fixture, a_session_cut_for_hostile_input_is_not_kept_for_a_resume) {
+  client ann = connect();
+  login(ann, "ann", "secret");
+  const std::string token = resume_token(ann);
+  tick();
+  fx.send(ann.player, net::session_closed{ann.session, net::errc::frame_too_large});
+  fx.run();
+  fx.advance(millis(100));
+  EXPECT_EQ(online.load(), 0u);
+  client again;
+  EXPECT_EQ(resume(again, "ann", token), wire::ErrorCode::ResumeUnavailable);
+}
+
 TEST_F(resume_fixture, with_no_grace_period_a_drop_logs_out_at_once) {
   settings.resume_grace_s = 0;
   client ann = connect();

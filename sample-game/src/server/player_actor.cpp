@@ -457,11 +457,24 @@ void player_actor::kick(game_errc reason, std::error_code close_reason) {
   leave();
 }
 
-void player_actor::on_closed(const net::session_closed&) {
+namespace {
+// A close that looks like the network failing (a FIN, a reset, an idle timeout, any socket
+// error), not like the client misbehaving: only those keep the character for a resume. A
+// session the network layer cut for hostile input (frame too large, zero-length frame, an
+// invalid envelope, a slow reader) or that ends with the server leaves at once.
+bool dropped(const std::error_code& reason) {
+  if (reason.category() != net::net_category()) {
+    return true;
+  }
+  return reason == net::errc::closed_by_peer || reason == net::errc::idle_timeout;
+}
+}  // namespace
+
+void player_actor::on_closed(const net::session_closed& m) {
   if (state_ == state::parked || state_ == state::handing_over) {
     return;  // its old session: the character is held or being handed over
   }
-  if (state_ == state::playing && ctx_.settings->resume_grace_s > 0) {
+  if (state_ == state::playing && ctx_.settings->resume_grace_s > 0 && dropped(m.reason)) {
     // Not closed by this actor (it would be gone): the connection dropped. A drop in the
     // middle of a zone change (joining, rejoining) logs out as before.
     park();
