@@ -365,6 +365,33 @@ TEST_F(resume_fixture, a_session_cut_for_hostile_input_is_not_kept_for_a_resume)
   EXPECT_EQ(resume(again, "ann", token), wire::ErrorCode::ResumeUnavailable);
 }
 
+TEST_F(resume_fixture, a_resume_racing_a_zone_failure_continues_from_the_final_save) {
+  client ann, bob;
+  std::string token;
+  ann_dropped(ann, bob, token);
+  // The resume is accepted while the zone fails: the parked holder leaves (saved from what the
+  // failed zone handed over) before the hand-over reaches it, and the resume goes on as a login
+  // from that save.
+  client again = connect();
+  fbb.Finish(wire::CreateLoginRequestDirect(fbb, "ann", "", 1, nullptr, token.c_str()));
+  fx.send(again.player, client_frame(again.session, MT::LoginRequest, 1, fbb));
+  fx.send(zone(1), zone_fault_msg{"test"});
+  fx.run();
+  ticks(30);
+  ASSERT_NE(result(again), nullptr);
+  EXPECT_EQ(result(again)->error(), wire::ErrorCode::Ok);
+  const std::string next = resume_token(again);
+  ASSERT_NE(enter(again), nullptr);
+  EXPECT_FLOAT_EQ(enter(again)->position()->x(), 20.5f);
+  EXPECT_EQ(count(again.frames, MT::LoginResult), 1u);
+  EXPECT_EQ(sees(bob, "ann"), 1u);
+  EXPECT_EQ(online.load(), 2u);
+  // The token in that LoginResult is the one that works next.
+  drop(again);
+  client third;
+  EXPECT_EQ(resume(third, "ann", next), wire::ErrorCode::Ok);
+}
+
 TEST_F(resume_fixture, with_no_grace_period_a_drop_logs_out_at_once) {
   settings.resume_grace_s = 0;
   client ann = connect();

@@ -385,7 +385,12 @@ void gateway_actor::grant(login_msg& m) {
         }
         on->second.character_id = record.character_id;
         on->second.name = record.name;
-        std::string resume_token = resume_token_for(on->second);
+        std::string resume_token;
+        if (m.resume_nonce != 0) {
+          on->second.resume_nonce = m.resume_nonce;  // its client holds that token already
+        } else {
+          resume_token = resume_token_for(on->second);
+        }
         send(m.player, login_granted_msg{std::move(record), *zone, m.seq, std::move(token),
                                          std::move(resume_token)});
       });
@@ -528,6 +533,7 @@ void gateway_actor::resume(login_msg& m) {
         wall_ms() + std::int64_t{ctx_.settings->session_token_ttl_s} * 1000);
   }
   std::string resume_token = resume_token_for(p);
+  p.resuming->resume_nonce = p.resume_nonce;
   logger(ctx_).info("'{}' resumed from {}", p.name, from);
   send(m.player, resume_granted_msg{m.seq, p.character_id, p.name, holder,
                                     std::move(session_token), std::move(resume_token)});

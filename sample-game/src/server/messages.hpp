@@ -140,6 +140,9 @@ struct login_msg {
   std::string address;  ///< the client's source address (no port); empty: unknown
   std::string session_token;  ///< LoginRequest.session_token: replaces the secret when set
   std::string resume_token;   ///< LoginRequest.resume_token: a resume when set
+  /// A resume that goes on as a login (its holder left first): the nonce of the resume token
+  /// its LoginResult already carried, kept so that token stays the one that works.
+  std::uint64_t resume_nonce = 0;
 };
 /// The player's session dropped while it was playing: the character stays in its zone for the
 /// grace period, held by this (parked) player actor, waiting for a resume.
