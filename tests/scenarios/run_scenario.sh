@@ -35,10 +35,14 @@ trap 'exit 130' INT TERM
 : >"$tmp/server.out"  # exists before the poll below reads it (the server opens it in the background)
 # Scenario bots make their names up: development accounts on; cheapest argon2id and
 # no per-address connection rate (every bot connects from 127.0.0.1) (fast tests).
+# A scenario may add server options on its `--!` line: server=--opt=value,--other=value.
+server_extra=()
+extra=$(sed -n 's/^--!.*server=\([^ ]*\).*/\1/p' "$scenario" | head -n 1)
+if [[ -n $extra ]]; then IFS=, read -r -a server_extra <<<"$extra"; fi
 "$server_bin" --port 0 --zones "$here/zones" --data-dir "$tmp" --workers 1 \
   --dev-accounts --hash-ops-limit 1 --hash-mem-limit 8192 \
   --connection-burst 1000000 --connections-per-second 1000000 \
-  --stats-interval 5 >"$tmp/server.out" 2>&1 &
+  --stats-interval 5 "${server_extra[@]}" >"$tmp/server.out" 2>&1 &
 server_pid=$!
 
 port=

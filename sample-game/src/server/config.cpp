@@ -64,6 +64,8 @@ std::vector<std::string> load_config_file(const std::string& path, server_config
   read(t, "accounts.previous_session_key", c.previous_session_key, errors, path);
   read(t, "accounts.session_key_file", c.session_key_file, errors, path);
   read(t, "accounts.session_token_ttl_s", c.settings.session_token_ttl_s, errors, path);
+  read(t, "accounts.resume_grace_s", c.settings.resume_grace_s, errors, path);
+  read(t, "accounts.resume_token_ttl_s", c.settings.resume_token_ttl_s, errors, path);
   read(t, "accounts.account_free_failures", c.settings.login_limits.account_free_failures, errors, path);
   read(t, "accounts.address_free_failures", c.settings.login_limits.address_free_failures, errors, path);
   read(t, "accounts.backoff_base_ms", c.settings.login_limits.backoff_base_ms, errors, path);
