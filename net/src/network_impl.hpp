@@ -39,6 +39,7 @@
 #include "quay/runtime/port.hpp"
 #include "quay/runtime/small_mutex.hpp"
 #include "quay/runtime/socket.hpp"
+#include "stream_layer.hpp"
 
 namespace quay::net::detail {
 
@@ -142,6 +143,7 @@ struct session {
   bool ping_sent = false;
   bool fin_sent = false;
   bool active = false;  // the last receive came soon after the one before: keep the read block
+  bool layer_shut = false;  // the layer's shutdown() was called (closing, plaintext flushed)
   std::uint8_t deferred = 0;  // deferred_* bits: completions that ran inline under the mutex
 
   network_impl& net;
@@ -155,6 +157,7 @@ struct session {
   session_drain dop{this};
   std::unique_ptr<session_connect> cop;  // only while connecting
   std::unique_ptr<held_events> held;      // only while the owner's mailbox was full
+  std::unique_ptr<stream_layer> layer;    // a transport layer (TLS), or null for plain TCP
   // Gather lists: a few inline (most sends), the full array only for sessions that need it.
   static constexpr std::size_t inline_iov = 4;
   std::array<const_buffer, inline_iov> iov_small{};
@@ -301,5 +304,11 @@ void sweep_locked(session& s, port_time now);
 /// Files the session in the sweep wheel at its next deadline, if it has one and is not filed
 /// there already. Called when a deadline may have moved earlier (open, closing, a sweep visit).
 void schedule_sweep_locked(session& s, port_time now);
+/// Unsent bytes wait: in the send queue, or in the layer's output.
+bool has_output(const session& s) noexcept;
+/// The layer reported failure(): drop the queued plaintext, flush the layer's output, close.
+void layer_failed_locked(session& s);
+/// A closing session whose queue is flushed: the layer's shutdown, then FIN once all is sent.
+void flush_done_locked(session& s);
 
 }  // namespace quay::net::detail

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <system_error>
 
 #include "quay/net/envelope.hpp"
@@ -11,6 +12,14 @@
 #include "quay/runtime/socket.hpp"
 
 namespace quay::net {
+
+namespace detail {
+class stream_layer;
+}
+
+/// Makes a session's transport layer (TLS: net/src/stream_layer.hpp), once per session, on the
+/// worker that starts it. An extension point for net's own layers and tests, not for games.
+using stream_layer_factory = std::function<std::unique_ptr<detail::stream_layer>()>;
 
 /// Names one session: a slot and a generation, like an actor_ref. A handle whose session has
 /// ended is stale: operations on it fail with errc::session_gone, and it never names a later
@@ -43,6 +52,8 @@ struct session_options {
   std::uint64_t mailbox_low_water = 256;
   /// TCP_NODELAY (on: frames are small and latency matters).
   bool no_delay = true;
+  /// A transport layer between the socket and the framing (TLS), or empty for plain TCP.
+  stream_layer_factory layer;
 };
 
 // The messages a session's owner actor receives. Each carries the session's handle.
