@@ -142,7 +142,7 @@ void configure(session& s, const session_options& o) {
 void open_session(session& s, session_lock& lk, const endpoint& peer) {
   assert(holds_lock(s) && "session function called without the session's mutex");
   s.state = session_state::open;
-  s.last_rx = s.net.port.now();
+  s.last_rx = s.opened_at = s.net.port.now();
   // The owner hears `accepted` before anything else; `delivering` keeps the slot alive while
   // the mutex is released.
   const session_handle h = s.handle();
@@ -391,6 +391,9 @@ bool next_deadline_locked(const session& s, port_time now, port_time& due) {
     const port_time base = s.paused ? now : s.last_rx;
     if (s.heartbeat_ms != 0 && !s.ping_sent) consider(base + millis(s.heartbeat_ms));
     if (s.idle_ms != 0) consider(base + millis(s.idle_ms));
+    if (s.layer && s.layer->negotiating() && s.layer->negotiation_timeout().count() > 0) {
+      consider(s.opened_at + s.layer->negotiation_timeout());
+    }
   }
   return any;
 }
@@ -414,7 +417,17 @@ void sweep_locked(session& s, port_time now) {
     if (now - s.closing_since >= millis(s.linger_ms)) hard_close_locked(s, s.reason, true);
     return;
   }
-  if (s.state != session_state::open || s.paused) return;
+  if (s.state != session_state::open) return;
+  // A negotiation (TLS handshake) that outlives its deadline: a stalled or trickling peer.
+  if (s.layer && s.layer->negotiating() && s.layer->negotiation_timeout().count() > 0 &&
+      now - s.opened_at >= s.layer->negotiation_timeout()) {
+    const std::error_code why = s.layer->negotiation_expired();
+    logger()->warn("session {}:{} closed: {} ({} ms)", s.slot, s.generation, why.message(),
+                   s.layer->negotiation_timeout().count());
+    hard_close_locked(s, why, false);
+    return;
+  }
+  if (s.paused) return;
   if (s.idle_ms != 0 && quiet >= millis(s.idle_ms)) {
     logger()->info("session {}:{} closed: idle timeout ({} ms without a frame)", s.slot,
                    s.generation, s.idle_ms);
@@ -597,7 +610,16 @@ void on_recv(completion* c, std::error_code ec, std::size_t n) {
       if (s.state == session_state::open) {
         logger()->debug("session {}:{} receive ended: {}", s.slot, s.generation, ec.message());
       }
-      hard_close_locked(s, close_reason_of(ec), false);
+      std::error_code why = close_reason_of(ec);
+      // A layer may sort the end (TLS: the peer left inside a record).
+      if (s.layer && s.state == session_state::open) {
+        const std::error_code sorted = s.layer->transport_ended(why);
+        if (sorted != why) {
+          logger()->warn("session {}:{} closed: {}", s.slot, s.generation, sorted.message());
+          why = sorted;
+        }
+      }
+      hard_close_locked(s, why, false);
     }
     s.recv_pending = false;
     return finish(s, lk);

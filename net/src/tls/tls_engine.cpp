@@ -329,6 +329,11 @@ std::size_t engine::read(std::span<std::byte> out) {
   return failed() ? 0 : total;
 }
 
+bool engine::readable() const noexcept {
+  if (ssl_ == nullptr || failed() || peer_closed_ || !established_) return false;
+  return SSL_pending(ssl_) > 0 || BIO_ctrl_pending(rbio_) > 0;
+}
+
 bool engine::write(std::span<const std::byte> plaintext) {
   if (failed() || !established_ || closing_) return false;
   if (plaintext.empty()) return true;

@@ -123,6 +123,8 @@ class engine {
   bool feed(std::span<const std::byte> ciphertext);
   /// Moves up to out.size() bytes of plaintext into `out`; returns how many (0: none waiting).
   std::size_t read(std::span<std::byte> out);
+  /// True when read() may return plaintext without another feed(): whole records are buffered.
+  bool readable() const noexcept;
   /// Encrypts `plaintext` into output(). Allowed once handshake_done() (before, it is queued
   /// by OpenSSL only for a client, so the engine refuses it). Returns false if failed or not
   /// yet established.
