@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args;
   double progress_s = 1.0;
   std::string tls_ca;
+  std::string tls_name = "localhost";
   bool tls = false;
 
   app.add_option("script", script_path, "the Lua scenario to run (see sample-game/bots/README.md)")
@@ -104,6 +105,8 @@ int main(int argc, char** argv) {
   app.add_flag("--tls", tls, "speak TLS to the server, trusting the system's CAs (Linux builds)");
   app.add_option("--tls-ca", tls_ca, "speak TLS, trusting this PEM CA or self-signed certificate")
       ->check(CLI::ExistingFile);
+  app.add_option("--tls-name", tls_name, "the name the server's certificate must carry (SNI)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   std::error_code ec;
@@ -153,6 +156,7 @@ int main(int argc, char** argv) {
     std::string error;
     quay::net::tls_client_config t;
     t.ca_file = tls_ca;
+    t.server_name = tls_name;
     o.session.layer = quay::net::make_tls_client_layer(t, error);
     if (!o.session.layer) {
       std::fprintf(stderr, "quay-bots: TLS: %s\n", error.c_str());
