@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
@@ -55,6 +56,13 @@ net::session_options quiet_sessions() {
   o.heartbeat_interval = std::chrono::milliseconds(0);
   o.send_high_water = 64 << 20;
   return o;
+}
+
+double process_cpu_s() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 // The server: echoes every frame on the worker that read it.
@@ -114,8 +122,11 @@ class client final : private net::session_handler {
     std::this_thread::sleep_for(std::chrono::duration<double>(cfg_.seconds / 4));
     const std::uint64_t before = done_.load();
     const auto t0 = clock_type::now();
+    const double cpu0 = process_cpu_s();
     std::this_thread::sleep_for(std::chrono::duration<double>(cfg_.seconds));
     const std::uint64_t after = done_.load();
+    const double cpu = process_cpu_s() - cpu0;
+    cpu_us_per_op_ = after > before ? cpu * 1e6 / static_cast<double>(after - before) : 0;
     const double s = std::chrono::duration<double>(clock_type::now() - t0).count();
     stopping_ = true;
     if (failures_.load() != 0) {
@@ -156,6 +167,13 @@ class client final : private net::session_handler {
     return error_;
   }
 
+
+ public:
+  /// CPU time of the whole process (server and client) per completed operation in the window.
+  double cpu_us_per_op() const { return cpu_us_per_op_; }
+
+ private:
+  double cpu_us_per_op_ = 0;
   mode mode_;
   config cfg_;
   endpoint target_;
@@ -207,25 +225,41 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_tls_echo: %s\n", error.c_str());
     return 1;
   }
-  double frames_plain = 0, frames_tls = 0, hs_plain = 0, hs_tls = 0;
+  struct figure {
+    double per_s = 0, cpu_us = 0;
+  };
+  auto measure = [&](client::mode m, endpoint at, const net::stream_layer_factory& layer) {
+    client cl(m, c, at, layer);
+    figure f;
+    f.per_s = cl.run();
+    f.cpu_us = cl.cpu_us_per_op();
+    return f;
+  };
+  figure frames_plain, frames_tls, hs_plain, hs_tls;
   {
     echo_server server(server_layer);
-    frames_plain = client(client::mode::frames, c, server.plain_at(), {}).run();
-    frames_tls = client(client::mode::frames, c, server.tls_at(), client_layer).run();
-    hs_plain = client(client::mode::handshakes, c, server.plain_at(), {}).run();
-    hs_tls = client(client::mode::handshakes, c, server.tls_at(), client_layer).run();
+    frames_plain = measure(client::mode::frames, server.plain_at(), {});
+    frames_tls = measure(client::mode::frames, server.tls_at(), client_layer);
+    hs_plain = measure(client::mode::handshakes, server.plain_at(), {});
+    hs_tls = measure(client::mode::handshakes, server.tls_at(), client_layer);
   }
   std::filesystem::remove_all(dir);
   const std::string shape = "connections=" + std::to_string(c.connections) +
                             " depth=" + std::to_string(c.depth) +
                             " payload=" + std::to_string(c.payload);
-  std::printf("BENCH name=tls_echo_frames impl=plain value=%.4g unit=frames/s %s\n", frames_plain, shape.c_str());
-  std::printf("BENCH name=tls_echo_frames impl=tls value=%.4g unit=frames/s %s\n", frames_tls, shape.c_str());
-  std::printf("BENCH name=tls_echo_connections impl=plain value=%.4g unit=connections/s loops=%zu\n", hs_plain, c.loops);
-  std::printf("BENCH name=tls_echo_connections impl=tls value=%.4g unit=connections/s loops=%zu\n", hs_tls, c.loops);
+  auto line = [](const char* name, const char* impl, const figure& f, const char* unit,
+                 const std::string& extra) {
+    std::printf("BENCH name=%s impl=%s value=%.4g unit=%s cpu_us_per_op=%.3g %s\n", name, impl,
+                f.per_s, unit, f.cpu_us, extra.c_str());
+  };
+  const std::string loops = "loops=" + std::to_string(c.loops);
+  line("tls_echo_frames", "plain", frames_plain, "frames/s", shape);
+  line("tls_echo_frames", "tls", frames_tls, "frames/s", shape);
+  line("tls_echo_connections", "plain", hs_plain, "connections/s", loops);
+  line("tls_echo_connections", "tls", hs_tls, "connections/s", loops + " handshake=full_tls1.3");
   std::printf("BENCH name=tls_echo_frames_ratio impl=tls/plain value=%.3g unit=x\n",
-              frames_plain > 0 ? frames_tls / frames_plain : 0.0);
+              frames_plain.per_s > 0 ? frames_tls.per_s / frames_plain.per_s : 0.0);
   std::printf("BENCH name=tls_echo_connections_ratio impl=tls/plain value=%.3g unit=x\n",
-              hs_plain > 0 ? hs_tls / hs_plain : 0.0);
+              hs_plain.per_s > 0 ? hs_tls.per_s / hs_plain.per_s : 0.0);
   return 0;
 }
