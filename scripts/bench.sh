@@ -206,7 +206,7 @@ run_extra() {
   done
 }
 [[ -x "$bin/bench_echo" ]] && run_extra echo echo bench_echo "$repeat" "$bin/bench_echo" "${echo_args[@]}"
-[[ -x "$bin/bench_tls_echo" ]] && run_extra tls_echo echo bench_tls_echo "$repeat" "$bin/bench_tls_echo"
+[[ -x "$bin/bench_tls_echo" ]] && run_extra tls_echo tls bench_tls_echo "$repeat" "$bin/bench_tls_echo"
 [[ -x "$bin/bench_zone_tick" ]] &&
   run_extra zone_tick zone_tick bench_zone_tick "$repeat" "$bin/bench_zone_tick" "${zone_tick_args[@]}"
 if [[ -z "${BENCH_SKIP_CCU:-}" && -x "$build/sample-game/zone-server" && -x "$build/sample-game/bots/quay-bots" ]]; then
