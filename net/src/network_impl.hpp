@@ -93,6 +93,13 @@ struct session_connect final : connect_op {
   session* owner;
 };
 
+/// WebSocket/HTTP state of a session (session_ws.cpp); freed by a function defined there.
+struct ws_state;
+struct ws_state_free {
+  void operator()(ws_state* w) const noexcept;
+};
+using ws_ptr = std::unique_ptr<ws_state, ws_state_free>;
+
 /// A decoded frame on its way to the owner.
 struct inbound {
   frame data;
@@ -158,6 +165,7 @@ struct session {
   std::unique_ptr<session_connect> cop;  // only while connecting
   std::unique_ptr<held_events> held;      // only while the owner's mailbox was full
   std::unique_ptr<stream_layer> layer;    // a transport layer (TLS), or null for plain TCP
+  ws_ptr ws;  // listeners that accept WebSocket/HTTP: until a Quay stream is recognised
   // Gather lists: a few inline (most sends), the full array only for sessions that need it.
   static constexpr std::size_t inline_iov = 4;
   std::array<const_buffer, inline_iov> iov_small{};

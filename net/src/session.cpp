@@ -4,6 +4,7 @@
 #include <cassert>
 
 #include "network_impl.hpp"
+#include "session_ws.hpp"
 #include "quay/actors/error.hpp"
 #include "quay/actors/system.hpp"
 #include "quay/net/envelope.hpp"
@@ -134,6 +135,7 @@ void configure(session& s, const session_options& o) {
   s.recv_pending = s.send_pending = s.drain_pending = s.connect_pending = false;
   s.delivering = s.paused = s.ping_sent = s.fin_sent = s.active = s.layer_shut = false;
   s.layer = o.layer ? o.layer() : nullptr;
+  s.ws.reset();  // a listener that accepts WebSocket/HTTP sets it after configure()
   s.reason = {};
   s.sweep_tick = 0;
   s.last_rx = s.net.port.now();
@@ -174,7 +176,9 @@ void start_recv_locked(session& s) {
   if (s.recv_pending || s.paused) return;
   if (s.state != session_state::open && s.state != session_state::closing) return;
   // With a layer the socket writes into the layer's buffer; plain TCP straight into the framer.
-  auto space = s.layer ? s.layer->recv_space() : s.reader.prepare(s.active);
+  auto space = s.layer ? s.layer->recv_space()
+               : s.ws  ? ws_input_space(s)
+                       : s.reader.prepare(s.active);
   if (space.empty()) return;
   s.rop.buffer = mutable_buffer{space.data(), space.size()};
   s.recv_pending = true;
@@ -190,7 +194,8 @@ void start_layer_send_locked(session& s) {
   stream_layer& l = *s.layer;
   // Bounded: each round either consumes plaintext or stops.
   while (!s.out.empty()) {
-    const std::size_t count = s.out.gather(s.iov_small);
+    const std::size_t count =
+        s.out.prefixed() ? s.out.gather(s.iov_small, ws_scratch(s)) : s.out.gather(s.iov_small);
     const std::size_t taken = l.write(std::span<const const_buffer>(s.iov_small.data(), count));
     if (taken == 0) break;
     s.out.consume(taken);
@@ -247,11 +252,13 @@ void start_send_locked(session& s) {
   if (s.send_pending || s.out.empty()) return;
   if (s.state != session_state::open && s.state != session_state::closing) return;
   std::span<const_buffer> iov(s.iov_small);
-  if (s.out.size() > s.iov_small.size()) {
+  // A WebSocket frame takes two buffers (header, payload).
+  const std::size_t buffers = s.out.prefixed() ? s.out.size() * 2 : s.out.size();
+  if (buffers > s.iov_small.size()) {
     if (!s.iov_large) s.iov_large = std::make_unique<const_buffer[]>(max_send_buffers);
     iov = std::span<const_buffer>(s.iov_large.get(), max_send_buffers);
   }
-  s.sop.count = s.out.gather(iov);
+  s.sop.count = s.out.prefixed() ? s.out.gather(iov, ws_scratch(s)) : s.out.gather(iov);
   s.sop.buffers = iov.data();
   s.send_pending = true;
   async_send(s.sock, s.sop);
@@ -295,6 +302,7 @@ void graceful_close_locked(session& s, std::error_code reason) {
     }
     return;
   }
+  if (s.ws) ws_closing_locked(s, reason);  // the WebSocket close frame, behind queued frames
   s.reason = reason;
   s.state = session_state::closing;
   s.closing_since = s.net.port.now();
@@ -327,6 +335,7 @@ void finish(session& s, session_lock& lk) {
   s.out = send_queue(0);
   s.iov_large.reset();
   s.layer.reset();
+  s.ws.reset();
   s.cop.reset();
   s.held.reset();
   s.owner = {};
@@ -362,6 +371,12 @@ std::error_code send_locked(session& s, frame f) {
       s.state != session_state::starting) {
     return errc::session_gone;
   }
+  if (s.ws) {
+    if (const auto held = ws_send_locked(s, f)) {
+      if (*held == errc::slow_reader) hard_close_locked(s, errc::slow_reader, true);
+      return *held;
+    }
+  }
   if (!s.out.push(std::move(f))) {
     logger()->warn("session {}:{} closed: slow reader ({} bytes queued, high-water {})", s.slot,
                    s.generation, s.out.queued_bytes(), s.out.high_water());
@@ -394,6 +409,7 @@ bool next_deadline_locked(const session& s, port_time now, port_time& due) {
     if (s.layer && s.layer->negotiating() && s.layer->negotiation_timeout().count() > 0) {
       consider(s.opened_at + s.layer->negotiation_timeout());
     }
+    if (port_time hs{}; s.ws && ws_deadline(s, hs)) consider(hs);
   }
   return any;
 }
@@ -427,6 +443,7 @@ void sweep_locked(session& s, port_time now) {
     hard_close_locked(s, why, false);
     return;
   }
+  if (s.ws && ws_expired_locked(s, now)) return;
   if (s.paused) return;
   if (s.idle_ms != 0 && quiet >= millis(s.idle_ms)) {
     logger()->info("session {}:{} closed: idle timeout ({} ms without a frame)", s.slot,
@@ -508,6 +525,7 @@ void process_locked(session& s, session_lock& lk) {
   if (s.held && !s.paused && s.state == session_state::open && !deliver_held_locked(s, lk)) {
     return;
   }
+  if (s.ws && (s.paused || !ws_ready_locked(s, lk))) return;
   while (s.state == session_state::open && !s.paused) {
     std::size_t count = 0;
     bool drained = false;
@@ -515,7 +533,7 @@ void process_locked(session& s, session_lock& lk) {
       // A view into the read block when the payload lies aligned there (no copy), else a copy
       // into a frame of its own: either way an 8-byte aligned, shareable frame.
       frame f;
-      const auto st = s.reader.next_frame(f);
+      const auto st = s.ws ? ws_next_frame(s, f) : s.reader.next_frame(f);
       if (st == decode_status::need_more) {
         drained = true;
         break;
@@ -589,13 +607,17 @@ void pump_layer_locked(session& s, session_lock& lk) {
       continue;
     }
     if (s.state != session_state::open || s.paused) break;
-    const std::size_t got = s.layer->read(s.reader.prepare(true));
+    const std::size_t got = s.layer->read(s.ws ? ws_input_space(s) : s.reader.prepare(true));
     if (s.layer->failure()) {
       layer_failed_locked(s);
       break;
     }
     if (got == 0) break;
-    s.reader.commit(got);
+    if (s.ws) {
+      ws_input_locked(s, got);
+    } else {
+      s.reader.commit(got);
+    }
     process_locked(s, lk);
   }
   if (s.layer) start_send_locked(s);
@@ -624,8 +646,11 @@ void on_recv(completion* c, std::error_code ec, std::size_t n) {
     s.recv_pending = false;
     return finish(s, lk);
   }
+  const bool ws = s.ws != nullptr;
   if (s.layer) {
     s.layer->received(n);
+  } else if (ws) {
+    ws_input_locked(s, n);
   } else {
     s.reader.commit(n);
   }
@@ -640,6 +665,7 @@ void on_recv(completion* c, std::error_code ec, std::size_t n) {
   } else if (s.state == session_state::open) {
     process_locked(s, lk);
   }
+  if (ws) start_send_locked(s);  // the handshake's answer, pongs, a close frame
   // Closing (before this receive or during its delivery): discard until the peer's FIN. The
   // receive has completed, so nothing writes into the read buffer and it may go.
   if (s.state == session_state::closing) s.reader = framer(1);
