@@ -76,6 +76,30 @@ class tls_client {
 
   bool send_frame(const frame& f) { return tls_.write(f.wire()) && flush(); }
 
+  /// Plaintext up to and including `delim`, or nullopt.
+  std::optional<std::string> read_until(std::string_view delim) {
+    const auto end = clock::now() + deadline_default;
+    for (;;) {
+      const std::string_view have(reinterpret_cast<const char*>(plain_.data()), plain_.size());
+      if (const auto at = have.find(delim); at != std::string_view::npos) {
+        std::string out(have.substr(0, at + delim.size()));
+        plain_.erase(plain_.begin(), plain_.begin() + static_cast<std::ptrdiff_t>(out.size()));
+        return out;
+      }
+      if (!receive(end)) return std::nullopt;
+    }
+  }
+  /// Exactly `n` bytes of plaintext, or nullopt.
+  std::optional<bytes> read_plain(std::size_t n) {
+    const auto end = clock::now() + deadline_default;
+    while (plain_.size() < n) {
+      if (!receive(end)) return std::nullopt;
+    }
+    bytes out(plain_.begin(), plain_.begin() + static_cast<std::ptrdiff_t>(n));
+    plain_.erase(plain_.begin(), plain_.begin() + static_cast<std::ptrdiff_t>(n));
+    return out;
+  }
+
   /// One frame's payload in plaintext, or nullopt.
   std::optional<bytes> read_frame() {
     const auto end = clock::now() + deadline_default;
@@ -301,6 +325,57 @@ TEST_F(tls_session_test, sixteen_tls_clients_at_once_on_two_workers_each_get_the
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(good.load(), clients);
+}
+
+TEST_F(tls_session_test, websocket_over_tls_wss_exchanges_envelopes_beside_quay_frames_over_tls) {
+  std::string error;
+  listen_options o;
+  o.session.layer = make_tls_server_layer(
+      {certs().files.certificate_file, certs().files.private_key_file}, error);
+  ASSERT_TRUE(o.session.layer) << error;
+  o.protocols.websocket = true;
+  const auto at = listen_echo(o);
+  auto ctx = client_context();
+  tls_client c(port_, at, ctx);
+  ASSERT_TRUE(c.handshake()) << c.engine().detail();
+  const std::string upgrade =
+      "GET /play HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+  ASSERT_TRUE(c.engine().write(std::as_bytes(std::span(upgrade.data(), upgrade.size()))));
+  ASSERT_TRUE(c.flush());
+  auto response = c.read_until("\r\n\r\n");
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->rfind("HTTP/1.1 101 ", 0), 0u) << *response;
+  EXPECT_NE(response->find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), std::string::npos) << *response;
+  for (std::uint32_t i = 0; i < 20; ++i) {
+    const std::string text = "wss " + std::to_string(i);
+    const frame f = text_frame(100, i, text);
+    // One masked binary message = one envelope (RFC 6455 5.2; payload under 126 bytes).
+    const auto payload = f.payload();
+    ASSERT_LT(payload.size(), 126u);
+    bytes msg = {std::byte{0x82}, static_cast<std::byte>(0x80 | payload.size()), std::byte{1},
+                 std::byte{2}, std::byte{3}, std::byte{4}};
+    for (std::size_t k = 0; k < payload.size(); ++k) {
+      msg.push_back(payload[k] ^ static_cast<std::byte>(1 + k % 4));
+    }
+    ASSERT_TRUE(c.engine().write(msg));
+    ASSERT_TRUE(c.flush());
+    auto head = c.read_plain(2);
+    ASSERT_TRUE(head.has_value()) << i;
+    EXPECT_EQ((*head)[0], std::byte{0x82}) << "a final binary frame, unmasked";
+    const auto len = static_cast<std::size_t>((*head)[1]);
+    ASSERT_LT(len, 126u);
+    auto body = c.read_plain(len);
+    ASSERT_TRUE(body.has_value());
+    EXPECT_EQ(decode(*body).text, text);
+  }
+  // Quay frames over TLS on the same port are served too.
+  tls_client q(port_, at, ctx);
+  ASSERT_TRUE(q.handshake());
+  ASSERT_TRUE(q.send_frame(text_frame(100, 1, "tls tcp")));
+  auto p = q.read_frame();
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(decode(*p).text, "tls tcp");
 }
 
 TEST_F(tls_session_test, a_listener_with_a_missing_certificate_is_refused_with_the_path) {
