@@ -174,6 +174,7 @@ struct session {
   session_handler* handler = nullptr;
   listener_state* listener = nullptr;
   port_time last_rx{};
+  port_time opened_at{};  // open_session: a layer's negotiation deadline counts from here
   port_time closing_since{};
   std::uint64_t sweep_tick = 0;  // the tick of this session's one live wheel entry (0: none)
   std::error_code reason;

@@ -144,7 +144,7 @@ void configure(session& s, const session_options& o) {
 void open_session(session& s, session_lock& lk, const endpoint& peer) {
   assert(holds_lock(s) && "session function called without the session's mutex");
   s.state = session_state::open;
-  s.last_rx = s.net.port.now();
+  s.last_rx = s.opened_at = s.net.port.now();
   // The owner hears `accepted` before anything else; `delivering` keeps the slot alive while
   // the mutex is released.
   const session_handle h = s.handle();
@@ -406,6 +406,9 @@ bool next_deadline_locked(const session& s, port_time now, port_time& due) {
     const port_time base = s.paused ? now : s.last_rx;
     if (s.heartbeat_ms != 0 && !s.ping_sent) consider(base + millis(s.heartbeat_ms));
     if (s.idle_ms != 0) consider(base + millis(s.idle_ms));
+    if (s.layer && s.layer->negotiating() && s.layer->negotiation_timeout().count() > 0) {
+      consider(s.opened_at + s.layer->negotiation_timeout());
+    }
     if (port_time hs{}; s.ws && ws_deadline(s, hs)) consider(hs);
   }
   return any;
@@ -431,6 +434,15 @@ void sweep_locked(session& s, port_time now) {
     return;
   }
   if (s.state != session_state::open) return;
+  // A negotiation (TLS handshake) that outlives its deadline: a stalled or trickling peer.
+  if (s.layer && s.layer->negotiating() && s.layer->negotiation_timeout().count() > 0 &&
+      now - s.opened_at >= s.layer->negotiation_timeout()) {
+    const std::error_code why = s.layer->negotiation_expired();
+    logger()->warn("session {}:{} closed: {} ({} ms)", s.slot, s.generation, why.message(),
+                   s.layer->negotiation_timeout().count());
+    hard_close_locked(s, why, false);
+    return;
+  }
   if (s.ws && ws_expired_locked(s, now)) return;
   if (s.paused) return;
   if (s.idle_ms != 0 && quiet >= millis(s.idle_ms)) {
@@ -620,7 +632,16 @@ void on_recv(completion* c, std::error_code ec, std::size_t n) {
       if (s.state == session_state::open) {
         logger()->debug("session {}:{} receive ended: {}", s.slot, s.generation, ec.message());
       }
-      hard_close_locked(s, close_reason_of(ec), false);
+      std::error_code why = close_reason_of(ec);
+      // A layer may sort the end (TLS: the peer left inside a record).
+      if (s.layer && s.state == session_state::open) {
+        const std::error_code sorted = s.layer->transport_ended(why);
+        if (sorted != why) {
+          logger()->warn("session {}:{} closed: {}", s.slot, s.generation, sorted.message());
+          why = sorted;
+        }
+      }
+      hard_close_locked(s, why, false);
     }
     s.recv_pending = false;
     return finish(s, lk);

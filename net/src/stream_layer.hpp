@@ -10,6 +10,7 @@
 // A session without a layer (plain TCP) never touches this: its receives go straight into the
 // framer and its gather writes straight from the send queue, as before.
 
+#include <chrono>
 #include <cstddef>
 #include <span>
 #include <system_error>
@@ -61,6 +62,20 @@ class stream_layer {
   virtual void shutdown() = 0;
   /// Why the layer cannot go on, or empty.
   virtual std::error_code failure() const noexcept = 0;
+
+  // ---- end of the transport and the negotiation deadline (optional; plain layers keep these)
+  /// The socket's receive ended (`transport`: closed_by_peer, a reset...). Returns the close
+  /// reason to report: a layer may sort the end (TLS: inside a record is a reset mid-record).
+  virtual std::error_code transport_ended(std::error_code transport) noexcept { return transport; }
+  /// True while the layer negotiates (a TLS handshake) and carries no data yet.
+  virtual bool negotiating() const noexcept { return false; }
+  /// How long negotiating() may last from the session's open (0: no deadline). The session's
+  /// sweep hard-closes a session past it with negotiation_expired().
+  virtual std::chrono::milliseconds negotiation_timeout() const noexcept { return {}; }
+  /// The negotiation deadline passed: the close reason to report.
+  virtual std::error_code negotiation_expired() noexcept {
+    return std::make_error_code(std::errc::timed_out);
+  }
 };
 
 }  // namespace quay::net::detail

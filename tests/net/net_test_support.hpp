@@ -236,6 +236,17 @@ class raw_client {
     }
   }
 
+  /// Appends what arrives next (bytes already read ahead first) to `out`; `ec` is set when the
+  /// stream ended. False only at the deadline.
+  bool read_some(bytes& out, std::error_code& ec, std::chrono::milliseconds within = deadline_default) {
+    if (!pending_.empty()) {
+      out.insert(out.end(), pending_.begin(), pending_.end());
+      pending_.clear();
+      return true;
+    }
+    return recv_some(out, ec, within);
+  }
+
   void reset() { sock_.reset(); }
   void shutdown_send() { sock_.shutdown_send(); }
 

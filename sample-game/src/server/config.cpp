@@ -72,6 +72,9 @@ std::vector<std::string> load_config_file(const std::string& path, server_config
   read(t, "accounts.backoff_max_ms", c.settings.login_limits.backoff_max_ms, errors, path);
   read(t, "limits.connection_burst", c.settings.login_limits.connections.burst, errors, path);
   read(t, "limits.connections_per_second", c.settings.login_limits.connections.per_second, errors, path);
+  read(t, "tls.certificate_file", c.tls_certificate_file, errors, path);
+  read(t, "tls.private_key_file", c.tls_private_key_file, errors, path);
+  read(t, "tls.handshake_timeout_ms", c.tls_handshake_timeout_ms, errors, path);
   read(t, "world.zones_dir", c.zones_dir, errors, path);
   read(t, "world.start_zone", c.start_zone, errors, path);
   read(t, "world.tick_rate", c.settings.tick_rate, errors, path);
