@@ -26,6 +26,15 @@ struct server_config {
   std::string session_key;
   std::string previous_session_key;  ///< still accepted (rotation)
   std::string session_key_file;
+  /// The operator listener (docs/operations.md): /metrics, /healthz, /readyz, the admin page
+  /// and its live map. Loopback by default; the token is required for every figure.
+  bool operator_enabled = true;
+  std::string operator_host = "127.0.0.1";
+  std::uint16_t operator_port = 7780;  ///< 0 picks a free one
+  /// The operator token; empty: one is generated at start (32 hex digits) and logged once.
+  std::string operator_token;
+  /// Where the built web client and admin page live (<build>/web/site); empty: the build's.
+  std::string web_dir;
   server_settings settings;
 };
 

@@ -105,6 +105,8 @@ struct server_context {
   std::atomic<std::size_t>* connections = nullptr;
   /// New connections per source address (thread-safe); null: not limited.
   connection_limiter* connection_rate = nullptr;
+  /// The operators' figures (thread-safe); null: not recorded (tests on the fixture).
+  class server_metrics* metrics = nullptr;
 };
 
 /// The key a character name is known by: names are unique regardless of case ("Ann" and "ANN"
@@ -279,6 +281,14 @@ struct zone_lost_msg {
 /// it; it exists to prove that a failing zone is restarted and harms no other zone.
 struct zone_fault_msg {
   std::string what;
+};
+
+// ---- operator -> zone ---------------------------------------------------------------------
+/// An admin map view of the zone starts (subscribe) or ends: the zone sends a ZoneMap frame of
+/// every entity to `session` a few times a second until it ends (or the session is gone).
+struct map_subscribe_msg {
+  net::session_handle session;
+  bool subscribe = true;
 };
 
 // ---- timers ------------------------------------------------------------------------------

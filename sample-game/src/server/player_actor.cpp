@@ -1,6 +1,8 @@
 // The player actor (see player_actor.hpp).
 #include "player_actor.hpp"
 
+#include "server_metrics.hpp"
+
 #include <limits>
 
 #include "quay/game/codec.hpp"
@@ -62,6 +64,9 @@ void player_actor::define(handlers<player_actor>& h) {
 }
 
 void player_actor::on_start() {
+  if (ctx_.metrics != nullptr) {
+    ctx_.metrics->track("player", self());
+  }
   const time_ms t = now().time_since_epoch().count();
   messages_ = token_bucket(ctx_.settings->messages, t);
   unexpected_ = token_bucket(ctx_.settings->unexpected, t);
@@ -355,10 +360,16 @@ void player_actor::kick(game_errc reason, std::error_code close_reason) {
     ctx_.sink->send(session_, encode_kicked(fbb_, reason, to_string(reason)));
   }
   ctx_.sink->close(session_, close_reason);
+  if (close_label_.empty()) {
+    close_label_ = std::string("kicked: ") + std::string(to_string(reason));
+  }
   leave();
 }
 
-void player_actor::on_closed(const net::session_closed&) {
+void player_actor::on_closed(const net::session_closed& m) {
+  if (close_label_.empty()) {
+    close_label_ = m.reason.message();
+  }
   leave();
 }
 
@@ -368,6 +379,9 @@ void player_actor::on_stop(exit_reason) {
   // stays in the zone and a new login is not kept waiting. The session is left to the network,
   // which closes it (owner gone): on_stop also runs while the server is being torn down, when
   // the frame sink may be gone already; sends are safe then (they become dead letters).
+  if (close_label_.empty()) {
+    close_label_ = "player actor stopped";
+  }
   depart(false);
 }
 
@@ -402,6 +416,10 @@ void player_actor::depart(bool close_session) {
     send(ctx_.gateway, player_offline_msg{self(), name_, logged_in});
   }
   state_ = state::gone;
+  if (ctx_.metrics != nullptr) {
+    // The first cause wins: a kick, the network's reason, or else the client's own logout.
+    ctx_.metrics->session_closed(close_label_.empty() ? "logout" : close_label_);
+  }
   if (close_session) {
     ctx_.sink->close(session_, net::errc::closed_by_owner);
   }

@@ -63,6 +63,7 @@ private:
 
   server_context ctx_;
   net::session_handle session_;
+  std::string close_label_;  // why the session ends, for quay_sessions_closed_total
   std::string address_;  // the client's source address (no port), for limits and logs
   state state_ = state::awaiting_login;
   std::string name_;

@@ -136,6 +136,10 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
                 zone.bounds.width, zone.bounds.height, zone.npcs.size(), zone.portals.size());
     }
   }
+  for (const auto& zone : world.zones) {
+    metrics_.add_zone(zone.id, zone.name);
+  }
+  p.ctx.metrics = &metrics_;
   game_setup setup;
   setup.start_zone = config_.start_zone;
   setup.zones = std::move(world.zones);
@@ -143,7 +147,13 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   setup.stored = std::move(stored);
   setup.online = &online_;
   setup.counters = &persistence_;
-  spawn_game_actors(p.actors, p.ctx, std::move(setup));
+  const game_actors services = spawn_game_actors(p.actors, p.ctx, std::move(setup));
+  metrics_.track("gateway", services.gateway);
+  metrics_.track("chat", services.chat);
+  metrics_.track("persistence", services.persistence);
+  for (const actor_ref z : services.zone_supervisors) {
+    metrics_.track("zone_supervisor", z);
+  }
   // Each zone actor registers its name in its supervisor's first turn: wait (bounded) for all
   // of them before letting players in, so no login finds its zone missing.
   const auto zones_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -171,6 +181,7 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   const std::error_code ec = p.network.listen(
       lo,
       [actors, ctx](net::session_handle s, const endpoint& peer) {
+        ctx.metrics->sessions_accepted.fetch_add(1, std::memory_order_relaxed);
         // The address without its port: limits and logs are per source address.
         std::string address = peer.to_string();
         if (const auto colon = address.rfind(':'); colon != std::string::npos) {
@@ -183,7 +194,54 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
     stop(std::chrono::milliseconds(0));
     return {"listen on " + at->to_string() + ": " + ec.message()};
   }
+  started_ = std::chrono::steady_clock::now();
+  start_run_queue_probe();
+  ready_.store(true, std::memory_order_release);
   return {};
+}
+
+void zone_server::start_run_queue_probe() {
+  // Every 250 ms a completion is posted and the time until a worker runs it is recorded: the
+  // run queue's delay as a completion sees it, which is what a player's message waits too.
+  // metrics_ outlives the port (declared before parts_), so the callbacks may name it.
+  io_port* io = &parts_->io;
+  server_metrics* m = &metrics_;
+  (void)io->start_timer(
+      millis(250),
+      [io, m](std::error_code ec) {
+        if (ec) return;
+        const auto posted = std::chrono::steady_clock::now();
+        io->post_fn([m, posted] {
+          m->run_queue_delay.observe(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - posted).count());
+        });
+      },
+      millis(250));
+}
+
+metrics_scrape zone_server::scrape() {
+  metrics_scrape s;
+  s.ready = ready();
+  s.players_online = online();
+  s.sessions_open = connections_.load(std::memory_order_acquire);
+  s.sessions_accepted = metrics_.sessions_accepted.load(std::memory_order_relaxed);
+  s.persistence_pending = persistence_.pending.load(std::memory_order_relaxed);
+  s.persistence_batches = persistence_.batches_written.load(std::memory_order_relaxed);
+  s.persistence_characters = persistence_.characters_written.load(std::memory_order_relaxed);
+  s.persistence_failures = persistence_.write_failures.load(std::memory_order_relaxed);
+  s.persistence_retries = persistence_.retries.load(std::memory_order_relaxed);
+  if (started_ != std::chrono::steady_clock::time_point{}) {
+    s.uptime_s = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                         started_)
+            .count());
+  }
+  // parts_ is set and reset only by the controlling thread (start/stop); scrapes come from
+  // the operator listener, which stop() shuts down before it resets parts_.
+  if (parts_ && !parts_->stopped) {
+    metrics_.collect(parts_->actors, s);
+  }
+  return s;
 }
 
 void zone_server::start_demo_clients(std::size_t n) {
@@ -197,6 +255,7 @@ void zone_server::start_demo_clients(std::size_t n) {
 }
 
 void zone_server::begin_shutdown() {
+  ready_.store(false, std::memory_order_release);  // /readyz answers 503 from now on
   if (parts_ && !parts_->stopped) {
     // Stop accepting first: a connection from now on is refused by the OS. A session accepted
     // just before is refused at login by the gateway (ServerShuttingDown).

@@ -11,6 +11,7 @@
 
 #include "config.hpp"
 #include "persistence_actor.hpp"
+#include "server_metrics.hpp"
 #include "quay/runtime/socket.hpp"
 
 namespace quay::game::server {
@@ -45,6 +46,15 @@ public:
   /// The persistence actor's counters (writes, failures, retries, pending). Thread-safe.
   const persistence_counters& persistence() const { return persistence_; }
 
+  /// True from a successful start until begin_shutdown (what /readyz answers). Thread-safe.
+  bool ready() const noexcept { return ready_.load(std::memory_order_acquire); }
+
+  /// Every figure of the server at this moment (what /metrics renders). Thread-safe.
+  metrics_scrape scrape();
+
+  /// The live metrics the actors record into. Thread-safe.
+  server_metrics& metrics() noexcept { return metrics_; }
+
   /// Fault injection for tests and chaos runs: makes zone `id`'s actor throw in its next turn.
   /// False if no such zone runs. Thread-safe.
   bool inject_zone_fault(std::uint32_t id);
@@ -56,10 +66,15 @@ public:
 
 private:
   std::string load_session_keys();
+  void start_run_queue_probe();
 
   struct parts;
   // Declared before parts_, so it outlives the player actors that ask it.
   std::unique_ptr<connection_limiter> connection_rate_;
+  // Also before parts_: actors, blocking jobs and the probe record into it until the port stops.
+  server_metrics metrics_;
+  std::atomic<bool> ready_{false};
+  std::chrono::steady_clock::time_point started_{};
   std::unique_ptr<parts> parts_;
   endpoint bound_;
   std::atomic<std::size_t> online_{0};
