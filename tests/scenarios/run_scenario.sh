@@ -35,7 +35,7 @@ trap 'exit 130' INT TERM
 : >"$tmp/server.out"  # exists before the poll below reads it (the server opens it in the background)
 # Scenario bots make their names up: development accounts on; cheapest argon2id and
 # no per-address connection rate (every bot connects from 127.0.0.1) (fast tests).
-"$server_bin" --port 0 --zones "$here/zones" --data-dir "$tmp" --workers 1 \
+"$server_bin" --port 0 --operator-port 0 --zones "$here/zones" --data-dir "$tmp" --workers 1 \
   --dev-accounts --hash-ops-limit 1 --hash-mem-limit 8192 \
   --connection-burst 1000000 --connections-per-second 1000000 \
   --stats-interval 5 >"$tmp/server.out" 2>&1 &

@@ -27,8 +27,9 @@ struct server_config {
   std::string previous_session_key;  ///< still accepted (rotation)
   std::string session_key_file;
   /// The operator listener (docs/operations.md): /metrics, /healthz, /readyz, the admin page
-  /// and its live map. Loopback by default; the token is required for every figure.
-  bool operator_enabled = true;
+  /// and its live map. Loopback by default; the token is required for every figure. Off in
+  /// this struct (tests embed the server); the zone-server program turns it on.
+  bool operator_enabled = false;
   std::string operator_host = "127.0.0.1";
   std::uint16_t operator_port = 7780;  ///< 0 picks a free one
   /// The operator token; empty: one is generated at start (32 hex digits) and logged once.

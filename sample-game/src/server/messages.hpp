@@ -45,6 +45,9 @@ public:
   virtual void send(net::session_handle s, net::frame f) = 0;
   /// Closes a session gracefully after what is queued. Thread-safe.
   virtual void close(net::session_handle s, std::error_code reason) = 0;
+  /// Answers a session's plain HTTP GET (the connection then closes). Thread-safe. Sinks
+  /// that carry no HTTP (test recorders) drop it.
+  virtual void respond(net::session_handle, const net::http_response&) {}
 };
 
 /// Settings every actor reads; immutable once the server runs, so sharing it is safe.
@@ -107,6 +110,8 @@ struct server_context {
   connection_limiter* connection_rate = nullptr;
   /// The operators' figures (thread-safe); null: not recorded (tests on the fixture).
   class server_metrics* metrics = nullptr;
+  /// The web client's files, served on the game port (null: none). Read-only once running.
+  const class static_files* web = nullptr;
 };
 
 /// The key a character name is known by: names are unique regardless of case ("Ann" and "ANN"
@@ -289,6 +294,7 @@ struct zone_fault_msg {
 struct map_subscribe_msg {
   net::session_handle session;
   bool subscribe = true;
+  frame_sink* sink = nullptr;  ///< the operator listener's network (not the game port's)
 };
 
 // ---- timers ------------------------------------------------------------------------------

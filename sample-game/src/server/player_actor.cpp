@@ -1,6 +1,7 @@
 // The player actor (see player_actor.hpp).
 #include "player_actor.hpp"
 
+#include "operator_http.hpp"
 #include "server_metrics.hpp"
 
 #include <limits>
@@ -53,6 +54,7 @@ void player_actor::define(handlers<player_actor>& h) {
   h.on<&player_actor::on_accepted>()
       .on<&player_actor::on_frame>()
       .on<&player_actor::on_closed>()
+      .on<&player_actor::on_http>()
       .on<&player_actor::on_granted>()
       .on<&player_actor::on_denied>()
       .on<&player_actor::on_joined>()
@@ -366,6 +368,28 @@ void player_actor::kick(game_errc reason, std::error_code close_reason) {
   leave();
 }
 
+void player_actor::on_http(const net::http_request& m) {
+  if (state_ != state::awaiting_login) {
+    return;
+  }
+  http_only_ = true;
+  net::http_response r;
+  const http_answer* file =
+      ctx_.web != nullptr ? ctx_.web->find(target_path(m.target)) : nullptr;
+  if (file != nullptr) {
+    r.status = file->status;
+    r.content_type = file->content_type;
+    r.body = file->body;
+  } else {
+    r.status = 404;
+    r.body = ctx_.web == nullptr || ctx_.web->size() == 0
+                 ? "the web client is not built here (needs node and `npm ci` in web/)\n"
+                 : "no such page\n";
+  }
+  ctx_.sink->respond(session_, r);
+  // The network closes the connection once the answer is out; session_closed ends the actor.
+}
+
 void player_actor::on_closed(const net::session_closed& m) {
   if (close_label_.empty()) {
     close_label_ = m.reason.message();
@@ -416,7 +440,7 @@ void player_actor::depart(bool close_session) {
     send(ctx_.gateway, player_offline_msg{self(), name_, logged_in});
   }
   state_ = state::gone;
-  if (ctx_.metrics != nullptr) {
+  if (ctx_.metrics != nullptr && !http_only_) {
     // The first cause wins: a kick, the network's reason, or else the client's own logout.
     ctx_.metrics->session_closed(close_label_.empty() ? "logout" : close_label_);
   }

@@ -340,12 +340,12 @@ void zone_actor::on_tick(const tick_msg&) {
 void zone_actor::on_map_subscribe(const map_subscribe_msg& m) {
   // At most a few operators watch at once; past the bound a view is refused (closed).
   constexpr std::size_t max_views = 32;
-  std::erase(map_views_, m.session);
-  if (m.subscribe) {
+  std::erase_if(map_views_, [&](const map_view& v) { return v.session == m.session; });
+  if (m.subscribe && m.sink != nullptr) {
     if (map_views_.size() >= max_views) {
-      ctx_.sink->close(m.session, net::errc::closed_by_owner);
+      m.sink->close(m.session, net::errc::closed_by_owner);
     } else {
-      map_views_.push_back(m.session);
+      map_views_.push_back({m.session, m.sink});
       publish_map();  // the first picture at once, not after the next interval
     }
   }
@@ -373,8 +373,8 @@ void zone_actor::publish_map() {
       static_cast<std::uint16_t>(wire::MessageType::ZoneMap), tick_,
       std::span<const std::byte>(reinterpret_cast<const std::byte*>(fbb_.GetBufferPointer()),
                                  fbb_.GetSize()));
-  for (const net::session_handle s : map_views_) {
-    ctx_.sink->send(s, f);
+  for (const map_view& v : map_views_) {
+    v.sink->send(v.session, f);
   }
 }
 

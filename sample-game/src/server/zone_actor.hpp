@@ -84,7 +84,11 @@ private:
   std::uint32_t tick_ = 0;
   tick_stats stats_;
   struct zone_metrics* metrics_ = nullptr;  // this zone's figures (null: not recorded)
-  std::vector<net::session_handle> map_views_;
+  struct map_view {
+    net::session_handle session;
+    frame_sink* sink;
+  };
+  std::vector<map_view> map_views_;
   std::vector<entity_view> map_scratch_;
 };
 

@@ -4,10 +4,13 @@
 #include "session_token.hpp"
 
 #include <filesystem>
+
+#include <sodium.h>
 #include <thread>
 
 #include "demo_client.hpp"
 #include "game_actors.hpp"
+#include "operator_session.hpp"
 #include "player_actor.hpp"
 #include "quay/actors/system.hpp"
 #include "quay/net/network.hpp"
@@ -25,6 +28,9 @@ public:
   void close(net::session_handle s, std::error_code reason) override {
     (void)net_.close(s, reason);
   }
+  void respond(net::session_handle s, const net::http_response& r) override {
+    (void)net_.respond(s, r);
+  }
 
 private:
   net::network& net_;
@@ -36,11 +42,18 @@ private:
 // which stop() follows explicitly).
 struct zone_server::parts {
   character_store store;  // outlives the port: blocking jobs use it until io.stop() joins them
-  explicit parts(const io_port_options& o) : io(o), actors(io), network(io, &actors), sink(network) {}
+  explicit parts(const io_port_options& o)
+      : io(o), actors(io), network(io, &actors), sink(network), operator_network(io, &actors),
+        operator_sink(operator_network) {}
   io_port io;
   actor_system actors;
   net::network network;
   network_sink sink;
+  // The operator listener has its own network: begin_shutdown stops the game port's listener
+  // while /readyz must go on answering (503) until the server is gone.
+  net::network operator_network;
+  network_sink operator_sink;
+  std::unique_ptr<operator_routes> routes;
   server_context ctx;
   bool stopped = false;
 };
@@ -140,6 +153,11 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
     metrics_.add_zone(zone.id, zone.name);
   }
   p.ctx.metrics = &metrics_;
+  if (auto e = load_web_files(log); !e.empty()) {
+    stop(std::chrono::milliseconds(0));
+    return {e};
+  }
+  p.ctx.web = &web_;
   game_setup setup;
   setup.start_zone = config_.start_zone;
   setup.zones = std::move(world.zones);
@@ -174,6 +192,11 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   // Kicked{ServerFull} from their player actor (see player_actor's constructor); past those the
   // listener itself closes them bare (a flood of connections costs no actor).
   lo.max_connections = config_.settings.max_players + 2 * config_.settings.connection_slack;
+  // One port for every client: Quay over TCP, WebSocket (the web client) and plain GETs for
+  // the web client's files (docs/protocol.md, "Transports").
+  lo.protocols.quay = true;
+  lo.protocols.websocket = true;
+  lo.protocols.http = true;
   p.ctx.connections = &connections_;
   p.ctx.connection_rate = connection_rate_.get();
   const server_context ctx = p.ctx;  // with the connection count (players only)
@@ -196,7 +219,78 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   }
   started_ = std::chrono::steady_clock::now();
   start_run_queue_probe();
+  if (auto e = start_operator_listener(log); !e.empty()) {
+    stop(std::chrono::milliseconds(0));
+    return {e};
+  }
   ready_.store(true, std::memory_order_release);
+  return {};
+}
+
+std::string zone_server::load_web_files(spdlog::logger* log) {
+  std::string dir = config_.web_dir;
+#ifdef QUAY_WEB_SITE_DIR
+  if (dir.empty()) dir = QUAY_WEB_SITE_DIR;
+#endif
+  if (dir.empty() || !std::filesystem::is_directory(dir)) {
+    if (!config_.web_dir.empty()) return "web.dir: " + config_.web_dir + " is not a directory";
+    if (log != nullptr) {
+      log->warn("the web client is not built (needs node and `npm ci` in web/): GET / answers 404");
+    }
+    return {};
+  }
+  if (auto e = web_.load_directory(dir); !e.empty()) return "web files: " + e;
+  return {};
+}
+
+std::string zone_server::start_operator_listener(spdlog::logger* log) {
+  if (!config_.operator_enabled) {
+    return {};
+  }
+  parts& p = *parts_;
+  operator_token_ = config_.operator_token;
+  if (operator_token_.empty()) {
+    // No token configured: a fresh random one for this run, printed once in the log (the
+    // operator copies the admin URL from there; scripts/run.sh prints it).
+    unsigned char raw[16];
+    randombytes_buf(raw, sizeof raw);
+    static constexpr char hex[] = "0123456789abcdef";
+    for (const unsigned char b : raw) {
+      operator_token_ += hex[b >> 4];
+      operator_token_ += hex[b & 15];
+    }
+  }
+  const std::optional<endpoint> at = endpoint::parse(config_.operator_host, config_.operator_port);
+  if (!at) {
+    return "operator.host '" + config_.operator_host + "' is not a numeric IPv4/IPv6 address";
+  }
+  operator_routes::sources src;
+  src.scrape = [this] { return scrape(); };
+  src.ready = [this] { return ready(); };
+  src.pages = &web_;
+  p.routes = std::make_unique<operator_routes>(operator_token_, std::move(src), log);
+  net::listen_options lo;
+  lo.at = *at;
+  lo.max_connections = 64;
+  lo.protocols.quay = false;
+  lo.protocols.websocket = true;
+  lo.protocols.http = true;
+  actor_system* actors = &p.actors;
+  const operator_routes* routes = p.routes.get();
+  frame_sink* sink = &p.operator_sink;
+  const std::error_code ec = p.operator_network.listen(
+      lo,
+      [actors, routes, sink, log](net::session_handle s, const endpoint& peer) {
+        return actors->spawn<operator_session>(routes, sink, s, peer.to_string(), log);
+      },
+      &operator_bound_);
+  if (ec) {
+    return "operator listener on " + at->to_string() + ": " + ec.message();
+  }
+  if (log != nullptr) {
+    log->info("operator listening on {} (admin: http://{}/admin?token={})",
+              operator_bound_.to_string(), operator_bound_.to_string(), operator_token_);
+  }
   return {};
 }
 
@@ -285,6 +379,8 @@ std::size_t zone_server::stop(std::chrono::milliseconds grace) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   const std::size_t left = online() + persistence_.pending.load(std::memory_order_acquire);
+  // The operator listener goes first: its scrapes read parts_, which is reset below.
+  parts_->operator_network.shutdown();
   parts_->network.shutdown();
   parts_->io.stop();
   parts_->stopped = true;

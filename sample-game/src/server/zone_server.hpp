@@ -11,6 +11,7 @@
 
 #include "config.hpp"
 #include "persistence_actor.hpp"
+#include "operator_http.hpp"
 #include "server_metrics.hpp"
 #include "quay/runtime/socket.hpp"
 
@@ -43,6 +44,10 @@ public:
   /// and kicks everyone (ServerShuttingDown) after saving. Open sessions stay up until stop().
   void begin_shutdown();
 
+  /// The operator listener's address and token (after a successful start with it enabled).
+  const endpoint& operator_bound() const { return operator_bound_; }
+  const std::string& operator_token() const { return operator_token_; }
+
   /// The persistence actor's counters (writes, failures, retries, pending). Thread-safe.
   const persistence_counters& persistence() const { return persistence_; }
 
@@ -66,6 +71,8 @@ public:
 
 private:
   std::string load_session_keys();
+  std::string load_web_files(spdlog::logger* log);
+  std::string start_operator_listener(spdlog::logger* log);
   void start_run_queue_probe();
 
   struct parts;
@@ -77,6 +84,9 @@ private:
   std::chrono::steady_clock::time_point started_{};
   std::unique_ptr<parts> parts_;
   endpoint bound_;
+  endpoint operator_bound_;
+  std::string operator_token_;
+  static_files web_;  // the web client's and admin page's files (read-only once running)
   std::atomic<std::size_t> online_{0};
   std::atomic<std::size_t> connections_{0};  // player sessions open (outlives the actors)
   persistence_counters persistence_;
