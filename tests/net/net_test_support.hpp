@@ -215,6 +215,13 @@ class raw_client {
     return payload;
   }
 
+  /// Reads exactly `n` raw bytes, or nullopt on error/close/deadline.
+  std::optional<bytes> read_bytes(std::size_t n, std::chrono::milliseconds within = deadline_default) {
+    bytes out;
+    if (!read_exact(n, out, within)) return std::nullopt;
+    return out;
+  }
+
   /// Reads until the server closes; returns the receive's final code (end_of_stream, reset,
   /// ...) or nullopt at the deadline. Bytes read meanwhile are dropped.
   std::optional<std::error_code> wait_closed(std::chrono::milliseconds within = deadline_default) {
