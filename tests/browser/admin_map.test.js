@@ -18,12 +18,15 @@ async function reported(zone) {
 }
 
 run('admin_map', async (_browser, page) => {
-  await page.goto(`${env('QUAY_OPERATOR_URL')}/admin?token=${env('QUAY_TOKEN')}`, { waitUntil: 'load' });
+  // Zone 1 (tests/scenarios/zones/testland.toml) has NPCs, so the count is not trivially 0.
+  await page.goto(`${env('QUAY_OPERATOR_URL')}/admin?token=${env('QUAY_TOKEN')}&zone=1`, { waitUntil: 'load' });
   await waitFor(page, 'the zone table filled from /api/zones', () => window.quayAdmin.zones.length > 0);
   const zone = await page.evaluate(() => window.quayAdmin.mapZone);
   await waitFor(page, 'three ZoneMap updates pushed over the WebSocket',
     () => window.quayAdmin.mapUpdates >= 3, undefined, 5000);
+  if (zone !== 1) throw new Error(`expected the map on zone 1 (?zone=1), it shows zone ${zone}`);
   const expected = await reported(zone);
+  if (expected === 0) throw new Error('expected zone 1 to report NPCs in /metrics, it reports 0 entities');
   await waitFor(page, `the map to show ${expected} entities (zone ${zone}: players + NPCs in /metrics)`,
     (n) => window.quayAdmin.mapEntities === n &&
       document.getElementById('map-entities').textContent === String(n), expected, 5000);

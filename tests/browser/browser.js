@@ -31,6 +31,7 @@ async function run(name, body) {
   try {
     browser = await launch();
     page = await browser.newPage();
+    await page.setViewport({ width: 1200, height: 720 });
     page.setDefaultTimeout(10000);
     page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
     await body(browser, page);

@@ -79,7 +79,11 @@ function render(f: Figures): void {
   $('sessions').textContent = String(f.sessions);
   $('uptime').textContent = String(f.uptime_s);
   admin.zones = f.zones;
-  if (admin.mapZone === 0 && f.zones.length > 0) subscribe(f.zones[0].id);
+  // The map starts on ?zone=<id>, else on the zone with the most players and NPCs.
+  if (socket === null && f.zones.length > 0) {
+    const busiest = [...f.zones].sort((a, b) => b.players + b.npcs - (a.players + a.npcs))[0];
+    subscribe(f.zones.some((z) => z.id === admin.mapZone) ? admin.mapZone : busiest.id);
+  }
   const body = $('zones').querySelector('tbody')!;
   body.replaceChildren();
   for (const z of f.zones) {
