@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "quay/actors/system.hpp"
+#include "quay/runtime/manual_port.hpp"
 #include "server_metrics.hpp"
 
 namespace {
@@ -182,6 +184,44 @@ TEST(operator_http, a_histogram_filled_from_many_threads_counts_every_observatio
   EXPECT_EQ(s.count(), 4u * per_thread);
   EXPECT_NEAR(s.sum, per_thread * 0.0001 * (1 + 2 + 3 + 4), 1e-6);
   EXPECT_DOUBLE_EQ(s.quantile_bound(1.0), 0.0005);
+}
+
+TEST(operator_http, tracking_closing_and_scraping_from_several_threads_at_once_lose_nothing) {
+  // Guarantee under test (and TSan): track(), session_closed() and collect() may run at once;
+  // every close is counted, and refs of actors that do not exist are dropped by a scrape.
+  quay::manual_port port;
+  quay::actor_system actors(port);
+  server_metrics m;
+  (void)m.add_zone(1, "one");
+  constexpr int per_thread = 2'000;
+  std::atomic<bool> done{false};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 2; ++t) {
+    writers.emplace_back([&m, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        m.track("player", quay::actor_ref{static_cast<std::uint32_t>(100'000 + t * per_thread + i), 1, 0});
+        m.session_closed(t == 0 ? "logout" : "idle timeout");
+        m.zone(1)->tick_seconds.observe(0.001);
+      }
+    });
+  }
+  std::thread scraper([&] {
+    for (int i = 0; i < 10'000 && !done.load(); ++i) {
+      metrics_scrape s;
+      m.collect(actors, s);
+    }
+  });
+  for (auto& w : writers) w.join();
+  done = true;
+  scraper.join();
+  metrics_scrape s;
+  m.collect(actors, s);
+  ASSERT_EQ(s.close_reasons.size(), 2u);
+  EXPECT_EQ(s.close_reasons[0], (std::pair<std::string, std::uint64_t>{"idle timeout", per_thread}));
+  EXPECT_EQ(s.close_reasons[1], (std::pair<std::string, std::uint64_t>{"logout", per_thread}));
+  ASSERT_EQ(s.actor_types.size(), 1u);
+  EXPECT_EQ(s.actor_types[0].actors, 0u);  // none of the refs names a live actor
+  EXPECT_EQ(s.zones.at(0).tick.count(), 2u * per_thread);
 }
 
 TEST(operator_http, query_parameters_and_paths_are_split_without_decoding) {

@@ -54,6 +54,10 @@ let zoneH = 100;
 let speed = 7;
 let portals: Portal[] = [];
 let target: { x: number; y: number } | null = null;
+let fightId = 0;  // the NPC being fought: walked to, attacked whenever in range and ready
+let lastAttack = 0;
+const ATTACK_RANGE = 2.8;  // metres; the server's rule is 3 (centre to centre)
+const ATTACK_EVERY_MS = 1600;  // the server's cooldown is 1.5 s
 const keys = new Set<string>();
 
 function me(): Entity | undefined {
@@ -116,6 +120,7 @@ function connect(name: string, secret: string): void {
       hp: z.hp, maxHp: z.maxHp, level: z.level,
     });
     target = null;
+    fightId = 0;
     $('zone').textContent = `${game.zone} (${zoneW}x${zoneH} m)`;
   });
   client.on(MessageType.WorldUpdate, (u) => {
@@ -191,6 +196,7 @@ function usePortal(): void {
 const canvas = $<HTMLCanvasElement>('view');
 const ctx = canvas.getContext('2d')!;
 const scale = () => Math.min(canvas.width / zoneW, canvas.height / zoneH);
+(window as unknown as { quayGameScale: () => number }).quayGameScale = scale;
 
 function draw(): void {
   const k = scale();
@@ -232,6 +238,23 @@ function step(): void {
   if (keys.has('ArrowDown') || keys.has('s')) dy += 1;
   if (dx !== 0 || dy !== 0) {
     target = null;
+    fightId = 0;
+  } else if (fightId !== 0) {
+    const npc = game.entities.get(fightId);
+    if (!npc || npc.hp <= 0) {
+      fightId = 0;
+    } else {
+      const dist = Math.hypot(npc.x - m.x, npc.y - m.y);
+      if (dist <= ATTACK_RANGE && Date.now() - lastAttack >= ATTACK_EVERY_MS) {
+        lastAttack = Date.now();
+        client.send(MessageType.Attack, new AttackT(npc.id));
+      }
+      // Close in to just inside the range, not onto the NPC.
+      target = dist > ATTACK_RANGE - 0.8 ? { x: npc.x - ((npc.x - m.x) / dist) * 2, y: npc.y - ((npc.y - m.y) / dist) * 2 } : null;
+    }
+  }
+  if (dx !== 0 || dy !== 0) {
+    // keys win
   } else if (target) {
     dx = target.x - m.x;
     dy = target.y - m.y;
@@ -252,14 +275,14 @@ canvas.addEventListener('click', (ev) => {
   const k = scale();
   const x = (ev.clientX - r.left) / k;
   const y = (ev.clientY - r.top) / k;
-  // A click on an NPC attacks it; anywhere else walks there.
+  // A click on an NPC fights it (walk into range, attack when ready); anywhere else walks there.
   for (const e of game.entities.values()) {
     if (e.kind === EntityKind.Npc && e.hp > 0 && Math.hypot(e.x - x, e.y - y) < 8 / k + 1) {
-      client?.send(MessageType.Attack, new AttackT(e.id));
-      target = { x: e.x, y: e.y };
+      fightId = e.id;
       return;
     }
   }
+  fightId = 0;
   target = { x, y };
 });
 

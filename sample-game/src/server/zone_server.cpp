@@ -201,18 +201,23 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   p.ctx.connection_rate = connection_rate_.get();
   const server_context ctx = p.ctx;  // with the connection count (players only)
   actor_system* actors = &p.actors;
-  const std::error_code ec = p.network.listen(
-      lo,
-      [actors, ctx](net::session_handle s, const endpoint& peer) {
-        ctx.metrics->sessions_accepted.fetch_add(1, std::memory_order_relaxed);
-        // The address without its port: limits and logs are per source address.
-        std::string address = peer.to_string();
-        if (const auto colon = address.rfind(':'); colon != std::string::npos) {
-          address.resize(colon);
-        }
-        return actors->spawn<player_actor>(ctx, s, std::move(address));
-      },
-      &bound_);
+  const auto factory = [actors, ctx](net::session_handle s, const endpoint& peer) {
+    ctx.metrics->sessions_accepted.fetch_add(1, std::memory_order_relaxed);
+    // The address without its port: limits and logs are per source address.
+    std::string address = peer.to_string();
+    if (const auto colon = address.rfind(':'); colon != std::string::npos) {
+      address.resize(colon);
+    }
+    return actors->spawn<player_actor>(ctx, s, std::move(address));
+  };
+  std::error_code ec = p.network.listen(lo, factory, &bound_);
+  if (ec == std::errc::protocol_not_supported) {
+    // A build without the WebSocket core (the Windows cross-build): Quay over TCP only.
+    if (log != nullptr) log->warn("WebSocket and HTTP not built here: the game port serves TCP only");
+    lo.protocols.websocket = false;
+    lo.protocols.http = false;
+    ec = p.network.listen(lo, factory, &bound_);
+  }
   if (ec) {
     stop(std::chrono::milliseconds(0));
     return {"listen on " + at->to_string() + ": " + ec.message()};
@@ -284,6 +289,10 @@ std::string zone_server::start_operator_listener(spdlog::logger* log) {
         return actors->spawn<operator_session>(routes, sink, s, peer.to_string(), log);
       },
       &operator_bound_);
+  if (ec == std::errc::protocol_not_supported) {
+    if (log != nullptr) log->warn("no operator listener: HTTP is not built here");
+    return {};
+  }
   if (ec) {
     return "operator listener on " + at->to_string() + ": " + ec.message();
   }
