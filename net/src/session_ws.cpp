@@ -41,7 +41,7 @@ enum class phase : std::uint8_t {
 
 // Receives go here: a WebSocket peer's bytes are handed to wslay at once, so the whole buffer
 // is free for every receive.
-constexpr std::size_t input_bytes = 16 * 1024;
+constexpr std::size_t input_bytes = 8 * 1024;
 // Frames an owner sends before the protocol is known (it hears `accepted` at once): held, then
 // queued in the right form; past this many the peer is not reading a handshake answer.
 constexpr std::size_t max_early_frames = 256;

@@ -4,6 +4,7 @@
 // checks that a TCP bystander on the same port is still served.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
 
 #include "net_test_support.hpp"
@@ -251,6 +252,59 @@ TEST_F(websocket_session_test, a_server_close_sends_frames_then_a_normal_close_f
   EXPECT_EQ(cl->opcode, 0x8);
   EXPECT_EQ(close_code_of(*cl), 1000);
   EXPECT_TRUE(c->wait_closed().has_value());
+}
+
+TEST_F(websocket_session_test, a_websocket_flood_pauses_reading_at_the_owners_mark_and_every_message_arrives) {
+  auto o = ws_listener();
+  o.session.mailbox_high_water = 64;
+  o.session.mailbox_low_water = 16;
+  o.session.idle_timeout = 0ms;
+  gated_owner::gate g;
+  std::atomic<int> n{0};
+  actor_ref flooded_owner;
+  endpoint at;
+  ASSERT_FALSE(net_.listen(
+      o,
+      [&](session_handle, const endpoint&) {
+        if (n.fetch_add(1) == 0) return flooded_owner = system_.spawn<gated_owner>(g);
+        return system_.spawn<echo_owner>(net_, rec_);
+      },
+      &at));
+  auto flood = open_ws(at);
+  constexpr int messages = 3000;
+  bytes blob;
+  for (int i = 0; i < messages; ++i) {
+    const bytes m = binary(text_frame(text_type, static_cast<std::uint32_t>(i), "flood"));
+    blob.insert(blob.end(), m.begin(), m.end());
+  }
+  ASSERT_TRUE(flood->send(blob));
+  const session_handle h{0, 1};
+  ASSERT_TRUE(poll_until([&] {
+    auto inf = net_.info(h);
+    return inf && inf->reading_paused;
+  })) << "reads pause";
+  const auto depth = system_.mailbox_depth(flooded_owner);
+  ASSERT_TRUE(depth.has_value());
+  EXPECT_LE(*depth, 64u + 16u) << "the mailbox stays near its high-water mark";
+  expect_bystander_served(port_, at);
+  g.release();
+  EXPECT_TRUE(poll_until([&] { return g.frames.load() == messages; }))
+      << "got " << g.frames.load() << " of " << messages;
+}
+
+TEST_F(websocket_session_test, a_quiet_websocket_gets_a_heartbeat_ping_envelope_and_then_times_out) {
+  auto o = ws_listener();
+  o.session.heartbeat_interval = 100ms;
+  o.session.idle_timeout = 400ms;
+  const auto at = listen_echo(o);
+  auto c = open_ws(at);
+  auto ping = read_ws(*c);
+  ASSERT_TRUE(ping.has_value());
+  EXPECT_EQ(ping->opcode, 0x2);
+  EXPECT_EQ(decode(ping->payload).type, msg_type::ping);
+  auto why = rec_.wait_closed();
+  ASSERT_TRUE(why.has_value());
+  EXPECT_EQ(*why, errc::idle_timeout);
 }
 
 // Hostile input.
