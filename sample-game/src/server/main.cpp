@@ -188,6 +188,12 @@ int main(int argc, char** argv) {
                config.settings.dev_accounts ? "on" : "off");
 
   logger->info("web client: http://{}/", server.bound().to_string());
+  // After the game port's line: scripts read the first "listening on" as the game port.
+  if (server.operator_bound().port() != 0) {
+    logger->info("operator listening on {} (admin: http://{}/admin?token={})",
+                 server.operator_bound().to_string(), server.operator_bound().to_string(),
+                 server.operator_token());
+  }
   if (demo_clients > 0) {
     logger->info("starting {} demo clients", demo_clients);
     server.start_demo_clients(demo_clients);

@@ -72,20 +72,21 @@ void player_actor::on_start() {
   const time_ms t = now().time_since_epoch().count();
   messages_ = token_bucket(ctx_.settings->messages, t);
   unexpected_ = token_bucket(ctx_.settings->unexpected, t);
+  // A refused connection is told why when it first speaks (its LoginRequest, or a GET): the
+  // game port serves TCP and WebSocket, and until the client's first bytes arrive the session
+  // cannot know which framing the refusal must go out in (a frame sent before that is held,
+  // and a close then would drop it). A client that never speaks is closed at the deadline.
   if (over_limit_) {
     logger(ctx_).warn("session {}:{} refused: connection limit ({}) reached; told ServerFull",
                       session_.slot, session_.generation,
                       ctx_.settings->max_players + ctx_.settings->connection_slack);
-    kick(game_errc::server_full, net::errc::connection_limit);
-    return;
-  }
-  if (ctx_.connection_rate != nullptr && !address_.empty() &&
-      !ctx_.connection_rate->admit(address_, t)) {
+    refusal_ = game_errc::server_full;
+  } else if (ctx_.connection_rate != nullptr && !address_.empty() &&
+             !ctx_.connection_rate->admit(address_, t)) {
     logger(ctx_).warn("session {}:{} from {} refused: over the connection rate of its address; "
                       "told ConnectionRateLimited",
                       session_.slot, session_.generation, address_);
-    kick(game_errc::connection_rate_limited, net::errc::connection_limit);
-    return;
+    refusal_ = game_errc::connection_rate_limited;
   }
   after(login_deadline, login_timeout_msg{});
 }
@@ -208,6 +209,10 @@ void player_actor::register_messages() {
 
 void player_actor::on_frame(const net::session_frame& m) {
   if (state_ == state::gone) {
+    return;
+  }
+  if (refusal_ != game_errc::ok) {
+    kick(refusal_, net::errc::connection_limit);
     return;
   }
   if (!messages_.admit(now().time_since_epoch().count())) {
@@ -344,7 +349,9 @@ void player_actor::on_kick(const kick_msg& m) {
 
 void player_actor::on_login_timeout(const login_timeout_msg&) {
   if (state_ == state::awaiting_login) {
-    kick(game_errc::unexpected_message, net::errc::closed_by_owner);
+    kick(refusal_ != game_errc::ok ? refusal_ : game_errc::unexpected_message,
+         refusal_ != game_errc::ok ? std::error_code(net::errc::connection_limit)
+                                   : std::error_code(net::errc::closed_by_owner));
   }
 }
 
@@ -374,6 +381,12 @@ void player_actor::on_http(const net::http_request& m) {
   }
   http_only_ = true;
   net::http_response r;
+  if (refusal_ != game_errc::ok) {
+    r.status = 503;
+    r.body = std::string(to_string(refusal_)) + "\n";
+    ctx_.sink->respond(session_, r);
+    return;
+  }
   const http_answer* file =
       ctx_.web != nullptr ? ctx_.web->find(target_path(m.target)) : nullptr;
   if (file != nullptr) {

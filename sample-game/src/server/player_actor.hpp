@@ -72,6 +72,7 @@ private:
   std::string name_;
   std::uint32_t login_seq_ = 0;  // the LoginRequest's seq, for its LoginResult
   bool over_limit_ = false;      // accepted over the connection limit: refused at start
+  game_errc refusal_ = game_errc::ok;  // refused at start: told when the client first speaks
   actor_ref zone_;
   entity_id entity_ = no_entity;
   bool in_chat_ = false;        // registered with the chat actor

@@ -296,10 +296,6 @@ std::string zone_server::start_operator_listener(spdlog::logger* log) {
   if (ec) {
     return "operator listener on " + at->to_string() + ": " + ec.message();
   }
-  if (log != nullptr) {
-    log->info("operator listening on {} (admin: http://{}/admin?token={})",
-              operator_bound_.to_string(), operator_bound_.to_string(), operator_token_);
-  }
   return {};
 }
 
