@@ -94,7 +94,7 @@ trap ':' INT
 # The demo's bots make their names up: development accounts on (off by default); the cheapest
 # argon2id cost, so a ramp of bots is not refused LoginBusy, and no per-address connection rate
 # (every bot connects from 127.0.0.1). See docs/protocol.md, "Accounts and secrets".
-"$server_bin" --port "$port" --operator-port "$operator_port" --data-dir "$data_dir" \
+"$server_bin" --port "$port" --web --operator-port "$operator_port" --data-dir "$data_dir" \
   --workers "$server_workers" --dev-accounts --hash-ops-limit 1 --hash-mem-limit 8192 \
   --connection-burst 1000000 --connections-per-second 1000000 \
   --stats-interval 5 >"$console" 2>&1 &

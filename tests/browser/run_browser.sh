@@ -41,7 +41,7 @@ trap 'exit 130' INT TERM
 
 token=browser-test-token
 : >"$tmp/server.out"
-"$server_bin" --port 0 --operator-port 0 --operator-token "$token" --zones "$zones" \
+"$server_bin" --port 0 --web --operator-port 0 --operator-token "$token" --zones "$zones" \
   --data-dir "$tmp" --workers 1 --dev-accounts --hash-ops-limit 1 --hash-mem-limit 8192 \
   --connection-burst 1000000 --connections-per-second 1000000 >"$tmp/server.out" 2>&1 &
 server_pid=$!

@@ -69,6 +69,7 @@ TEST(operator_listener, probes_token_metrics_and_readiness_during_the_drain) {
   config.operator_enabled = true;
   config.operator_port = 0;
   config.operator_token = "op-token-1";
+  config.web_enabled = true;  // the game port also serves GET /
   zone_server server;
   const auto problems = server.start(config, nullptr);
   ASSERT_TRUE(problems.empty()) << problems.front();

@@ -93,6 +93,7 @@ std::vector<std::string> load_config_file(const std::string& path, server_config
   read(t, "operator.port", c.operator_port, errors, path);
   read(t, "operator.enabled", c.operator_enabled, errors, path);
   read(t, "operator.token", c.operator_token, errors, path);
+  read(t, "web.enabled", c.web_enabled, errors, path);
   read(t, "web.dir", c.web_dir, errors, path);
   read(t, "log.file", c.log_file, errors, path);
   read(t, "log.level", c.log_level, errors, path);

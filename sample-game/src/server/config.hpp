@@ -34,6 +34,9 @@ struct server_config {
   std::uint16_t operator_port = 7780;  ///< 0 picks a free one
   /// The operator token; empty: one is generated at start (32 hex digits) and logged once.
   std::string operator_token;
+  /// The game port also serves WebSocket and plain GETs (the web client at GET /). Off by
+  /// default; scripts/run.sh and the browser tests turn it on (--web).
+  bool web_enabled = false;
   /// Where the built web client and admin page live (<build>/web/site); empty: the build's.
   std::string web_dir;
   server_settings settings;

@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   std::string operator_token;
   bool no_operator = false;
   std::string web_dir;
+  bool web = false;
   app.add_option("--host", host, "address to listen on (default 127.0.0.1)");
   app.add_option("-p,--port", port, "TCP port to listen on (default 7777; 0 picks a free one)");
   app.add_option("-w,--workers", workers, "worker threads of the completion port (default: one per core)");
@@ -104,6 +105,7 @@ int main(int argc, char** argv) {
   app.add_option("--operator-port", operator_port, "port of the operator listener: /metrics, /healthz, /readyz, /admin (default 7780; 0 picks a free one)");
   app.add_option("--operator-token", operator_token, "the operator token (default: operator.token, else a random one, logged at start)");
   app.add_flag("--no-operator", no_operator, "no operator listener");
+  app.add_flag("--web", web, "the game port also serves WebSocket and the web client (GET /)");
   app.add_option("--web-dir", web_dir, "directory of the built web client and admin page (default: the build tree's web/site)");
   accounts_request account;
   auto* accounts = app.add_subcommand(
@@ -143,6 +145,7 @@ int main(int argc, char** argv) {
   if (app.count("--operator-token")) config.operator_token = operator_token;
   if (no_operator) config.operator_enabled = false;
   if (app.count("--web-dir")) config.web_dir = web_dir;
+  if (web) config.web_enabled = true;
   if (dev_accounts) config.settings.dev_accounts = true;
   if (no_dev_accounts) config.settings.dev_accounts = false;
   if (app.count("--hash-ops-limit")) config.settings.hash.ops_limit = hash_ops;
@@ -187,7 +190,9 @@ int main(int argc, char** argv) {
                server.bound().to_string(), config.settings.tick_rate,
                config.settings.dev_accounts ? "on" : "off");
 
-  logger->info("web client: http://{}/", server.bound().to_string());
+  if (config.web_enabled) {
+    logger->info("web client: http://{}/", server.bound().to_string());
+  }
   // After the game port's line: scripts read the first "listening on" as the game port.
   if (server.operator_bound().port() != 0) {
     logger->info("operator listening on {} (admin: http://{}/admin?token={})",

@@ -110,6 +110,10 @@ struct server_context {
   connection_limiter* connection_rate = nullptr;
   /// The operators' figures (thread-safe); null: not recorded (tests on the fixture).
   class server_metrics* metrics = nullptr;
+  /// The game port serves more than Quay over TCP (WebSocket, HTTP): a connection refused at
+  /// start (ServerFull, ConnectionRateLimited) is told when it first speaks, since its framing
+  /// is known only then. False: told at once (TCP only, the deterministic fixture).
+  bool defer_refusals = false;
   /// The web client's files, served on the game port (null: none). Read-only once running.
   const class static_files* web = nullptr;
 };

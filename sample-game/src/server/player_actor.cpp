@@ -72,10 +72,11 @@ void player_actor::on_start() {
   const time_ms t = now().time_since_epoch().count();
   messages_ = token_bucket(ctx_.settings->messages, t);
   unexpected_ = token_bucket(ctx_.settings->unexpected, t);
-  // A refused connection is told why when it first speaks (its LoginRequest, or a GET): the
-  // game port serves TCP and WebSocket, and until the client's first bytes arrive the session
-  // cannot know which framing the refusal must go out in (a frame sent before that is held,
-  // and a close then would drop it). A client that never speaks is closed at the deadline.
+  // On a port that serves TCP and WebSocket (ctx_.defer_refusals) a refused connection is told
+  // why when it first speaks (its LoginRequest, or a GET): until the client's first bytes
+  // arrive the session cannot know which framing the refusal must go out in (a frame sent
+  // before that is held, and a close then would drop it). One that never speaks is closed at
+  // the login deadline. On a TCP-only port it is told at once.
   if (over_limit_) {
     logger(ctx_).warn("session {}:{} refused: connection limit ({}) reached; told ServerFull",
                       session_.slot, session_.generation,
@@ -87,6 +88,10 @@ void player_actor::on_start() {
                       "told ConnectionRateLimited",
                       session_.slot, session_.generation, address_);
     refusal_ = game_errc::connection_rate_limited;
+  }
+  if (refusal_ != game_errc::ok && !ctx_.defer_refusals) {
+    kick(refusal_, net::errc::connection_limit);
+    return;
   }
   after(login_deadline, login_timeout_msg{});
 }

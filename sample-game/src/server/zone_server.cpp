@@ -192,31 +192,34 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   // Kicked{ServerFull} from their player actor (see player_actor's constructor); past those the
   // listener itself closes them bare (a flood of connections costs no actor).
   lo.max_connections = config_.settings.max_players + 2 * config_.settings.connection_slack;
-  // One port for every client: Quay over TCP, WebSocket (the web client) and plain GETs for
-  // the web client's files (docs/protocol.md, "Transports").
+  // With web.enabled, one port for every client: Quay over TCP, WebSocket (the web client) and
+  // plain GETs for the web client's files (docs/protocol.md).
   lo.protocols.quay = true;
-  lo.protocols.websocket = true;
-  lo.protocols.http = true;
+  lo.protocols.websocket = config_.web_enabled;
+  lo.protocols.http = config_.web_enabled;
   p.ctx.connections = &connections_;
   p.ctx.connection_rate = connection_rate_.get();
-  const server_context ctx = p.ctx;  // with the connection count (players only)
   actor_system* actors = &p.actors;
-  const auto factory = [actors, ctx](net::session_handle s, const endpoint& peer) {
-    ctx.metrics->sessions_accepted.fetch_add(1, std::memory_order_relaxed);
-    // The address without its port: limits and logs are per source address.
-    std::string address = peer.to_string();
-    if (const auto colon = address.rfind(':'); colon != std::string::npos) {
-      address.resize(colon);
-    }
-    return actors->spawn<player_actor>(ctx, s, std::move(address));
+  const auto make_factory = [actors](const server_context& ctx) {
+    return [actors, ctx](net::session_handle s, const endpoint& peer) {
+      ctx.metrics->sessions_accepted.fetch_add(1, std::memory_order_relaxed);
+      // The address without its port: limits and logs are per source address.
+      std::string address = peer.to_string();
+      if (const auto colon = address.rfind(':'); colon != std::string::npos) {
+        address.resize(colon);
+      }
+      return actors->spawn<player_actor>(ctx, s, std::move(address));
+    };
   };
-  std::error_code ec = p.network.listen(lo, factory, &bound_);
+  p.ctx.defer_refusals = config_.web_enabled;
+  std::error_code ec = p.network.listen(lo, make_factory(p.ctx), &bound_);
   if (ec == std::errc::protocol_not_supported) {
     // A build without the WebSocket core (the Windows cross-build): Quay over TCP only.
     if (log != nullptr) log->warn("WebSocket and HTTP not built here: the game port serves TCP only");
     lo.protocols.websocket = false;
     lo.protocols.http = false;
-    ec = p.network.listen(lo, factory, &bound_);
+    p.ctx.defer_refusals = false;
+    ec = p.network.listen(lo, make_factory(p.ctx), &bound_);
   }
   if (ec) {
     stop(std::chrono::milliseconds(0));
