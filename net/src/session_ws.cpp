@@ -344,6 +344,9 @@ void ws_closing_locked(session& s, std::error_code reason) {
   const auto out = w.conn->output();
   push_raw(s, out);
   w.conn->consume_output(out.size());
+  // The queue may have been empty with no write pending (everything sent): the close frame
+  // needs a write of its own, or the graceful close would wait for its linger.
+  schedule_send_locked(s);
 }
 
 bool ws_deadline(const session& s, port_time& due) noexcept {

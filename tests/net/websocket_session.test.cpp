@@ -488,6 +488,35 @@ TEST_F(websocket_session_test, a_plain_get_goes_to_the_owner_and_its_answer_clos
   EXPECT_EQ(*why, errc::http_answered);
 }
 
+// A session_handler that does not answer HTTP (the default on_http_request).
+class frames_only_handler final : public session_handler {
+ public:
+  explicit frames_only_handler(recorder& r) : rec_(r) {}
+  void on_accepted(session_handle s, const endpoint&) override { rec_.on_accepted(s); }
+  void on_frame(session_handle, const frame&, const envelope_view&) override { rec_.on_frame(); }
+  void on_closed(session_handle s, std::error_code reason) override { rec_.on_closed(s, reason); }
+
+ private:
+  recorder& rec_;
+};
+
+TEST_F(websocket_session_test, a_handler_that_does_not_answer_http_gets_a_404_sent_for_it) {
+  frames_only_handler handler(rec_);
+  endpoint at;
+  ASSERT_FALSE(net_.listen(ws_listener(true), handler, &at));
+  raw_client c(port_, at);
+  ASSERT_TRUE(c.send(as_bytes("GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
+  auto r = read_http(c);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u) << *r;
+  EXPECT_TRUE(c.wait_closed().has_value());
+  c.shutdown_send();
+  auto why = rec_.wait_closed();
+  ASSERT_TRUE(why.has_value());
+  EXPECT_EQ(*why, errc::http_answered);
+  net_.shutdown();  // before `handler` goes
+}
+
 TEST_F(websocket_session_test, a_plain_get_on_a_listener_without_http_is_refused_with_426) {
   const auto at = listen_echo(ws_listener(false));
   raw_client c(port_, at);
