@@ -68,7 +68,7 @@ for n in $ns; do
   fi
   # Bots make their names up: development accounts on; the cheapest argon2id (CCU, not login
   # cost, is measured here) and no per-address connection rate (every bot is on 127.0.0.1).
-  "${server_cpu[@]}" "$server_bin" --port 0 --data-dir "$tmp" --zones "$zones" --workers "$server_workers" --stats-interval 10 \
+  "${server_cpu[@]}" "$server_bin" --port 0 --operator-port 0 --data-dir "$tmp" --zones "$zones" --workers "$server_workers" --stats-interval 10 \
     --dev-accounts --hash-ops-limit 1 --hash-mem-limit 8192 \
     --connection-burst 1000000 --connections-per-second 1000000 \
     --max-players $((n + 100)) >"$tmp/server.out" 2>&1 &

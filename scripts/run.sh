@@ -9,6 +9,7 @@
 #   scripts/run.sh --duration 60            a bounded run of 60 s
 #   scripts/run.sh --bots 1000 --ramp 100   more bots, started 100 per second
 #   options: --bots N (200)  --ramp R (50/s)  --duration S (until Ctrl-C)  --port P (7777)
+#            --operator-port P (7780: /metrics, /healthz, /readyz, /admin; docs/operations.md)
 #            --data-dir DIR (build/release/run-data)  --script FILE (the wander-and-chat script)
 #            --server-workers N (1)  --bot-workers N (1)  --no-build
 set -euo pipefail
@@ -18,6 +19,7 @@ bots=200
 ramp=50
 duration=
 port=7777
+operator_port=7780
 data_dir=build/release/run-data
 script=sample-game/bots/scripts/wander.lua
 server_workers=1
@@ -29,12 +31,13 @@ while (($#)); do
     --ramp) ramp=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
+    --operator-port) operator_port=$2; shift 2 ;;
     --data-dir) data_dir=$2; shift 2 ;;
     --script) script=$2; shift 2 ;;
     --server-workers) server_workers=$2; shift 2 ;;
     --bot-workers) bot_workers=$2; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -43,6 +46,9 @@ if ((build)); then
   scripts/setup.sh
   cmake --preset release >/dev/null
   cmake --build --preset release -j"$(nproc)" --target zone-server quay-bots
+  # The web client and admin page (needs node and web/node_modules, which setup.sh installs).
+  cmake --build --preset release --target quay_web_site >/dev/null 2>&1 ||
+    echo "run.sh: the web client was not built (node or web/node_modules missing)" >&2
 fi
 server_bin=build/release/sample-game/zone-server
 bots_bin=build/release/sample-game/bots/quay-bots
@@ -88,8 +94,8 @@ trap ':' INT
 # The demo's bots make their names up: development accounts on (off by default); the cheapest
 # argon2id cost, so a ramp of bots is not refused LoginBusy, and no per-address connection rate
 # (every bot connects from 127.0.0.1). See docs/protocol.md, "Accounts and secrets".
-"$server_bin" --port "$port" --data-dir "$data_dir" --workers "$server_workers" \
-  --dev-accounts --hash-ops-limit 1 --hash-mem-limit 8192 \
+"$server_bin" --port "$port" --web --operator-port "$operator_port" --data-dir "$data_dir" \
+  --workers "$server_workers" --dev-accounts --hash-ops-limit 1 --hash-mem-limit 8192 \
   --connection-burst 1000000 --connections-per-second 1000000 \
   --stats-interval 5 >"$console" 2>&1 &
 server_pid=$!
@@ -109,6 +115,13 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 grep -q "listening on" "$console" || { echo "run.sh: the zone server did not start" >&2; exit 1; }
+for _ in $(seq 40); do
+  grep -q "operator listening on" "$console" && break
+  sleep 0.05
+done
+admin_url=$(sed -n 's/.*operator listening on .* (admin: \(http[^)]*\)).*/\1/p' "$console" | head -n 1)
+echo "run.sh: play in your browser: http://127.0.0.1:$port/ (log in with any new name; development accounts)"
+[[ -n $admin_url ]] && echo "run.sh: the operator's admin page: $admin_url (metrics: ${admin_url%%/admin*}/metrics)"
 
 args=("$script" --server "127.0.0.1:$port" --bots "$bots" --ramp "$ramp" --workers "$bot_workers"
       --progress 2)

@@ -102,7 +102,7 @@ if ((tls)); then
 fi
 # Bots make their names up: development accounts on; cheapest argon2id and
 # no per-address connection rate (every bot connects from 127.0.0.1) (the soak measures play).
-"$server_bin" --port 0 --data-dir "$tmp" --stats-interval "$stats_s" --save-interval "$stats_s" \
+"$server_bin" --port 0 --operator-port 0 --data-dir "$tmp" --stats-interval "$stats_s" --save-interval "$stats_s" \
   --dev-accounts --hash-ops-limit 1 --hash-mem-limit 8192 \
   --connection-burst 1000000 --connections-per-second 1000000 \
   --max-players $((bots + 100)) "${server_tls[@]}" >"$tmp/server.out" 2>&1 &

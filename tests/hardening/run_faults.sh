@@ -73,7 +73,7 @@ start_server() {
   : >"$1"  # exists before the poll below reads it (the server opens it in the background)
   # Bots make their names up: development accounts on; cheapest argon2id and
   # no per-address connection rate (every bot connects from 127.0.0.1) (fast tests).
-  "$server_bin" --port 0 --zones "$zones" --data-dir "$tmp" --workers 2 \
+  "$server_bin" --port 0 --operator-port 0 --zones "$zones" --data-dir "$tmp" --workers 2 \
     --dev-accounts --hash-ops-limit 1 --hash-mem-limit 8192 \
     --connection-burst 1000000 --connections-per-second 1000000 \
     --save-interval "$save_s" >"$1" 2>&1 &

@@ -135,7 +135,11 @@ TEST(zone_server_logins, a_connection_over_the_limit_is_told_server_full_before_
     ASSERT_FALSE(c.net.send(served.back(), logout_frame()));
     ASSERT_TRUE(c.sink.wait(served.back(), [](const auto& v) { return has_type(v, MT::Error); }));
   }
+  // The game port also serves WebSocket and HTTP: the refusal is told once the client's first
+  // bytes show its framing (player_actor::on_start), so this client speaks first, as every
+  // real client does.
   const auto over = c.net.connect(server.bound(), c.sink);
+  ASSERT_FALSE(c.net.send(over, logout_frame()));
   ASSERT_TRUE(c.sink.wait(over, [](const auto& v) {
     return kicked_with(v, wire::ErrorCode::ServerFull);
   })) << "closed with: " << c.sink.close_reason(over).message();

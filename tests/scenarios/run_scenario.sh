@@ -52,7 +52,7 @@ if grep -qE '^--!.*\btls=1\b' "$scenario"; then
   server_tls=(--tls-cert "$tmp/tls.crt" --tls-key "$tmp/tls.key")
   bots_tls=(--tls-ca "$tmp/tls.crt")
 fi
-"$server_bin" --port 0 --zones "$here/zones" --data-dir "$tmp" --workers 1 \
+"$server_bin" --port 0 --operator-port 0 --zones "$here/zones" --data-dir "$tmp" --workers 1 \
   --dev-accounts --hash-ops-limit 1 --hash-mem-limit 8192 \
   --connection-burst 1000000 --connections-per-second 1000000 \
   --stats-interval 5 "${server_tls[@]}" "${server_extra[@]}" >"$tmp/server.out" 2>&1 &

@@ -249,4 +249,12 @@ std::optional<entity_view> zone_world::view(entity_id id) const {
                      e->fight.hp,    e->fight.stats.max_hp, e->fight.level};
 }
 
+void zone_world::all_entities(std::vector<entity_view>& out) const {
+  out.reserve(out.size() + entities_.size());
+  for (const auto& [id, e] : entities_) {
+    out.push_back(entity_view{e.id,       e.kind,      &e.name,       e.motion.pos,
+                              e.fight.hp, e.fight.stats.max_hp, e.fight.level});
+  }
+}
+
 }  // namespace quay::game

@@ -94,6 +94,12 @@ std::vector<std::string> load_config_file(const std::string& path, server_config
   read(t, "storage.save_interval_s", c.settings.save_interval_s, errors, path);
   read(t, "storage.save_retry_ms", c.settings.save_retry_ms, errors, path);
   read(t, "storage.save_retry_max_ms", c.settings.save_retry_max_ms, errors, path);
+  read(t, "operator.host", c.operator_host, errors, path);
+  read(t, "operator.port", c.operator_port, errors, path);
+  read(t, "operator.enabled", c.operator_enabled, errors, path);
+  read(t, "operator.token", c.operator_token, errors, path);
+  read(t, "web.enabled", c.web_enabled, errors, path);
+  read(t, "web.dir", c.web_dir, errors, path);
   read(t, "log.file", c.log_file, errors, path);
   read(t, "log.level", c.log_level, errors, path);
   read(t, "log.stats_interval_s", c.settings.stats_interval_s, errors, path);

@@ -31,6 +31,19 @@ struct server_config {
   std::string tls_certificate_file;
   std::string tls_private_key_file;
   std::uint32_t tls_handshake_timeout_ms = 10'000;
+  /// The operator listener (docs/operations.md): /metrics, /healthz, /readyz, the admin page
+  /// and its live map. Loopback by default; the token is required for every figure. Off in
+  /// this struct (tests embed the server); the zone-server program turns it on.
+  bool operator_enabled = false;
+  std::string operator_host = "127.0.0.1";
+  std::uint16_t operator_port = 7780;  ///< 0 picks a free one
+  /// The operator token; empty: one is generated at start (32 hex digits) and logged once.
+  std::string operator_token;
+  /// The game port also serves WebSocket and plain GETs (the web client at GET /). Off by
+  /// default; scripts/run.sh and the browser tests turn it on (--web).
+  bool web_enabled = false;
+  /// Where the built web client and admin page live (<build>/web/site); empty: the build's.
+  std::string web_dir;
   server_settings settings;
 };
 

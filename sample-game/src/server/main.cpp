@@ -51,6 +51,7 @@ std::shared_ptr<spdlog::logger> make_logger(const server_config& c) {
 int main(int argc, char** argv) {
   server_config config;
   config.zones_dir = std::string(QUAY_GAME_DATA_DIR) + "/zones";
+  config.operator_enabled = true;  // the program serves operators unless told not to
 
   CLI::App app{"zone-server: the Quay sample MMO zone server (login, zones with area of "
                "interest, movement, chat, NPCs, combat, portals).\nSettings come from the "
@@ -79,6 +80,12 @@ int main(int argc, char** argv) {
   std::uint32_t resume_grace = 0;
   std::string tls_cert;
   std::string tls_key;
+  std::string operator_host;
+  std::uint16_t operator_port = 0;
+  std::string operator_token;
+  bool no_operator = false;
+  std::string web_dir;
+  bool web = false;
   app.add_option("--host", host, "address to listen on (default 127.0.0.1)");
   app.add_option("-p,--port", port, "TCP port to listen on (default 7777; 0 picks a free one)");
   app.add_option("-w,--workers", workers, "worker threads of the completion port (default: one per core)");
@@ -100,6 +107,12 @@ int main(int argc, char** argv) {
   app.add_option("--tls-cert", tls_cert, "PEM certificate: the client port speaks TLS only (with --tls-key; Linux builds)");
   app.add_option("--tls-key", tls_key, "PEM private key of --tls-cert");
   app.add_option("--demo-clients", demo_clients, "start this many built-in demo clients that log in over TCP and wander (default 0)");
+  app.add_option("--operator-host", operator_host, "address of the operator listener (default 127.0.0.1)");
+  app.add_option("--operator-port", operator_port, "port of the operator listener: /metrics, /healthz, /readyz, /admin (default 7780; 0 picks a free one)");
+  app.add_option("--operator-token", operator_token, "the operator token (default: operator.token, else a random one, logged at start)");
+  app.add_flag("--no-operator", no_operator, "no operator listener");
+  app.add_flag("--web", web, "the game port also serves WebSocket and the web client (GET /)");
+  app.add_option("--web-dir", web_dir, "directory of the built web client and admin page (default: the build tree's web/site)");
   accounts_request account;
   auto* accounts = app.add_subcommand(
       "accounts", "operator command on <data-dir>/characters.sqlite3 (run it while the server is "
@@ -133,6 +146,12 @@ int main(int argc, char** argv) {
   if (app.count("--max-players")) config.settings.max_players = max_players;
   if (app.count("--stats-interval")) config.settings.stats_interval_s = stats_interval;
   if (app.count("--save-interval")) config.settings.save_interval_s = save_interval;
+  if (app.count("--operator-host")) config.operator_host = operator_host;
+  if (app.count("--operator-port")) config.operator_port = operator_port;
+  if (app.count("--operator-token")) config.operator_token = operator_token;
+  if (no_operator) config.operator_enabled = false;
+  if (app.count("--web-dir")) config.web_dir = web_dir;
+  if (web) config.web_enabled = true;
   if (dev_accounts) config.settings.dev_accounts = true;
   if (no_dev_accounts) config.settings.dev_accounts = false;
   if (app.count("--hash-ops-limit")) config.settings.hash.ops_limit = hash_ops;
@@ -184,6 +203,15 @@ int main(int argc, char** argv) {
                server.bound().to_string(), config.settings.tick_rate,
                config.settings.dev_accounts ? "on" : "off");
 
+  if (config.web_enabled) {
+    logger->info("web client: http://{}/", server.bound().to_string());
+  }
+  // After the game port's line: scripts read the first "listening on" as the game port.
+  if (server.operator_bound().port() != 0) {
+    logger->info("operator listening on {} (admin: http://{}/admin?token={})",
+                 server.operator_bound().to_string(), server.operator_bound().to_string(),
+                 server.operator_token());
+  }
   if (demo_clients > 0) {
     logger->info("starting {} demo clients", demo_clients);
     server.start_demo_clients(demo_clients);
@@ -194,8 +222,8 @@ int main(int argc, char** argv) {
   while (g_signal.load() == 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  logger->info("signal {}: stopping (saving and closing {} sessions)", g_signal.load(),
-               server.online());
+  logger->info("signal {}: stopping (saving and closing {} sessions); /readyz answers 503",
+               g_signal.load(), server.online());
   server.begin_shutdown();
   const std::size_t left = server.stop(std::chrono::seconds(config.shutdown_grace_s));
   if (left != 0) {

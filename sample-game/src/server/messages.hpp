@@ -45,6 +45,9 @@ public:
   virtual void send(net::session_handle s, net::frame f) = 0;
   /// Closes a session gracefully after what is queued. Thread-safe.
   virtual void close(net::session_handle s, std::error_code reason) = 0;
+  /// Answers a session's plain HTTP GET (the connection then closes). Thread-safe. Sinks
+  /// that carry no HTTP (test recorders) drop it.
+  virtual void respond(net::session_handle, const net::http_response&) {}
 };
 
 /// Settings every actor reads; immutable once the server runs, so sharing it is safe.
@@ -112,6 +115,14 @@ struct server_context {
   std::atomic<std::size_t>* connections = nullptr;
   /// New connections per source address (thread-safe); null: not limited.
   connection_limiter* connection_rate = nullptr;
+  /// The operators' figures (thread-safe); null: not recorded (tests on the fixture).
+  class server_metrics* metrics = nullptr;
+  /// The game port serves more than Quay over TCP (WebSocket, HTTP): a connection refused at
+  /// start (ServerFull, ConnectionRateLimited) is told when it first speaks, since its framing
+  /// is known only then. False: told at once (TCP only, the deterministic fixture).
+  bool defer_refusals = false;
+  /// The web client's files, served on the game port (null: none). Read-only once running.
+  const class static_files* web = nullptr;
 };
 
 /// The key a character name is known by: names are unique regardless of case ("Ann" and "ANN"
@@ -325,6 +336,15 @@ struct zone_lost_msg {
 /// it; it exists to prove that a failing zone is restarted and harms no other zone.
 struct zone_fault_msg {
   std::string what;
+};
+
+// ---- operator -> zone ---------------------------------------------------------------------
+/// An admin map view of the zone starts (subscribe) or ends: the zone sends a ZoneMap frame of
+/// every entity to `session` a few times a second until it ends (or the session is gone).
+struct map_subscribe_msg {
+  net::session_handle session;
+  bool subscribe = true;
+  frame_sink* sink = nullptr;  ///< the operator listener's network (not the game port's)
 };
 
 // ---- timers ------------------------------------------------------------------------------

@@ -1,6 +1,10 @@
 // The persistence actor (see persistence_actor.hpp).
 #include "persistence_actor.hpp"
 
+#include <chrono>
+
+#include "server_metrics.hpp"
+
 #include <algorithm>
 #include <memory>
 
@@ -135,8 +139,16 @@ void persistence_actor::flush() {
   character_store* store = store_;
   actor_system* sys = &system();
   const actor_ref me = self();
+  server_metrics* metrics = ctx_.metrics;  // thread-safe, outlives the port
   system().get_port().run_blocking(
-      [store, batch, error] { *error = store->save(*batch); },
+      [store, batch, error, metrics] {
+        const auto start = std::chrono::steady_clock::now();
+        *error = store->save(*batch);
+        if (metrics != nullptr) {
+          metrics->persistence_write.observe(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        }
+      },
       [sys, me, batch, error](std::error_code ec) {
         // On a worker, outside this actor's turns: only a message may reach its state.
         std::string e = ec ? "blocking pool: " + ec.message() : *error;

@@ -1,6 +1,9 @@
 // The player actor (see player_actor.hpp).
 #include "player_actor.hpp"
 
+#include "operator_http.hpp"
+#include "server_metrics.hpp"
+
 #include <limits>
 
 #include "quay/game/codec.hpp"
@@ -51,6 +54,7 @@ void player_actor::define(handlers<player_actor>& h) {
   h.on<&player_actor::on_accepted>()
       .on<&player_actor::on_frame>()
       .on<&player_actor::on_closed>()
+      .on<&player_actor::on_http>()
       .on<&player_actor::on_granted>()
       .on<&player_actor::on_denied>()
       .on<&player_actor::on_joined>()
@@ -65,22 +69,31 @@ void player_actor::define(handlers<player_actor>& h) {
 }
 
 void player_actor::on_start() {
+  if (ctx_.metrics != nullptr) {
+    ctx_.metrics->track("player", self());
+  }
   const time_ms t = now().time_since_epoch().count();
   messages_ = token_bucket(ctx_.settings->messages, t);
   unexpected_ = token_bucket(ctx_.settings->unexpected, t);
+  // On a port that serves TCP and WebSocket (ctx_.defer_refusals) a refused connection is told
+  // why when it first speaks (its LoginRequest, or a GET): until the client's first bytes
+  // arrive the session cannot know which framing the refusal must go out in (a frame sent
+  // before that is held, and a close then would drop it). One that never speaks is closed at
+  // the login deadline. On a TCP-only port it is told at once.
   if (over_limit_) {
     logger(ctx_).warn("session {}:{} refused: connection limit ({}) reached; told ServerFull",
                       session_.slot, session_.generation,
                       ctx_.settings->max_players + ctx_.settings->connection_slack);
-    kick(game_errc::server_full, net::errc::connection_limit);
-    return;
-  }
-  if (ctx_.connection_rate != nullptr && !address_.empty() &&
-      !ctx_.connection_rate->admit(address_, t)) {
+    refusal_ = game_errc::server_full;
+  } else if (ctx_.connection_rate != nullptr && !address_.empty() &&
+             !ctx_.connection_rate->admit(address_, t)) {
     logger(ctx_).warn("session {}:{} from {} refused: over the connection rate of its address; "
                       "told ConnectionRateLimited",
                       session_.slot, session_.generation, address_);
-    kick(game_errc::connection_rate_limited, net::errc::connection_limit);
+    refusal_ = game_errc::connection_rate_limited;
+  }
+  if (refusal_ != game_errc::ok && !ctx_.defer_refusals) {
+    kick(refusal_, net::errc::connection_limit);
     return;
   }
   after(login_deadline, login_timeout_msg{});
@@ -206,6 +219,10 @@ void player_actor::register_messages() {
 
 void player_actor::on_frame(const net::session_frame& m) {
   if (state_ == state::gone) {
+    return;
+  }
+  if (refusal_ != game_errc::ok) {
+    kick(refusal_, net::errc::connection_limit);
     return;
   }
   if (!messages_.admit(now().time_since_epoch().count())) {
@@ -436,7 +453,9 @@ void player_actor::on_kick(const kick_msg& m) {
 
 void player_actor::on_login_timeout(const login_timeout_msg&) {
   if (state_ == state::awaiting_login) {
-    kick(game_errc::unexpected_message, net::errc::closed_by_owner);
+    kick(refusal_ != game_errc::ok ? refusal_ : game_errc::unexpected_message,
+         refusal_ != game_errc::ok ? std::error_code(net::errc::connection_limit)
+                                   : std::error_code(net::errc::closed_by_owner));
   }
 }
 
@@ -454,6 +473,9 @@ void player_actor::kick(game_errc reason, std::error_code close_reason) {
     ctx_.sink->send(session_, encode_kicked(fbb_, reason, to_string(reason)));
   }
   ctx_.sink->close(session_, close_reason);
+  if (close_label_.empty()) {
+    close_label_ = std::string("kicked: ") + std::string(to_string(reason));
+  }
   leave();
 }
 
@@ -470,9 +492,40 @@ bool dropped(const std::error_code& reason) {
 }
 }  // namespace
 
+void player_actor::on_http(const net::http_request& m) {
+  if (state_ != state::awaiting_login) {
+    return;
+  }
+  http_only_ = true;
+  net::http_response r;
+  if (refusal_ != game_errc::ok) {
+    r.status = 503;
+    r.body = std::string(to_string(refusal_)) + "\n";
+    ctx_.sink->respond(session_, r);
+    return;
+  }
+  const http_answer* file =
+      ctx_.web != nullptr ? ctx_.web->find(target_path(m.target)) : nullptr;
+  if (file != nullptr) {
+    r.status = file->status;
+    r.content_type = file->content_type;
+    r.body = file->body;
+  } else {
+    r.status = 404;
+    r.body = ctx_.web == nullptr || ctx_.web->size() == 0
+                 ? "the web client is not built here (needs node and `npm ci` in web/)\n"
+                 : "no such page\n";
+  }
+  ctx_.sink->respond(session_, r);
+  // The network closes the connection once the answer is out; session_closed ends the actor.
+}
+
 void player_actor::on_closed(const net::session_closed& m) {
   if (state_ == state::parked || state_ == state::handing_over) {
     return;  // its old session: the character is held or being handed over
+  }
+  if (close_label_.empty()) {
+    close_label_ = m.reason.message();
   }
   if (state_ == state::playing && ctx_.settings->resume_grace_s > 0 && dropped(m.reason)) {
     // Not closed by this actor (it would be gone): the connection dropped. A drop in the
@@ -489,6 +542,9 @@ void player_actor::on_stop(exit_reason) {
   // stays in the zone and a new login is not kept waiting. The session is left to the network,
   // which closes it (owner gone): on_stop also runs while the server is being torn down, when
   // the frame sink may be gone already; sends are safe then (they become dead letters).
+  if (close_label_.empty()) {
+    close_label_ = "player actor stopped";
+  }
   depart(false);
 }
 
@@ -526,6 +582,10 @@ void player_actor::depart(bool close_session) {
     send(ctx_.gateway, player_offline_msg{self(), name_, logged_in});
   }
   state_ = state::gone;
+  if (ctx_.metrics != nullptr && !http_only_) {
+    // The first cause wins: a kick, the network's reason, or else the client's own logout.
+    ctx_.metrics->session_closed(close_label_.empty() ? "logout" : close_label_);
+  }
   if (close_session) {
     ctx_.sink->close(session_, net::errc::closed_by_owner);
   }

@@ -44,6 +44,8 @@ private:
   void on_accepted(const net::session_accepted& m);
   void on_frame(const net::session_frame& m);
   void on_closed(const net::session_closed& m);
+  /// A plain GET on the game port: the web client's files (GET / and its script).
+  void on_http(const net::http_request& m);
   void on_granted(login_granted_msg& m);
   void on_denied(const login_denied_msg& m);
   void on_joined(const zone_joined_msg& m);
@@ -73,11 +75,14 @@ private:
 
   server_context ctx_;
   net::session_handle session_;
+  std::string close_label_;  // why the session ends, for quay_sessions_closed_total
+  bool http_only_ = false;   // a web page fetch, not a player: not counted as a session close
   std::string address_;  // the client's source address (no port), for limits and logs
   state state_ = state::awaiting_login;
   std::string name_;
   std::uint32_t login_seq_ = 0;  // the LoginRequest's seq, for its LoginResult
   bool over_limit_ = false;      // accepted over the connection limit: refused at start
+  game_errc refusal_ = game_errc::ok;  // refused at start: told when the client first speaks
   actor_ref zone_;
   entity_id entity_ = no_entity;
   bool in_chat_ = false;        // registered with the chat actor

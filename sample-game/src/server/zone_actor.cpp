@@ -10,6 +10,11 @@
 #include "quay/actors/system.hpp"
 #include "quay/game/codec.hpp"
 #include "quay/runtime/log.hpp"
+#include "quay/schemas/admin_generated.h"
+#include "quay/schemas/message_ids_generated.h"
+#include "quay/net/envelope.hpp"
+#include "quay/net/error.hpp"
+#include "server_metrics.hpp"
 
 namespace quay::game::server {
 
@@ -21,7 +26,16 @@ std::uint64_t key(actor_ref a) { return (std::uint64_t{a.slot} << 32) | a.genera
 }  // namespace
 
 zone_actor::zone_actor(server_context ctx, zone_definition zone, std::uint64_t seed)
-    : ctx_(ctx), world_(std::move(zone), ctx.settings->rules, seed, 0) {}
+    : ctx_(ctx), world_(std::move(zone), ctx.settings->rules, seed, 0) {
+  if (ctx_.metrics != nullptr) {
+    metrics_ = ctx_.metrics->zone(world_.definition().id);
+  }
+}
+
+void zone_actor::count_in() {
+  ++stats_.messages_in;
+  if (metrics_ != nullptr) metrics_->messages_in.fetch_add(1, std::memory_order_relaxed);
+}
 
 void zone_actor::define(handlers<zone_actor>& h) {
   h.on<&zone_actor::on_join>()
@@ -35,6 +49,7 @@ void zone_actor::define(handlers<zone_actor>& h) {
       .on<&zone_actor::on_save_all>()
       .on<&zone_actor::on_stats>()
       .on<&zone_actor::on_fault>()
+      .on<&zone_actor::on_map_subscribe>()
       .on<&zone_actor::on_player_down>()
       .on<&zone_actor::on_player_gone>();
 }
@@ -61,6 +76,9 @@ void zone_actor::on_fault(const zone_fault_msg& m) {
 }
 
 void zone_actor::on_start() {
+  if (ctx_.metrics != nullptr) {
+    ctx_.metrics->track("zone", self());
+  }
   const auto period = millis(1000 / std::max<std::uint16_t>(ctx_.settings->tick_rate, 1));
   every(period, tick_msg{});
   every(millis(1000 * std::max<std::uint32_t>(ctx_.settings->stats_interval_s, 1)), stats_msg{});
@@ -74,6 +92,7 @@ void zone_actor::send_to(entity_id id, const net::frame& f) {
   if (it != members_.end()) {
     ctx_.sink->send(it->second.session, f);
     ++stats_.frames_out;
+    if (metrics_ != nullptr) metrics_->frames_out.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -82,7 +101,7 @@ void zone_actor::send_error(entity_id id, std::uint32_t seq, std::uint16_t type,
 }
 
 void zone_actor::on_join(zone_join_msg& m) {
-  ++stats_.messages_in;
+  count_in();
   player_record record = std::move(m.record);
   if (!m.spawn.empty()) {
     if (const auto at = world_.spawn_position(m.spawn)) {
@@ -112,7 +131,7 @@ void zone_actor::on_join(zone_join_msg& m) {
 }
 
 void zone_actor::on_move(const zone_move_msg& m) {
-  ++stats_.messages_in;
+  count_in();
   if (!members_.contains(m.id)) {
     return;  // left (portal, kick) while the move was on its way
   }
@@ -123,7 +142,7 @@ void zone_actor::on_move(const zone_move_msg& m) {
 }
 
 void zone_actor::on_attack(const zone_attack_msg& m) {
-  ++stats_.messages_in;
+  count_in();
   if (!members_.contains(m.id)) {
     return;
   }
@@ -134,7 +153,7 @@ void zone_actor::on_attack(const zone_attack_msg& m) {
 }
 
 void zone_actor::on_portal(const zone_portal_msg& m) {
-  ++stats_.messages_in;
+  count_in();
   const auto it = members_.find(m.id);
   if (it == members_.end()) {
     return;
@@ -160,7 +179,7 @@ void zone_actor::on_portal(const zone_portal_msg& m) {
 }
 
 void zone_actor::on_chat(zone_chat_msg& m) {
-  ++stats_.messages_in;
+  count_in();
   const auto v = world_.view(m.id);
   if (!v || !members_.contains(m.id)) {
     // The sender left (a portal in the same write as the line): the player relays it in the
@@ -192,7 +211,7 @@ std::optional<player_record> zone_actor::remove_member(entity_id id) {
 }
 
 void zone_actor::on_leave(const zone_leave_msg& m) {
-  ++stats_.messages_in;
+  count_in();
   if (auto record = remove_member(m.id)) {
     send(ctx_.persistence, save_msg{std::move(*record), true, ctx_.gateway});
   }
@@ -336,9 +355,64 @@ void zone_actor::on_tick(const tick_msg&) {
   const double cpu_start = thread_cpu_ms();
   ++tick_;
   deliver(world_.tick(clock_ms()));
-  stats_.cpu_ms.push_back(thread_cpu_ms() - cpu_start);
-  stats_.ms.push_back(
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  const double cpu_ms = thread_cpu_ms() - cpu_start;
+  const double wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  stats_.cpu_ms.push_back(cpu_ms);
+  stats_.ms.push_back(wall_ms);
+  if (metrics_ != nullptr) {
+    metrics_->ticks.fetch_add(1, std::memory_order_relaxed);
+    metrics_->players.store(world_.player_count(), std::memory_order_relaxed);
+    metrics_->npcs.store(world_.npc_count(), std::memory_order_relaxed);
+    metrics_->tick_seconds.observe(wall_ms / 1e3);
+    metrics_->tick_cpu_seconds.observe(cpu_ms / 1e3);
+  }
+  // The map views get a snapshot about five times a second (not counted in the tick's time).
+  const std::uint32_t every = std::max<std::uint32_t>(1, ctx_.settings->tick_rate / 5u);
+  if (!map_views_.empty() && tick_ % every == 0) {
+    publish_map();
+  }
+}
+
+void zone_actor::on_map_subscribe(const map_subscribe_msg& m) {
+  // At most a few operators watch at once; past the bound a view is refused (closed).
+  constexpr std::size_t max_views = 32;
+  std::erase_if(map_views_, [&](const map_view& v) { return v.session == m.session; });
+  if (m.subscribe && m.sink != nullptr) {
+    if (map_views_.size() >= max_views) {
+      m.sink->close(m.session, net::errc::closed_by_owner);
+    } else {
+      map_views_.push_back({m.session, m.sink});
+      publish_map();  // the first picture at once, not after the next interval
+    }
+  }
+  if (metrics_ != nullptr) metrics_->map_subscribers.store(map_views_.size());
+}
+
+void zone_actor::publish_map() {
+  map_scratch_.clear();
+  world_.all_entities(map_scratch_);
+  std::vector<wire::MapDot> dots;
+  dots.reserve(map_scratch_.size());
+  for (const entity_view& e : map_scratch_) {
+    dots.emplace_back(e.id, e.pos.x, e.pos.y,
+                      e.kind == entity_kind::npc ? wire::MapDotKind::Npc : wire::MapDotKind::Player,
+                      e.alive());
+  }
+  fbb_.Clear();
+  const auto& def = world_.definition();
+  const auto name = fbb_.CreateString(def.name);
+  const auto vec = fbb_.CreateVectorOfStructs(dots);
+  fbb_.Finish(wire::CreateZoneMap(fbb_, def.id, name, tick_, def.bounds.width, def.bounds.height,
+                                  static_cast<std::uint32_t>(world_.player_count()),
+                                  static_cast<std::uint32_t>(world_.npc_count()), vec));
+  const net::frame f = net::encode_envelope(
+      static_cast<std::uint16_t>(wire::MessageType::ZoneMap), tick_,
+      std::span<const std::byte>(reinterpret_cast<const std::byte*>(fbb_.GetBufferPointer()),
+                                 fbb_.GetSize()));
+  for (const map_view& v : map_views_) {
+    v.sink->send(v.session, f);
+  }
 }
 
 void zone_actor::on_stats(const stats_msg&) {

@@ -55,6 +55,10 @@ private:
   void on_stats(const stats_msg&);
   void on_save_all(const save_all_msg&);
   void on_fault(const zone_fault_msg& m);
+  void on_map_subscribe(const map_subscribe_msg& m);
+  /// Sends one ZoneMap frame (encoded once) to every map subscriber.
+  void publish_map();
+  void count_in();
   struct player_gone_msg {
     actor_ref player;
   };
@@ -81,6 +85,13 @@ private:
   std::vector<net::frame> frames_;  // scratch: one tick batch's WorldUpdate frames
   std::uint32_t tick_ = 0;
   tick_stats stats_;
+  struct zone_metrics* metrics_ = nullptr;  // this zone's figures (null: not recorded)
+  struct map_view {
+    net::session_handle session;
+    frame_sink* sink;
+  };
+  std::vector<map_view> map_views_;
+  std::vector<entity_view> map_scratch_;
 };
 
 }  // namespace quay::game::server

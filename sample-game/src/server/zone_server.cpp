@@ -6,10 +6,13 @@
 #include "session_token.hpp"
 
 #include <filesystem>
+
+#include <sodium.h>
 #include <thread>
 
 #include "demo_client.hpp"
 #include "game_actors.hpp"
+#include "operator_session.hpp"
 #include "player_actor.hpp"
 #include "quay/actors/system.hpp"
 #include "quay/net/network.hpp"
@@ -27,6 +30,9 @@ public:
   void close(net::session_handle s, std::error_code reason) override {
     (void)net_.close(s, reason);
   }
+  void respond(net::session_handle s, const net::http_response& r) override {
+    (void)net_.respond(s, r);
+  }
 
 private:
   net::network& net_;
@@ -38,11 +44,18 @@ private:
 // which stop() follows explicitly).
 struct zone_server::parts {
   character_store store;  // outlives the port: blocking jobs use it until io.stop() joins them
-  explicit parts(const io_port_options& o) : io(o), actors(io), network(io, &actors), sink(network) {}
+  explicit parts(const io_port_options& o)
+      : io(o), actors(io), network(io, &actors), sink(network), operator_network(io, &actors),
+        operator_sink(operator_network) {}
   io_port io;
   actor_system actors;
   net::network network;
   network_sink sink;
+  // The operator listener has its own network: begin_shutdown stops the game port's listener
+  // while /readyz must go on answering (503) until the server is gone.
+  net::network operator_network;
+  network_sink operator_sink;
+  std::unique_ptr<operator_routes> routes;
   server_context ctx;
   bool stopped = false;
 };
@@ -138,6 +151,15 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
                 zone.bounds.width, zone.bounds.height, zone.npcs.size(), zone.portals.size());
     }
   }
+  for (const auto& zone : world.zones) {
+    metrics_.add_zone(zone.id, zone.name);
+  }
+  p.ctx.metrics = &metrics_;
+  if (auto e = load_web_files(log); !e.empty()) {
+    stop(std::chrono::milliseconds(0));
+    return {e};
+  }
+  p.ctx.web = &web_;
   game_setup setup;
   setup.start_zone = config_.start_zone;
   setup.zones = std::move(world.zones);
@@ -145,7 +167,13 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   setup.stored = std::move(stored);
   setup.online = &online_;
   setup.counters = &persistence_;
-  spawn_game_actors(p.actors, p.ctx, std::move(setup));
+  const game_actors services = spawn_game_actors(p.actors, p.ctx, std::move(setup));
+  metrics_.track("gateway", services.gateway);
+  metrics_.track("chat", services.chat);
+  metrics_.track("persistence", services.persistence);
+  for (const actor_ref z : services.zone_supervisors) {
+    metrics_.track("zone_supervisor", z);
+  }
   // Each zone actor registers its name in its supervisor's first turn: wait (bounded) for all
   // of them before letting players in, so no login finds its zone missing.
   const auto zones_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -166,6 +194,11 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   // Kicked{ServerFull} from their player actor (see player_actor's constructor); past those the
   // listener itself closes them bare (a flood of connections costs no actor).
   lo.max_connections = config_.settings.max_players + 2 * config_.settings.connection_slack;
+  // With web.enabled, one port for every client: Quay over TCP, WebSocket (the web client) and
+  // plain GETs for the web client's files (docs/protocol.md).
+  lo.protocols.quay = true;
+  lo.protocols.websocket = config_.web_enabled;
+  lo.protocols.http = config_.web_enabled;
   // TLS: a port with a certificate is TLS-only (a plain-text client is refused and logged).
   if (!config_.tls_certificate_file.empty() || !config_.tls_private_key_file.empty()) {
     if (config_.tls_certificate_file.empty() || config_.tls_private_key_file.empty()) {
@@ -187,24 +220,151 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   }
   p.ctx.connections = &connections_;
   p.ctx.connection_rate = connection_rate_.get();
-  const server_context ctx = p.ctx;  // with the connection count (players only)
   actor_system* actors = &p.actors;
-  const std::error_code ec = p.network.listen(
-      lo,
-      [actors, ctx](net::session_handle s, const endpoint& peer) {
-        // The address without its port: limits and logs are per source address.
-        std::string address = peer.to_string();
-        if (const auto colon = address.rfind(':'); colon != std::string::npos) {
-          address.resize(colon);
-        }
-        return actors->spawn<player_actor>(ctx, s, std::move(address));
-      },
-      &bound_);
+  const auto make_factory = [actors](const server_context& ctx) {
+    return [actors, ctx](net::session_handle s, const endpoint& peer) {
+      ctx.metrics->sessions_accepted.fetch_add(1, std::memory_order_relaxed);
+      // The address without its port: limits and logs are per source address.
+      std::string address = peer.to_string();
+      if (const auto colon = address.rfind(':'); colon != std::string::npos) {
+        address.resize(colon);
+      }
+      return actors->spawn<player_actor>(ctx, s, std::move(address));
+    };
+  };
+  p.ctx.defer_refusals = config_.web_enabled;
+  std::error_code ec = p.network.listen(lo, make_factory(p.ctx), &bound_);
+  if (ec == std::errc::protocol_not_supported) {
+    // A build without the WebSocket core (the Windows cross-build): Quay over TCP only.
+    if (log != nullptr) log->warn("WebSocket and HTTP not built here: the game port serves TCP only");
+    lo.protocols.websocket = false;
+    lo.protocols.http = false;
+    p.ctx.defer_refusals = false;
+    ec = p.network.listen(lo, make_factory(p.ctx), &bound_);
+  }
   if (ec) {
     stop(std::chrono::milliseconds(0));
     return {"listen on " + at->to_string() + ": " + ec.message()};
   }
+  started_ = std::chrono::steady_clock::now();
+  start_run_queue_probe();
+  if (auto e = start_operator_listener(log); !e.empty()) {
+    stop(std::chrono::milliseconds(0));
+    return {e};
+  }
+  ready_.store(true, std::memory_order_release);
   return {};
+}
+
+std::string zone_server::load_web_files(spdlog::logger* log) {
+  std::string dir = config_.web_dir;
+#ifdef QUAY_WEB_SITE_DIR
+  if (dir.empty()) dir = QUAY_WEB_SITE_DIR;
+#endif
+  if (dir.empty() || !std::filesystem::is_directory(dir)) {
+    if (!config_.web_dir.empty()) return "web.dir: " + config_.web_dir + " is not a directory";
+    if (log != nullptr) {
+      log->warn("the web client is not built (needs node and `npm ci` in web/): GET / answers 404");
+    }
+    return {};
+  }
+  if (auto e = web_.load_directory(dir); !e.empty()) return "web files: " + e;
+  return {};
+}
+
+std::string zone_server::start_operator_listener(spdlog::logger* log) {
+  if (!config_.operator_enabled) {
+    return {};
+  }
+  parts& p = *parts_;
+  operator_token_ = config_.operator_token;
+  if (operator_token_.empty()) {
+    // No token configured: a fresh random one for this run, printed once in the log (the
+    // operator copies the admin URL from there; scripts/run.sh prints it).
+    unsigned char raw[16];
+    randombytes_buf(raw, sizeof raw);
+    static constexpr char hex[] = "0123456789abcdef";
+    for (const unsigned char b : raw) {
+      operator_token_ += hex[b >> 4];
+      operator_token_ += hex[b & 15];
+    }
+  }
+  const std::optional<endpoint> at = endpoint::parse(config_.operator_host, config_.operator_port);
+  if (!at) {
+    return "operator.host '" + config_.operator_host + "' is not a numeric IPv4/IPv6 address";
+  }
+  operator_routes::sources src;
+  src.scrape = [this] { return scrape(); };
+  src.ready = [this] { return ready(); };
+  src.pages = &web_;
+  p.routes = std::make_unique<operator_routes>(operator_token_, std::move(src), log);
+  net::listen_options lo;
+  lo.at = *at;
+  lo.max_connections = 64;
+  lo.protocols.quay = false;
+  lo.protocols.websocket = true;
+  lo.protocols.http = true;
+  actor_system* actors = &p.actors;
+  const operator_routes* routes = p.routes.get();
+  frame_sink* sink = &p.operator_sink;
+  const std::error_code ec = p.operator_network.listen(
+      lo,
+      [actors, routes, sink, log](net::session_handle s, const endpoint& peer) {
+        return actors->spawn<operator_session>(routes, sink, s, peer.to_string(), log);
+      },
+      &operator_bound_);
+  if (ec == std::errc::protocol_not_supported) {
+    if (log != nullptr) log->warn("no operator listener: HTTP is not built here");
+    return {};
+  }
+  if (ec) {
+    return "operator listener on " + at->to_string() + ": " + ec.message();
+  }
+  return {};
+}
+
+void zone_server::start_run_queue_probe() {
+  // Every 250 ms a completion is posted and the time until a worker runs it is recorded: the
+  // run queue's delay as a completion sees it, which is what a player's message waits too.
+  // metrics_ outlives the port (declared before parts_), so the callbacks may name it.
+  io_port* io = &parts_->io;
+  server_metrics* m = &metrics_;
+  (void)io->start_timer(
+      millis(250),
+      [io, m](std::error_code ec) {
+        if (ec) return;
+        const auto posted = std::chrono::steady_clock::now();
+        io->post_fn([m, posted] {
+          m->run_queue_delay.observe(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - posted).count());
+        });
+      },
+      millis(250));
+}
+
+metrics_scrape zone_server::scrape() {
+  metrics_scrape s;
+  s.ready = ready();
+  s.players_online = online();
+  s.sessions_open = connections_.load(std::memory_order_acquire);
+  s.sessions_accepted = metrics_.sessions_accepted.load(std::memory_order_relaxed);
+  s.persistence_pending = persistence_.pending.load(std::memory_order_relaxed);
+  s.persistence_batches = persistence_.batches_written.load(std::memory_order_relaxed);
+  s.persistence_characters = persistence_.characters_written.load(std::memory_order_relaxed);
+  s.persistence_failures = persistence_.write_failures.load(std::memory_order_relaxed);
+  s.persistence_retries = persistence_.retries.load(std::memory_order_relaxed);
+  if (started_ != std::chrono::steady_clock::time_point{}) {
+    s.uptime_s = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                         started_)
+            .count());
+  }
+  // parts_ is set and reset only by the controlling thread (start/stop); scrapes come from
+  // the operator listener, which stop() shuts down before it resets parts_.
+  if (parts_ && !parts_->stopped) {
+    metrics_.collect(parts_->actors, s);
+  }
+  return s;
 }
 
 void zone_server::start_demo_clients(std::size_t n) {
@@ -218,6 +378,7 @@ void zone_server::start_demo_clients(std::size_t n) {
 }
 
 void zone_server::begin_shutdown() {
+  ready_.store(false, std::memory_order_release);  // /readyz answers 503 from now on
   if (parts_ && !parts_->stopped) {
     // Stop accepting first: a connection from now on is refused by the OS. A session accepted
     // just before is refused at login by the gateway (ServerShuttingDown).
@@ -247,6 +408,8 @@ std::size_t zone_server::stop(std::chrono::milliseconds grace) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   const std::size_t left = online() + persistence_.pending.load(std::memory_order_acquire);
+  // The operator listener goes first: its scrapes read parts_, which is reset below.
+  parts_->operator_network.shutdown();
   parts_->network.shutdown();
   parts_->io.stop();
   parts_->stopped = true;

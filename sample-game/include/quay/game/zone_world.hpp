@@ -138,6 +138,10 @@ public:
   /// The entity's current state, nullopt when unknown.
   std::optional<entity_view> view(entity_id id) const;
 
+  /// Every entity (players and NPCs, dead ones included), in no particular order: the admin
+  /// map's snapshot. Appends to `out`.
+  void all_entities(std::vector<entity_view>& out) const;
+
   /// Number of players and NPCs in the world.
   std::size_t player_count() const { return player_count_; }
   std::size_t npc_count() const { return npcs_.size(); }
