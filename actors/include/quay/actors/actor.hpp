@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -23,6 +25,27 @@ namespace quay {
 class actor;
 class actor_system;
 
+/// The wire form of message type M: specialise it to let M cross a process boundary (a client
+/// session, another node). See quay/actors/wire.hpp. The primary template is empty: no wire form.
+template <class M>
+struct wire_form {};
+
+/// Where the message being handled came from (actor::origin()).
+struct message_origin {
+  enum class source : std::uint8_t {
+    local,    ///< a send in this process (sender() names the sender)
+    session,  ///< a client session (net::session_of(origin) names it)
+    node,     ///< another process (sender() names the remote actor)
+  };
+  source from = source::local;
+  /// The message's wire id (0 for a local send).
+  std::uint16_t wire_id = 0;
+  /// The client's sequence number for a session message, else 0.
+  std::uint32_t seq = 0;
+  /// Opaque to actors: the session for source::session, the node for source::node.
+  std::uint64_t id = 0;
+};
+
 namespace detail {
 class system_impl;
 struct actor_cell;
@@ -32,13 +55,55 @@ struct actor_access;
 using handler_fn = void (*)(actor& self, envelope& e);
 using reply_fn = unique_function<void(envelope* reply, std::error_code ec)>;
 
-/// The handlers of one actor type, indexed by message type id. Built once per type.
+/// A message type with a wire form, as a handler table and the wire registry know it.
+struct wire_entry {
+  std::uint16_t wire_id = 0;
+  std::uint32_t type_id = 0;  // message_type_id<M>()
+  bool (*verify)(std::span<const std::byte>) noexcept = nullptr;
+  envelope* (*decode)(std::span<const std::byte>) = nullptr;  // only after verify
+};
+
+/// The handlers of one actor type, indexed by message type id, and the wire ids among them
+/// (sorted). Built once per type.
 struct handler_table {
   std::vector<handler_fn> by_id;
+  std::vector<const wire_entry*> wire;
   handler_fn find(std::uint32_t id) const noexcept {
     return id < by_id.size() ? by_id[id] : nullptr;
   }
+  const wire_entry* find_wire(std::uint16_t wire_id) const noexcept {
+    std::size_t lo = 0, hi = wire.size();
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      if (wire[mid]->wire_id < wire_id) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo < wire.size() && wire[lo]->wire_id == wire_id ? wire[lo] : nullptr;
+  }
+  void add_wire(const wire_entry& e) {
+    std::size_t at = 0;
+    while (at < wire.size() && wire[at]->wire_id < e.wire_id) {
+      ++at;
+    }
+    if (at < wire.size() && wire[at]->wire_id == e.wire_id) {
+      wire[at] = &e;
+    } else {
+      wire.insert(wire.begin() + static_cast<std::ptrdiff_t>(at), &e);
+    }
+  }
 };
+
+/// Registers M's wire id in `t` (defined in quay/actors/wire.hpp, which a type with a wire form
+/// includes to declare it).
+template <class M>
+void add_wire_handler(handler_table& t);
+
+/// The origin of the message being handled on this thread (set by wire::deliver).
+const message_origin& current_origin() noexcept;
+struct wire_access;
 
 template <class F>
 struct member_fn_traits;
@@ -93,6 +158,10 @@ class handlers {
       table_.by_id.resize(id + 1, nullptr);
     }
     table_.by_id[id] = &thunk<Fn>;
+    if constexpr (requires { wire_form<M>::id; }) {
+      // A type with a wire form: the same handler serves it from sessions and other nodes.
+      detail::add_wire_handler<M>(table_);
+    }
     return *this;
   }
 
@@ -136,6 +205,11 @@ class actor {
   /// timer messages). Inside a request continuation it is the sender of the message whose
   /// handler made the request. Owner only.
   actor_ref sender() const noexcept;
+  /// Where the message being handled came from: a local send (the default), a client session
+  /// or another process, with its wire id and sequence number. Valid in the handler's
+  /// synchronous part (a coroutine handler copies what it needs before its first suspension).
+  /// Owner only.
+  const message_origin& origin() const noexcept { return detail::current_origin(); }
   /// The system this actor runs in. Owner only.
   actor_system& system() const noexcept;
   /// The port's clock. Owner only.
@@ -259,6 +333,7 @@ class actor {
 
  private:
   friend struct detail::actor_access;
+  friend struct detail::wire_access;
   template <class>
   friend class handlers;
   friend class actor_system;
