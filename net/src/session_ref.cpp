@@ -9,8 +9,17 @@ std::error_code deliver(actor& self, const session_frame& f) {
   if (!f.envelope.verified()) {
     return errc::invalid_envelope;
   }
-  return wire::deliver(self, f.envelope.type, f.envelope.payload,
-                       session_origin(f.session, f.envelope.type, f.envelope.seq));
+  const std::error_code ec =
+      wire::deliver(self, f.envelope.type, f.envelope.payload,
+                    session_origin(f.session, f.envelope.type, f.envelope.seq));
+  // The session layer's own codes, as a session owner expects them (close reasons).
+  if (ec == wire_errc::unknown_wire_id) {
+    return errc::unknown_message_type;
+  }
+  if (ec == wire_errc::invalid_payload) {
+    return errc::invalid_payload;
+  }
+  return ec;
 }
 
 }  // namespace quay::net

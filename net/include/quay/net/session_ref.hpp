@@ -97,8 +97,10 @@ inline session_handle session_of(const message_origin& o) noexcept {
 /// message type whose wire id is the envelope's type, with origin() naming the session and the
 /// envelope's seq. Call it from the owner's session_frame handler (after the owner's own checks:
 /// rate limits, state). Errors, and no handler runs: errc::invalid_envelope (a view that
-/// decode_envelope did not verify), wire_errc::unknown_wire_id (no handler for the id, counted
-/// and logged), wire_errc::invalid_payload (the payload did not pass flatbuffers::Verifier).
+/// decode_envelope did not verify), errc::unknown_message_type (no handler for the id: counted
+/// in actor_system::unhandled() and wire::stats(), logged), errc::invalid_payload (the payload
+/// did not pass flatbuffers::Verifier: counted, logged). What to do next is the owner's choice
+/// (the usual answer: close the session with that reason).
 /// Owner only (in `self`'s turn).
 std::error_code deliver(actor& self, const session_frame& f);
 
