@@ -17,30 +17,16 @@ namespace quay::game::server {
 
 namespace {
 
-// Frames go straight to the network: send and close are thread-safe there.
-class network_sink final : public frame_sink {
-public:
-  explicit network_sink(net::network& n) : net_(n) {}
-  void send(net::session_handle s, net::frame f) override { (void)net_.send(s, std::move(f)); }
-  void close(net::session_handle s, std::error_code reason) override {
-    (void)net_.close(s, reason);
-  }
-
-private:
-  net::network& net_;
-};
-
 }  // namespace
 
 // Destruction order matters: network before actors before port (see network's lifetime rule,
 // which stop() follows explicitly).
 struct zone_server::parts {
   character_store store;  // outlives the port: blocking jobs use it until io.stop() joins them
-  explicit parts(const io_port_options& o) : io(o), actors(io), network(io, &actors), sink(network) {}
+  explicit parts(const io_port_options& o) : io(o), actors(io), network(io, &actors) {}
   io_port io;
   actor_system actors;
-  net::network network;
-  network_sink sink;
+  net::network network;  // the actors' frame_sink: send and close are thread-safe there
   server_context ctx;
   bool stopped = false;
 };
@@ -120,7 +106,7 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   if (log != nullptr) {
     log->info("database {}: {} characters (schema v{})", db, stored.size(), p.store.version());
   }
-  p.ctx.sink = &p.sink;
+  p.ctx.sink = &p.network;
   p.ctx.settings = &config_.settings;
   p.ctx.log = log;
   std::vector<std::uint32_t> zone_ids;
