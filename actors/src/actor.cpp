@@ -261,6 +261,16 @@ void actor::unlink(actor_ref other) {
   sys_->deliver_signal(other, envelope_kind::unlink, 0, 0, self());
 }
 
+void actor::watch_name(std::string name) {
+  assert_owner();
+  sys_->watch_name(std::move(name), self());
+}
+
+void actor::unwatch_name(std::string_view name) {
+  assert_owner();
+  sys_->unwatch_name(name, self());
+}
+
 void actor::trap_exits(bool on) noexcept {
   assert_owner();
   trap_exits_ = on;

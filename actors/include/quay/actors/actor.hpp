@@ -461,6 +461,16 @@ class actor {
   /// stops this actor too (false, the default). Owner only.
   void trap_exits(bool on) noexcept;
 
+  /// Watches a registry name: a `name_bound` message arrives (control lane) now if `name` is
+  /// bound to a live actor, and each time it is bound again (register_name, a supervised
+  /// child's restart). No bind after this call is missed. Notices about one name arrive in bind
+  /// order when one actor makes the binds (a supervisor); binds racing from several threads
+  /// may be notified out of order (whereis() has the truth). Watching twice is watching once.
+  /// Owner only.
+  void watch_name(std::string name);
+  /// Stops watching `name` (a notice already on its way may still arrive). Owner only.
+  void unwatch_name(std::string_view name);
+
   /// Messages handled per turn before yielding the worker (0 = the system default). Owner only.
   void set_batch(std::uint32_t n) noexcept;
   /// Bounds the ordinary lane to `capacity` messages (0 = unbounded) with the given policy.
