@@ -241,7 +241,7 @@ class handlers {
                     "quay: on<&T::f>: a handler takes the message, and optionally a "
                     "response_promise<reply_type>, nothing else");
       if constexpr (tr::arity == 1 || tr::arity == 2) {
-        check_shape<tr>();
+        constexpr bool shape_ok = check_shape<tr>();
         using M = std::remove_cvref_t<typename detail::message_param<tr>::type>;
         const std::uint32_t id = detail::message_type_id<M>();
         if (table_.by_id.size() <= id) {
@@ -250,36 +250,58 @@ class handlers {
         if (table_.by_id[id] != nullptr) {
           detail::duplicate_handler(detail::type_name<T>(), detail::type_name<M>());
         }
-        table_.by_id[id] = &thunk<Fn>;
+        if constexpr (shape_ok) {
+          table_.by_id[id] = &thunk<Fn>;
+        }
       }
     }
     return *this;
   }
 
  private:
+  // Checks a handler's shape; each broken rule is one static_assert naming it. Returns
+  // whether every rule holds (the thunk is instantiated only then: no follow-on errors).
   template <class Tr>
-  static constexpr void check_shape() {
+  static constexpr bool check_shape() {
     using A = typename detail::message_param<Tr>::type;
     using M = std::remove_cvref_t<A>;
     using R = typename Tr::ret;
     using P = typename detail::promise_param<Tr>::type;
     using Reply = typename detail::reply_of<M>::type;
-    static_assert(!std::is_pointer_v<M>,
+    constexpr bool not_pointer = !std::is_pointer_v<M>;
+    static_assert(not_pointer,
                   "quay: on<&T::f>: a handler takes its message by reference or by value, "
                   "not by pointer");
-    static_assert(!std::is_volatile_v<std::remove_reference_t<A>>,
-                  "quay: on<&T::f>: a handler's message parameter cannot be volatile");
-    if constexpr (!std::is_void_v<P>) {
+    constexpr bool not_volatile = !std::is_volatile_v<std::remove_reference_t<A>>;
+    static_assert(not_volatile, "quay: on<&T::f>: a handler's message cannot be volatile");
+    constexpr bool second_is_promise =
+        std::is_void_v<P> || detail::is_response_promise<std::remove_cvref_t<P>>::value;
+    static_assert(second_is_promise,
+                  "quay: on<&T::f>: a handler takes one message; a second parameter can only "
+                  "be response_promise<M::reply_type>");
+    constexpr bool promise_ok =
+        !second_is_promise || std::is_void_v<P> || std::is_same_v<P, response_promise<Reply>>;
+    if constexpr (second_is_promise && !std::is_void_v<P>) {
       static_assert(detail::has_reply_type<M>,
                     "quay: on<&T::f>: a handler with a response_promise must handle a request "
                     "type (one with a reply_type)");
-      static_assert(std::is_same_v<P, response_promise<Reply>>,
+      static_assert(!detail::has_reply_type<M> || std::is_same_v<P, response_promise<Reply>>,
                     "quay: on<&T::f>: the second parameter must be "
                     "response_promise<M::reply_type>, taken by value");
-      static_assert(std::is_void_v<R> || std::is_same_v<R, task<>>,
-                    "quay: on<&T::f>: a handler with a response_promise answers through it: it "
-                    "returns void or task<>");
     }
+    constexpr bool promise_return_ok =
+        std::is_void_v<P> || std::is_void_v<R> || std::is_same_v<R, task<>>;
+    static_assert(promise_return_ok,
+                  "quay: on<&T::f>: a handler with a response_promise answers through it: it "
+                  "returns void or task<>");
+    constexpr bool return_ok = [] {
+      if constexpr (detail::is_task<R>::value) {
+        return std::is_same_v<A, M> && (std::is_void_v<typename R::value_type> ||
+                                        std::is_same_v<typename R::value_type, Reply>);
+      } else {
+        return std::is_void_v<R> || std::is_same_v<R, Reply>;
+      }
+    }();
     if constexpr (detail::is_task<R>::value) {
       static_assert(std::is_same_v<A, M>,
                     "quay: on<&T::f>: a coroutine handler (returning task<...>) must take the "
@@ -288,11 +310,13 @@ class handlers {
                         std::is_same_v<typename R::value_type, Reply>,
                     "quay: on<&T::f>: a handler returning task<R> must handle a request whose "
                     "reply_type is R");
-    } else if constexpr (!std::is_void_v<R>) {
-      static_assert(std::is_same_v<R, Reply>,
+    } else if constexpr (promise_return_ok) {
+      static_assert(std::is_void_v<R> || std::is_same_v<R, Reply>,
                     "quay: on<&T::f>: a handler returning a value must handle a request and "
                     "return its reply_type (or return void)");
     }
+    return not_pointer && not_volatile && second_is_promise && promise_ok &&
+           promise_return_ok && return_ok;
   }
 
   template <auto Fn>
