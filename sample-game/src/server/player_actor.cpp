@@ -18,8 +18,6 @@ namespace quay::game::server {
 
 namespace {
 constexpr millis login_deadline{10'000};
-// How often a player whose zone failed looks for the zone's restarted incarnation.
-constexpr millis rejoin_poll{50};
 
 spdlog::logger& logger(const server_context& ctx) {
   return ctx.log != nullptr ? *ctx.log : *log::get("game");
@@ -58,6 +56,7 @@ void player_actor::define(handlers<player_actor>& h) {
       .on<&player_actor::on_login_timeout>()
       .on<&player_actor::on_zone_lost>()
       .on<&player_actor::on_rejoin>()
+      .on<&player_actor::on_zone_bound>()
       .on<&player_actor::on_chat_bounced>()
       .on<&player_actor::on_login>()
       .on<&player_actor::on_logout>()
@@ -279,24 +278,29 @@ void player_actor::on_zone_lost(zone_lost_msg& m) {
   state_ = state::rejoining;
   lost_zone_ = m.zone;
   held_ = std::move(m.record);
-  rejoin_until_ = now() + millis(ctx_.settings->zone_rejoin_wait_ms);
-  on_rejoin(rejoin_msg{});
+  // The zone's supervisor re-registers the restarted incarnation under the zone's name; the
+  // registry tells this actor (at once if that happened already). The timer bounds the wait.
+  cancel_timer(rejoin_deadline_);
+  rejoin_deadline_ = after(millis(ctx_.settings->zone_rejoin_wait_ms), rejoin_msg{});
+  watch_name(zone_actor_name(held_.zone_id));
+}
+
+void player_actor::on_zone_bound(const name_bound& m) {
+  if (state_ != state::rejoining || m.ref == lost_zone_ ||
+      m.name != zone_actor_name(held_.zone_id)) {
+    return;  // the failed incarnation itself, or a notice that is no longer wanted
+  }
+  unwatch_name(m.name);
+  cancel_timer(rejoin_deadline_);
+  state_ = state::joining;
+  send(m.ref, zone_join_msg{self(), session_, held_, {}});
 }
 
 void player_actor::on_rejoin(const rejoin_msg&) {
   if (state_ != state::rejoining) {
     return;
   }
-  const auto zone = system().whereis(zone_actor_name(held_.zone_id));
-  if (zone && *zone != lost_zone_) {
-    state_ = state::joining;
-    send(*zone, zone_join_msg{self(), session_, held_, {}});
-    return;
-  }
-  if (now() < rejoin_until_) {
-    after(rejoin_poll, rejoin_msg{});
-    return;
-  }
+  unwatch_name(zone_actor_name(held_.zone_id));
   logger(ctx_).warn("'{}' kicked: zone {} did not come back", name_, held_.zone_id);
   kick(game_errc::zone_unavailable, net::errc::closed_by_owner);
 }

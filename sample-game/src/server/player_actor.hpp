@@ -48,6 +48,7 @@ private:
   void on_login_timeout(const login_timeout_msg&);
   void on_zone_lost(zone_lost_msg& m);
   void on_rejoin(const rejoin_msg&);
+  void on_zone_bound(const name_bound& m);
   void on_chat_bounced(chat_bounced_msg& m);
   // The client's messages (wire forms in quay/game/client_messages.hpp).
   void on_login(login_request& m);
@@ -87,7 +88,7 @@ private:
   token_bucket unexpected_;     // messages refused with UnexpectedMessage
   actor_ref lost_zone_;         // rejoining: the failed incarnation
   player_record held_;          // rejoining: the last state the failed zone handed over
-  port_time rejoin_until_{};
+  timer_handle rejoin_deadline_;  // rejoining: gives up when the zone does not come back
   std::vector<chat_bounced_msg> held_chat_;  // bounced lines waiting for the next zone_joined
   flatbuffers::FlatBufferBuilder fbb_;
 };
