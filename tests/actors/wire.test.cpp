@@ -8,7 +8,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <algorithm>
 #include <new>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -56,6 +58,26 @@ struct quay::wire_form<tell> {
     return {t.channel(), t.text() != nullptr ? static_cast<std::uint32_t>(std::stoul(t.text()->str()))
                                              : 0u};
   }
+};
+
+namespace {
+
+// Three more wire-form types, for the table's order.
+template <int N>
+struct numbered {
+  std::uint32_t n = 0;
+};
+
+}  // namespace
+
+template <int N>
+struct quay::wire_form<numbered<N>> {
+  static constexpr std::uint16_t id = static_cast<std::uint16_t>(300 + N);
+  using table = quay::test::Chat;
+  static flatbuffers::Offset<table> encode(flatbuffers::FlatBufferBuilder& b, const numbered<N>& m) {
+    return quay::test::CreateChat(b, 0, m.n);
+  }
+  static numbered<N> decode(const table& t) { return {t.channel()}; }
 };
 
 namespace {
@@ -154,6 +176,74 @@ TEST(wire, an_unregistered_wire_id_is_refused_and_counted) {
   EXPECT_EQ(quay::wire::decode_envelope(4321, bytes, ec), nullptr);
   EXPECT_EQ(ec, quay::wire_errc::unknown_wire_id);
   EXPECT_EQ(quay::wire::stats().unknown, before + 1);
+}
+
+// Registers wire types out of id order (0, 2, 1). Hands bytes to the host's wire::deliver in the host's own turn.
+struct deliver_bytes {
+  std::uint16_t id = 0;
+  std::vector<std::byte> bytes;
+  std::size_t offset = 0;  // where the payload starts in 8-aligned storage (4: misaligned)
+};
+
+class sorter_host final : public quay::actor {
+ public:
+  explicit sorter_host(std::vector<int>* out, std::vector<std::error_code>* results)
+      : out_(out), results_(results) {}
+  static void define(quay::handlers<sorter_host>& h) {
+    h.on<&sorter_host::on_deliver>()
+        .on<&sorter_host::on_0>()
+        .on<&sorter_host::on_2>()
+        .on<&sorter_host::on_1>();
+  }
+
+ private:
+  void on_deliver(deliver_bytes& d) {
+    // 8-aligned storage, the payload placed at `offset` in it.
+    std::vector<std::uint64_t> storage(d.bytes.size() / 8 + 2);
+    auto* base = reinterpret_cast<std::byte*>(storage.data()) + d.offset;
+    std::copy(d.bytes.begin(), d.bytes.end(), base);
+    results_->push_back(quay::wire::deliver(*this, d.id, {base, d.bytes.size()}, {}));
+  }
+  void on_0(const numbered<0>& m) { out_->push_back(static_cast<int>(m.n)); }
+  void on_1(const numbered<1>& m) { out_->push_back(100 + static_cast<int>(m.n)); }
+  void on_2(const numbered<2>& m) { out_->push_back(200 + static_cast<int>(m.n)); }
+  std::vector<int>* out_;
+  std::vector<std::error_code>* results_;
+};
+
+template <class M>
+std::vector<std::byte> encoded_as(const M& m) {
+  flatbuffers::FlatBufferBuilder b;
+  const auto bytes = quay::wire::encode(b, m);
+  return {bytes.begin(), bytes.end()};
+}
+
+TEST(wire, every_wire_id_of_a_table_is_found_whatever_the_registration_order) {
+  quay::testing::actor_fixture f;
+  std::vector<int> out;
+  std::vector<std::error_code> results;
+  const actor_ref a = f.spawn<sorter_host>(&out, &results);
+  f.send(a, deliver_bytes{301, encoded_as(numbered<1>{5}), 0});
+  f.send(a, deliver_bytes{302, encoded_as(numbered<2>{6}), 0});
+  f.send(a, deliver_bytes{300, encoded_as(numbered<0>{7}), 0});
+  f.run();
+  ASSERT_EQ(results.size(), 3u);
+  for (const auto& ec : results) {
+    EXPECT_FALSE(ec) << ec.message();
+  }
+  EXPECT_EQ(out, (std::vector<int>{105, 206, 7}));
+}
+
+TEST(wire, a_payload_that_is_not_8_byte_aligned_reaches_no_handler) {
+  quay::testing::actor_fixture f;
+  std::vector<int> out;
+  std::vector<std::error_code> results;
+  const actor_ref a = f.spawn<sorter_host>(&out, &results);
+  f.send(a, deliver_bytes{300, encoded_as(numbered<0>{1}), 4});
+  f.run();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0], quay::wire_errc::invalid_payload);
+  EXPECT_TRUE(out.empty());
 }
 
 // Allocations over `n` sends of `m` from outside to `a`, each handled at once.
