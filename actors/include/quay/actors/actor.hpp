@@ -15,7 +15,7 @@
 
 #include "quay/actors/actor_ref.hpp"
 #include "quay/actors/error.hpp"
-#include "quay/actors/message.hpp"
+#include "quay/actors/detail/envelope.hpp"
 #include "quay/actors/result.hpp"
 #include "quay/actors/task.hpp"
 #include "quay/runtime/port.hpp"

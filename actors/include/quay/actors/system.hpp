@@ -13,7 +13,8 @@
 
 #include "quay/actors/actor.hpp"
 #include "quay/actors/actor_ref.hpp"
-#include "quay/actors/message.hpp"
+#include "quay/actors/detail/drain_notification.hpp"
+#include "quay/actors/detail/envelope.hpp"
 #include "quay/runtime/completion.hpp"
 #include "quay/runtime/port.hpp"
 
@@ -59,11 +60,13 @@ struct actor_counters {
   }
 };
 
-/// Options of one spawn. `parent` is set by actor::supervise; leave it null otherwise.
+namespace detail {
+/// Options of one spawn: set by actor::supervise (a supervised child and its parent).
 struct spawn_options {
   actor_ref parent{};
   bool supervised = false;
 };
+}  // namespace detail
 
 /// A set of actors running on one port (the native io_port or the deterministic manual_port).
 ///
@@ -91,22 +94,7 @@ class actor_system {
   /// turn, which runs on_start(). Thread-safe.
   template <class T, class... A>
   actor_ref spawn(A&&... args) {
-    return spawn_with<T>(spawn_options{}, std::forward<A>(args)...);
-  }
-  /// spawn() with options. Thread-safe.
-  template <class T, class... A>
-  actor_ref spawn_with(const spawn_options& o, A&&... args) {
-    static_assert(std::is_base_of_v<actor, T>, "actors derive from quay::actor");
-    const auto& table = detail::table_of<T>();
-    void* slot = begin_spawn(o);
-    actor* a = nullptr;
-    try {
-      a = new T(std::forward<A>(args)...);
-    } catch (...) {
-      abort_spawn(slot);
-      throw;
-    }
-    return finish_spawn(slot, a, &table, o);
+    return spawn_with<T>(detail::spawn_options{}, std::forward<A>(args)...);
   }
 
   /// Sends `m` to `to` from outside any actor (sender() is null; inside a handler the current
@@ -154,25 +142,29 @@ class actor_system {
   /// Thread-safe, lock-free.
   std::optional<std::uint64_t> mailbox_depth(actor_ref r) const noexcept;
 
-  /// Backpressure hook for non-actor components (the network session): posts `c` to the port
-  /// once, when `r`'s mailbox depth is at most `low_water` — at once if it already is, else as
-  /// soon as the actor's turns drain it that far. If the actor stops first, `c` is posted with
-  /// actor_errc::dead_target; if the port stops while the actor is still behind (it never runs
-  /// again), `c` runs with errc::aborted. One-shot; register again to watch again. `c` must stay alive until
-  /// it runs and must not be posted elsewhere meanwhile. Thread-safe.
-  void notify_when_drained(actor_ref r, std::uint64_t low_water, completion* c);
-  /// Withdraws a notify_when_drained registration. True if it was still pending (then `c`
-  /// will not be posted). Thread-safe.
-  bool cancel_drain_notification(actor_ref r, completion* c);
-
-  /// Internal: the implementation.
-  detail::system_impl& impl() noexcept { return *impl_; }
-
  private:
-  void* begin_spawn(const spawn_options& o);
+  friend class actor;
+  friend void detail::notify_when_drained(actor_system&, actor_ref, std::uint64_t, completion*);
+  friend bool detail::cancel_drain_notification(actor_system&, actor_ref, completion*);
+
+  template <class T, class... A>
+  actor_ref spawn_with(const detail::spawn_options& o, A&&... args) {
+    static_assert(std::is_base_of_v<actor, T>, "actors derive from quay::actor");
+    const auto& table = detail::table_of<T>();
+    void* slot = begin_spawn(o);
+    actor* a = nullptr;
+    try {
+      a = new T(std::forward<A>(args)...);
+    } catch (...) {
+      abort_spawn(slot);
+      throw;
+    }
+    return finish_spawn(slot, a, &table, o);
+  }
+  void* begin_spawn(const detail::spawn_options& o);
   void abort_spawn(void* slot) noexcept;
   actor_ref finish_spawn(void* slot, actor* a, const detail::handler_table* table,
-                         const spawn_options& o);
+                         const detail::spawn_options& o);
   std::error_code deliver(actor_ref to, detail::envelope* e);
 
   std::unique_ptr<detail::system_impl> impl_;
@@ -191,7 +183,7 @@ actor_ref actor::supervise(restart_policy policy, std::string name, A&&... args)
                       actor_system& sys, actor_ref parent) {
     return std::apply(
         [&](const auto&... a) {
-          return sys.spawn_with<T>(spawn_options{parent, true}, a...);
+          return sys.template spawn_with<T>(detail::spawn_options{parent, true}, a...);
         },
         tup);
   });
