@@ -18,6 +18,7 @@
 #include "quay/actors/detail/envelope.hpp"
 #include "quay/actors/result.hpp"
 #include "quay/actors/task.hpp"
+#include "quay/actors/typed_ref.hpp"
 #include "quay/runtime/port.hpp"
 #include "quay/runtime/unique_function.hpp"
 
@@ -369,6 +370,12 @@ class actor {
   std::error_code send(actor_ref to, M&& m) {
     return send_envelope(to, detail::make_envelope(std::forward<M>(m)));
   }
+  /// send() through a typed handle: compiles only if `to` lists M. Owner only.
+  template <class M, class... Ms>
+  std::error_code send(typed_ref<Ms...> to, M&& m) {
+    detail::check_typed_send<typed_ref<Ms...>, M>();
+    return send(to.untyped(), std::forward<M>(m));
+  }
   /// Answers the request this actor is serving, if `m` is of its reply type and it is still
   /// unanswered here: inside a handler that returns void (or task<>) for a request type, and
   /// inside the ask continuations (callback or after co_await) that such a handler started — a
@@ -414,6 +421,13 @@ class actor {
                   }));
   }
 
+  /// ask() with a callback through a typed handle: compiles only if `to` lists M. Owner only.
+  template <class M, class F, class... Ms>
+  void ask(typed_ref<Ms...> to, M&& request, millis timeout, F&& on_reply) {
+    detail::check_typed_send<typed_ref<Ms...>, M>();
+    ask(to.untyped(), std::forward<M>(request), timeout, std::forward<F>(on_reply));
+  }
+
   template <class R>
   class ask_awaiter;
   /// Request/reply for coroutines: `result<R> r = co_await ask(to, request, timeout);` inside a
@@ -423,6 +437,14 @@ class actor {
                                                                millis timeout) {
     return ask_awaiter<typename std::remove_cvref_t<M>::reply_type>(
         *this, to, detail::make_envelope(std::forward<M>(request)), timeout);
+  }
+
+  /// co_await ask() through a typed handle: compiles only if `to` lists M. Owner only.
+  template <class M, class... Ms>
+  ask_awaiter<typename std::remove_cvref_t<M>::reply_type> ask(typed_ref<Ms...> to, M&& request,
+                                                               millis timeout) {
+    detail::check_typed_send<typed_ref<Ms...>, M>();
+    return ask(to.untyped(), std::forward<M>(request), timeout);
   }
 
   /// Delivers `m` to this actor once, after `delay`, on the control lane. Owner only.

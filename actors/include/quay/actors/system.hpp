@@ -104,6 +104,12 @@ class actor_system {
   std::error_code send(actor_ref to, M&& m) {
     return deliver(to, detail::make_envelope(std::forward<M>(m)));
   }
+  /// send() through a typed handle: compiles only if `to` lists M. Thread-safe.
+  template <class M, class... Ms>
+  std::error_code send(typed_ref<Ms...> to, M&& m) {
+    detail::check_typed_send<typed_ref<Ms...>, M>();
+    return send(to.untyped(), std::forward<M>(m));
+  }
   /// Sends `m` to `to` on the control lane, which bounds never refuse or evict: for the one
   /// notice a component must not lose to a full mailbox (a session's `session_closed`). It is
   /// served before the ordinary lane, so it may overtake ordinary messages already queued.
