@@ -3,6 +3,7 @@
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <cstddef>
@@ -57,8 +58,9 @@ struct promise_state {
 };
 /// Sends `reply` as the answer to the request of `s`. Thread-safe.
 std::error_code deliver_promise(const promise_state& s, envelope* reply);
-/// Answers the request of `s` with actor_errc::broken_promise. Thread-safe.
-void break_promise(const promise_state& s) noexcept;
+/// Answers the request of `s` with actor_errc::broken_promise, or target_failed when the
+/// promise is destroyed by an exception unwinding (its handler threw). Thread-safe.
+void break_promise(const promise_state& s, bool unwinding) noexcept;
 }  // namespace detail
 
 template <class R>
@@ -159,7 +161,8 @@ enum class restart_policy : std::uint8_t {
 /// Exactly once: the first deliver() answers the asker; later calls return
 /// actor_errc::already_answered and send nothing. Dropped unanswered (destroyed or assigned
 /// over while still pending, including when the actor holding it stops), it answers the asker
-/// at once with actor_errc::broken_promise, never a timeout. A promise for a message that was
+/// at once with actor_errc::broken_promise, never a timeout (target_failed instead if it is
+/// destroyed by an exception: the handler holding it threw). A promise for a message that was
 /// sent, not asked, has nothing to answer: it starts spent (deliver returns already_answered).
 ///
 /// Thread contract: one thread at a time per promise; deliver() and the destructor may run on
@@ -206,7 +209,7 @@ class response_promise {
   explicit response_promise(const detail::promise_state& s) noexcept : st_(s) {}
   void drop() noexcept {
     if (pending()) {
-      detail::break_promise(std::exchange(st_, {}));
+      detail::break_promise(std::exchange(st_, {}), std::uncaught_exceptions() > 0);
     }
   }
 
