@@ -296,8 +296,9 @@ std::error_code deliver_promise(const promise_state& s, envelope* reply) {
   return s.sys->deliver(s.to, reply);
 }
 
-void break_promise(const promise_state& s) noexcept {
-  s.sys->deliver_error_reply(s.to, s.id, actor_errc::broken_promise);
+void break_promise(const promise_state& s, bool unwinding) noexcept {
+  s.sys->deliver_error_reply(s.to, s.id,
+                             unwinding ? actor_errc::target_failed : actor_errc::broken_promise);
 }
 
 void duplicate_handler(const char* actor_type, const char* message_type) {

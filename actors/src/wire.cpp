@@ -124,7 +124,7 @@ std::error_code send_decoded(actor_system& sys, actor_ref to, actor_ref sender,
     return ec;
   }
   e->sender = sender;
-  return sys.impl().deliver(to, e);
+  return sys.deliver(to, e);
 }
 
 std::error_code deliver(actor& self, std::uint16_t wire_id, std::span<const std::byte> bytes,

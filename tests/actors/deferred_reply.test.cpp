@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <optional>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct drop_it {  // the handler takes the promise and lets it go
 struct keep_it {  // the handler keeps the promise until the actor stops
   using reply_type = int;
 };
+struct fail_it {  // the handler takes the promise and throws
+  using reply_type = int;
+};
 struct settle {};
 struct price {
   int value;
@@ -56,7 +60,8 @@ class bank final : public quay::actor {
         .on<&bank::on_settle>()
         .on<&bank::on_price>()
         .on<&bank::on_drop>()
-        .on<&bank::on_keep>();
+        .on<&bank::on_keep>()
+        .on<&bank::on_fail>();
   }
 
  private:
@@ -85,6 +90,9 @@ class bank final : public quay::actor {
   }
   void on_drop(const drop_it&, response_promise<int> /*p*/) {}  // broken at return
   void on_keep(const keep_it&, response_promise<int> p) { kept_ = std::move(p); }
+  void on_fail(const fail_it&, response_promise<int> /*p*/) {
+    throw std::runtime_error("bank failed");
+  }
 
   bank_log* log_;
   std::vector<std::pair<int, response_promise<int>>> withdrawals_;
@@ -203,6 +211,18 @@ TEST(deferred_reply, a_promise_dropped_unanswered_gives_broken_promise_at_once_n
   ASSERT_EQ(co_out.errors.size(), 1u);
   EXPECT_EQ(co_out.errors[0], actor_errc::broken_promise);
   EXPECT_TRUE(out.values.empty());
+}
+
+TEST(deferred_reply, a_handler_that_throws_holding_its_promise_gives_target_failed) {
+  actor_fixture f;
+  bank_log log;
+  outcome out;
+  const actor_ref b = f.spawn<bank>(&log);
+  const actor_ref a = f.spawn<asker<fail_it>>(&out);
+  f.send(a, call<fail_it>{b, fail_it{}});
+  f.run();
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_EQ(out.errors[0], actor_errc::target_failed);
 }
 
 TEST(deferred_reply, an_actor_that_stops_holding_a_promise_breaks_it) {

@@ -4,6 +4,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,9 +17,10 @@
 
 #include "quay/actors/actor_ref.hpp"
 #include "quay/actors/error.hpp"
-#include "quay/actors/message.hpp"
+#include "quay/actors/detail/envelope.hpp"
 #include "quay/actors/result.hpp"
 #include "quay/actors/task.hpp"
+#include "quay/actors/typed_ref.hpp"
 #include "quay/runtime/port.hpp"
 #include "quay/runtime/unique_function.hpp"
 
@@ -120,8 +122,9 @@ struct promise_state {
 };
 /// Sends `reply` as the answer to the request of `s`. Thread-safe.
 std::error_code deliver_promise(const promise_state& s, envelope* reply);
-/// Answers the request of `s` with actor_errc::broken_promise. Thread-safe.
-void break_promise(const promise_state& s) noexcept;
+/// Answers the request of `s` with actor_errc::broken_promise, or target_failed when the
+/// promise is destroyed by an exception unwinding (its handler threw). Thread-safe.
+void break_promise(const promise_state& s, bool unwinding) noexcept;
 }  // namespace detail
 
 template <class R>
@@ -222,7 +225,8 @@ enum class restart_policy : std::uint8_t {
 /// Exactly once: the first deliver() answers the asker; later calls return
 /// actor_errc::already_answered and send nothing. Dropped unanswered (destroyed or assigned
 /// over while still pending, including when the actor holding it stops), it answers the asker
-/// at once with actor_errc::broken_promise, never a timeout. A promise for a message that was
+/// at once with actor_errc::broken_promise, never a timeout (target_failed instead if it is
+/// destroyed by an exception: the handler holding it threw). A promise for a message that was
 /// sent, not asked, has nothing to answer: it starts spent (deliver returns already_answered).
 ///
 /// Thread contract: one thread at a time per promise; deliver() and the destructor may run on
@@ -269,7 +273,7 @@ class response_promise {
   explicit response_promise(const detail::promise_state& s) noexcept : st_(s) {}
   void drop() noexcept {
     if (pending()) {
-      detail::break_promise(std::exchange(st_, {}));
+      detail::break_promise(std::exchange(st_, {}), std::uncaught_exceptions() > 0);
     }
   }
 
@@ -443,6 +447,12 @@ class actor {
   std::error_code send(actor_ref to, M&& m) {
     return send_envelope(to, detail::make_envelope(std::forward<M>(m)));
   }
+  /// send() through a typed handle: compiles only if `to` lists M. Owner only.
+  template <class M, class... Ms>
+  std::error_code send(typed_ref<Ms...> to, M&& m) {
+    detail::check_typed_send<typed_ref<Ms...>, M>();
+    return send(to.untyped(), std::forward<M>(m));
+  }
   /// Answers the request this actor is serving, if `m` is of its reply type and it is still
   /// unanswered here: inside a handler that returns void (or task<>) for a request type, and
   /// inside the ask continuations (callback or after co_await) that such a handler started — a
@@ -488,6 +498,13 @@ class actor {
                   }));
   }
 
+  /// ask() with a callback through a typed handle: compiles only if `to` lists M. Owner only.
+  template <class M, class F, class... Ms>
+  void ask(typed_ref<Ms...> to, M&& request, millis timeout, F&& on_reply) {
+    detail::check_typed_send<typed_ref<Ms...>, M>();
+    ask(to.untyped(), std::forward<M>(request), timeout, std::forward<F>(on_reply));
+  }
+
   template <class R>
   class ask_awaiter;
   /// Request/reply for coroutines: `result<R> r = co_await ask(to, request, timeout);` inside a
@@ -497,6 +514,14 @@ class actor {
                                                                millis timeout) {
     return ask_awaiter<typename std::remove_cvref_t<M>::reply_type>(
         *this, to, detail::make_envelope(std::forward<M>(request)), timeout);
+  }
+
+  /// co_await ask() through a typed handle: compiles only if `to` lists M. Owner only.
+  template <class M, class... Ms>
+  ask_awaiter<typename std::remove_cvref_t<M>::reply_type> ask(typed_ref<Ms...> to, M&& request,
+                                                               millis timeout) {
+    detail::check_typed_send<typed_ref<Ms...>, M>();
+    return ask(to.untyped(), std::forward<M>(request), timeout);
   }
 
   /// Delivers `m` to this actor once, after `delay`, on the control lane. Owner only.
