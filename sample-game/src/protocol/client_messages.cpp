@@ -20,13 +20,14 @@ using wf_chat = wire_form<chat_send_request>;
 
 flatbuffers::Offset<wf_login::table> wf_login::encode(flatbuffers::FlatBufferBuilder& b,
                                                       const login_request& m) {
-  return game::wire::CreateLoginRequestDirect(b, m.name.c_str(), m.token.c_str(),
-                                              m.protocol_version,
-                                              m.session_token.empty() ? nullptr
-                                                                      : m.session_token.c_str());
+  return game::wire::CreateLoginRequestDirect(
+      b, m.name.c_str(), m.token.c_str(), m.protocol_version,
+      m.session_token.empty() ? nullptr : m.session_token.c_str(),
+      m.resume_token.empty() ? nullptr : m.resume_token.c_str());
 }
 login_request wf_login::decode(const table& t) {
-  return {str(t.name()), str(t.token()), t.protocol_version(), str(t.session_token())};
+  return {str(t.name()), str(t.token()), t.protocol_version(), str(t.session_token()),
+          str(t.resume_token())};
 }
 
 flatbuffers::Offset<wf_logout::table> wf_logout::encode(flatbuffers::FlatBufferBuilder& b,

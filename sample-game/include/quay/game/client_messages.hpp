@@ -30,6 +30,7 @@ struct login_request {
   std::string token;
   std::uint16_t protocol_version = 1;
   std::string session_token;
+  std::string resume_token;
 };
 /// Logout.
 struct logout_request {};
