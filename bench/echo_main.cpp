@@ -2,7 +2,12 @@
 // The server's threads are pinned to CPU 0 and the load generator to CPU 1 (the machine has two
 // cores); server CPU time = process CPU minus the load generator thread's CPU.
 //
-//   bench_echo [--impls=quay-session,quay-actor,asio,epoll] [--seconds=2] [--idle=9000]
+//   bench_echo [--impls=quay-session,quay-actor,quay-ws,quay-ws-actor,asio,epoll] [--seconds=2]
+//              [--idle=9000]
+//
+// quay-ws and quay-ws-actor are the Quay servers with the load generator speaking WebSocket
+// (one binary message per envelope), to compare with quay-session and quay-actor in the same
+// run (issue 17); they have no idle case (an idle WebSocket is closed at its handshake deadline).
 //
 // Prints per case and impl: frames/s, p50/p99/p99.9 round trip (us), server CPU per frame (us),
 // and for the idle case the server's heap per idle connection (bytes; malloc'd memory in use,
@@ -54,6 +59,8 @@ using factory = std::function<std::unique_ptr<echo_server>()>;
 std::map<std::string, factory> all_impls() {
   return {{"quay-session", make_quay_session_echo},
           {"quay-actor", make_quay_actor_echo},
+          {"quay-ws", make_quay_ws_session_echo},
+          {"quay-ws-actor", make_quay_ws_actor_echo},
           {"asio", make_asio_echo},
           {"epoll", make_epoll_echo}};
 }
@@ -88,6 +95,7 @@ bool run_case(const echo_case& c, const std::string& impl, const factory& f, dou
     cfg.depth = c.depth;
     cfg.payload_bytes = c.bytes;
     cfg.measure_s = seconds;
+    cfg.websocket = impl.rfind("quay-ws", 0) == 0;
     r = run_loadgen(cfg);
   });
   gen.join();
@@ -145,7 +153,7 @@ int main(int argc, char** argv) {
   ::mallopt(M_TRIM_THRESHOLD, 128 * 1024);
   ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   args a(argc, argv);
-  const auto impls = split(a.get("impls", "epoll,asio,quay-session,quay-actor"));
+  const auto impls = split(a.get("impls", "epoll,asio,quay-session,quay-actor,quay-ws,quay-ws-actor"));
   const double seconds = a.get_double("seconds", 2.0);
   const std::size_t idle = a.get_u64("idle", 9000);
   const auto cases_filter = a.get("cases", "");
@@ -176,7 +184,9 @@ int main(int argc, char** argv) {
     }
   }
   if (idle > 0) {
-    for (const auto& impl : impls) run_idle(impl, known.at(impl), idle);
+    for (const auto& impl : impls) {
+      if (impl.rfind("quay-ws", 0) != 0) run_idle(impl, known.at(impl), idle);
+    }
   }
   bound.disarm();
   return echoed_right ? 0 : 1;

@@ -1,6 +1,8 @@
 // The Quay echo servers: (a) frames echoed by a session_handler on the worker that read them;
 // (b) each frame delivered to the session's owner actor, which sends it back (the game's path).
 // Both send the received frame itself back: it is a shared buffer, so nothing is copied again.
+// The quay-ws variants are the same servers on a listener that also accepts WebSocket, driven
+// by the load generator speaking WebSocket (issue 17's comparison with the TCP echo).
 #include <atomic>
 
 #include "echo_servers.hpp"
@@ -12,8 +14,9 @@ namespace quay::bench {
 
 namespace {
 
-net::listen_options bench_listen_options() {
+net::listen_options bench_listen_options(bool websocket) {
   net::listen_options o;
+  o.protocols.websocket = websocket;
   o.max_connections = 100'000;
   o.session.max_frame_size = 1 << 20;
   o.session.idle_timeout = std::chrono::milliseconds(0);
@@ -32,9 +35,9 @@ io_port_options one_worker() {
 
 class session_echo final : public echo_server, private net::session_handler {
  public:
-  session_echo() : port_(one_worker()), net_(port_, nullptr) {
+  explicit session_echo(bool websocket) : port_(one_worker()), net_(port_, nullptr) {
     endpoint bound;
-    net_.listen(bench_listen_options(), *this, &bound);
+    net_.listen(bench_listen_options(websocket), *this, &bound);
     bound_ = bound.port();
   }
   ~session_echo() override {
@@ -71,10 +74,10 @@ class echo_actor : public actor {
 
 class actor_echo final : public echo_server {
  public:
-  actor_echo() : port_(one_worker()), system_(port_), net_(port_, &system_) {
+  explicit actor_echo(bool websocket) : port_(one_worker()), system_(port_), net_(port_, &system_) {
     endpoint bound;
     net_.listen(
-        bench_listen_options(),
+        bench_listen_options(websocket),
         [this](net::session_handle, const endpoint&) { return system_.spawn<echo_actor>(net_); },
         &bound);
     bound_ = bound.port();
@@ -95,7 +98,11 @@ class actor_echo final : public echo_server {
 
 }  // namespace
 
-std::unique_ptr<echo_server> make_quay_session_echo() { return std::make_unique<session_echo>(); }
-std::unique_ptr<echo_server> make_quay_actor_echo() { return std::make_unique<actor_echo>(); }
+std::unique_ptr<echo_server> make_quay_session_echo() { return std::make_unique<session_echo>(false); }
+std::unique_ptr<echo_server> make_quay_actor_echo() { return std::make_unique<actor_echo>(false); }
+std::unique_ptr<echo_server> make_quay_ws_session_echo() {
+  return std::make_unique<session_echo>(true);
+}
+std::unique_ptr<echo_server> make_quay_ws_actor_echo() { return std::make_unique<actor_echo>(true); }
 
 }  // namespace quay::bench

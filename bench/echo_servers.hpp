@@ -19,6 +19,9 @@ class echo_server {
 
 std::unique_ptr<echo_server> make_quay_session_echo();
 std::unique_ptr<echo_server> make_quay_actor_echo();
+/// The same two servers on a listener that accepts WebSocket too (the load generator upgrades).
+std::unique_ptr<echo_server> make_quay_ws_session_echo();
+std::unique_ptr<echo_server> make_quay_ws_actor_echo();
 std::unique_ptr<echo_server> make_asio_echo();
 std::unique_ptr<echo_server> make_epoll_echo();
 

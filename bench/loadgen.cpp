@@ -15,6 +15,7 @@
 #include <cstring>
 #include <deque>
 #include <span>
+#include <string>
 
 #include "quay/net/envelope.hpp"
 
@@ -107,22 +108,26 @@ class frame_source {
 
   /// Offset of the first byte of `got` (wire_size() bytes) that differs from frame `k` of
   /// connection `c`, or -1 when they are the same.
-  std::ptrdiff_t mismatch(std::size_t c, std::uint64_t k, const std::uint8_t* got) const {
+  /// `from`: `got` starts at that wire byte (4 over WebSocket: no Quay header).
+  std::ptrdiff_t mismatch(std::size_t c, std::uint64_t k, const std::uint8_t* got,
+                          std::size_t from = 0) const {
     std::uint8_t stamp[stamp_bytes];
     stamp_of(c, k, stamp);
     const std::size_t s = std::min(stamp_bytes, payload_len_);
     const std::size_t tail = payload_at_ + payload_len_;
-    if (std::memcmp(got, wire_.data(), payload_at_) == 0 &&
-        std::memcmp(got + payload_at_, stamp, s) == 0 &&
-        std::memcmp(got + payload_at_ + s, pattern_.data() + start_of(c, k), payload_len_ - s) ==
+    const std::uint8_t* g = got;
+    auto at = [&](std::size_t wire_offset) { return g + (wire_offset - from); };
+    if (std::memcmp(g, wire_.data() + from, payload_at_ - from) == 0 &&
+        std::memcmp(at(payload_at_), stamp, s) == 0 &&
+        std::memcmp(at(payload_at_ + s), pattern_.data() + start_of(c, k), payload_len_ - s) ==
             0 &&
-        std::memcmp(got + tail, wire_.data() + tail, wire_.size() - tail) == 0) {
+        std::memcmp(at(tail), wire_.data() + tail, wire_.size() - tail) == 0) {
       return -1;
     }
     std::vector<std::uint8_t> expected;  // the slow path, only to name the byte
     append(c, k, expected);
-    std::size_t i = 0;
-    while (i < expected.size() && expected[i] == got[i]) ++i;
+    std::size_t i = from;
+    while (i < expected.size() && expected[i] == got[i - from]) ++i;
     return static_cast<std::ptrdiff_t>(i);
   }
 
@@ -154,7 +159,47 @@ std::string describe(std::size_t c, std::uint64_t k, const char* what, long long
   return buf;
 }
 
+// Rewrites the Quay frame just appended at `at` (4-byte header + envelope) as one masked binary
+// WebSocket frame with mask key 0 (the XOR changes nothing, the server unmasks all the same).
+void to_websocket(std::vector<std::uint8_t>& out, std::size_t at) {
+  const std::size_t n = out.size() - at - 4;
+  std::uint8_t h[14];
+  std::size_t hl = 0;
+  h[hl++] = 0x82;
+  if (n < 126) {
+    h[hl++] = static_cast<std::uint8_t>(0x80 | n);
+  } else if (n < 65536) {
+    h[hl++] = 0x80 | 126;
+    h[hl++] = static_cast<std::uint8_t>(n >> 8);
+    h[hl++] = static_cast<std::uint8_t>(n & 0xff);
+  } else {
+    h[hl++] = 0x80 | 127;
+    for (int i = 7; i >= 0; --i) h[hl++] = static_cast<std::uint8_t>((n >> (8 * i)) & 0xff);
+  }
+  for (int i = 0; i < 4; ++i) h[hl++] = 0;
+  out.insert(out.begin() + static_cast<std::ptrdiff_t>(at), hl - 4, 0);
+  std::memcpy(out.data() + at, h, hl);
+}
+
 }  // namespace
+
+bool websocket_upgrade(int fd) {
+  static constexpr char request[] =
+      "GET /bench HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+  if (::send(fd, request, sizeof request - 1, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof request - 1)) {
+    return false;
+  }
+  // The answer is read one byte at a time so that nothing after it is consumed (the server
+  // sends nothing more before the first frame, but this does not rely on it).
+  std::string head;
+  while (head.size() < 4096 && (head.size() < 4 || head.compare(head.size() - 4, 4, "\r\n\r\n") != 0)) {
+    char ch = 0;
+    if (::recv(fd, &ch, 1, 0) != 1) return false;
+    head.push_back(ch);
+  }
+  return head.rfind("HTTP/1.1 101 ", 0) == 0;
+}
 
 std::vector<int> open_idle(std::uint16_t port, std::size_t n) {
   std::vector<int> fds;
@@ -185,8 +230,8 @@ loadgen_result run_loadgen(const loadgen_config& c) {
   std::vector<conn> conns(c.connections);
   for (std::size_t i = 0; i < conns.size(); ++i) {
     conns[i].fd = connect_blocking(c.port);
-    if (conns[i].fd < 0) {
-      r.error = "connect failed";
+    if (conns[i].fd < 0 || (c.websocket && !websocket_upgrade(conns[i].fd))) {
+      r.error = conns[i].fd < 0 ? "connect failed" : "websocket upgrade failed";
       for (auto& k : conns) if (k.fd >= 0) ::close(k.fd);
       ::close(ep);
       return r;
@@ -220,7 +265,9 @@ loadgen_result run_loadgen(const loadgen_config& c) {
   };
   auto send_one = [&](std::size_t i) {
     conn& k = conns[i];
+    const std::size_t at = k.out.size();
     frames.append(i, k.sent++, k.out);
+    if (c.websocket) to_websocket(k.out, at);
     k.in_flight.push_back(clk::now());
   };
 
@@ -267,7 +314,48 @@ loadgen_result run_loadgen(const loadgen_config& c) {
       std::size_t pos = 0;
       std::size_t replies = 0;
       const auto t = clk::now();
-      while (k.in.size() - pos >= 4) {
+      while (c.websocket && k.in.size() - pos >= 2) {
+        // A server frame: FIN + binary, unmasked, 7/16/64-bit length, then the envelope.
+        const std::uint8_t* p = k.in.data() + pos;
+        const std::size_t avail = k.in.size() - pos;
+        std::uint64_t len = p[1] & 0x7f;
+        std::size_t hl = 2;
+        if (len == 126) hl = 4;
+        if (len == 127) hl = 10;
+        if (avail < hl) break;
+        if (hl == 4) len = (std::uint64_t{p[2]} << 8) | p[3];
+        if (hl == 10) {
+          len = 0;
+          for (int b = 2; b < 10; ++b) len = (len << 8) | p[b];
+        }
+        if (k.in_flight.empty()) {
+          r.error = describe(i, k.received, "came with no frame in flight, its length",
+                             static_cast<long long>(len));
+        } else if (p[0] != 0x82 || (p[1] & 0x80) != 0) {
+          r.error = describe(i, k.received, "is not an unmasked final binary frame, byte 0 is", p[0]);
+        } else if (len + 4 != wire_size) {
+          r.error = describe(i, k.received, "has the wrong length: its header says",
+                             static_cast<long long>(len));
+        } else if (avail - hl < len) {
+          break;
+        } else if (const auto d = frames.mismatch(i, k.received, p + hl, 4); d >= 0) {
+          r.error = describe(i, k.received, "differs from the frame sent at wire byte", d);
+        }
+        if (!r.error.empty()) {
+          failed = true;
+          break;
+        }
+        pos += hl + static_cast<std::size_t>(len);
+        ++k.received;
+        if (measuring) {
+          r.latencies_us.push_back(
+              std::chrono::duration<double, std::micro>(t - k.in_flight.front()).count());
+          ++r.frames;
+        }
+        k.in_flight.pop_front();
+        ++replies;
+      }
+      while (!c.websocket && k.in.size() - pos >= 4) {
         std::uint32_t len = 0;
         std::memcpy(&len, k.in.data() + pos, 4);  // little-endian host
         // Reply number `received` must be that frame, byte for byte. The header alone shows a

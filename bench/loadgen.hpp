@@ -24,6 +24,10 @@ struct loadgen_config {
   std::size_t payload_bytes = 64;
   double warmup_s = 0.3;
   double measure_s = 2.0;
+  /// Speak WebSocket (RFC 6455): upgrade each connection first, then send every envelope as one
+  /// masked binary frame (mask key 0, so the client spends nothing on masking while the server
+  /// unmasks as for any key) and read unmasked binary frames back.
+  bool websocket = false;
 };
 
 struct loadgen_result {
@@ -38,6 +42,9 @@ struct loadgen_result {
 
 /// Runs one load on the calling thread. Linux only (epoll).
 loadgen_result run_loadgen(const loadgen_config& c);
+
+/// Upgrades a connected blocking socket to WebSocket (sends the request, reads the 101).
+bool websocket_upgrade(int fd);
 
 /// Opens `n` connections to 127.0.0.1:`port` and keeps them idle; returns their descriptors
 /// (fewer on failure). close_all() closes them.

@@ -29,10 +29,11 @@ struct asio_pool {
   std::vector<std::thread> workers;
 };
 
-double outside_posts(const port_params& p) {
+double outside_posts(const port_params& p, double& cpu_ns) {
   sharded_counter done;  // declared before the pool: it outlives the workers
   asio_pool pool(p.threads);
   auto start = bench_clock::now();
+  const stopwatch cpu;
   std::uint64_t done_seen = 0;
   for (std::uint64_t i = 0; i < p.outside_posts; ++i) {
     // Keep at most `outside_window` in flight, as the Quay side must (it reuses its nodes).
@@ -43,6 +44,7 @@ double outside_posts(const port_params& p) {
     asio::post(pool.io, [&done] { done.add(); });
   }
   while (done.sum() < p.outside_posts) std::this_thread::sleep_for(std::chrono::microseconds(20));
+  cpu_ns = cpu.cpu() * 1e9 / static_cast<double>(p.outside_posts);
   return static_cast<double>(p.outside_posts) / seconds_since(start);
 }
 
@@ -62,18 +64,20 @@ void chain_step(chain_state* c) {
   asio::post(*c->io, [c] { chain_step(c); });
 }
 
-double chain_posts(const port_params& p) {
+double chain_posts(const port_params& p, double& cpu_ns) {
   std::atomic<std::size_t> chains_left{p.chains};
   std::vector<chain_state> chains(p.chains);
   asio_pool pool(p.threads);  // destroyed (workers joined) before the state above
   std::uint64_t per_chain = p.chain_hops / p.chains;
   for (auto& c : chains) c = chain_state{&pool.io, per_chain, &chains_left};
   auto start = bench_clock::now();
+  const stopwatch cpu;
   for (auto& c : chains) {
     chain_state* cp = &c;
     asio::post(pool.io, [cp] { chain_step(cp); });
   }
   for (auto left = chains_left.load(); left != 0; left = chains_left.load()) chains_left.wait(left);
+  cpu_ns = cpu.cpu() * 1e9 / static_cast<double>(per_chain * p.chains);
   return static_cast<double>(per_chain * p.chains) / seconds_since(start);
 }
 
@@ -101,8 +105,8 @@ void wake_latency(const port_params& p, port_result& r) {
 
 port_result run_asio_port(const port_params& p) {
   port_result r;
-  r.outside_per_s = outside_posts(p);
-  r.chain_per_s = chain_posts(p);
+  r.outside_per_s = outside_posts(p, r.outside_cpu_ns);
+  r.chain_per_s = chain_posts(p, r.chain_cpu_ns);
   wake_latency(p, r);
   return r;
 }

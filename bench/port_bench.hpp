@@ -33,6 +33,10 @@ struct port_result {
   double chain_per_s = 0;    ///< completions/s posted by the workers themselves
   double wake_p50_ns = 0;    ///< post-to-run latency into an idle pool, median
   double wake_p99_ns = 0;    ///< post-to-run latency into an idle pool, 99th percentile
+  /// Process CPU time (all threads) per completion in the two throughput workloads: on a shared
+  /// machine the wall-clock rates swing with the share of the cores a run gets, these do not.
+  double outside_cpu_ns = 0;
+  double chain_cpu_ns = 0;
 };
 
 port_result run_asio_port(const port_params& p);

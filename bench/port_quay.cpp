@@ -38,12 +38,13 @@ struct alignas(64) count_op final : completion {
   std::atomic<bool> busy{false};
 };
 
-double outside_posts(const port_params& p) {
+double outside_posts(const port_params& p, double& cpu_ns) {
   io_port port(options_for(p));
   sharded_counter done;
   auto nodes = std::make_unique<count_op[]>(p.outside_window);
   for (std::size_t i = 0; i < p.outside_window; ++i) nodes[i].counter = &done;
   auto start = bench_clock::now();
+  const stopwatch cpu;
   std::uint64_t done_seen = 0;
   for (std::uint64_t i = 0; i < p.outside_posts; ++i) {
     while (i - done_seen >= p.outside_window) {
@@ -58,6 +59,7 @@ double outside_posts(const port_params& p) {
   }
   while (done.sum() < p.outside_posts) std::this_thread::sleep_for(std::chrono::microseconds(20));
   double rate = static_cast<double>(p.outside_posts) / seconds_since(start);
+  cpu_ns = cpu.cpu() * 1e9 / static_cast<double>(p.outside_posts);
   // The last counted node may still be inside run(); wait until every node is free again.
   for (std::size_t i = 0; i < p.outside_window; ++i) {
     while (nodes[i].busy.load(std::memory_order_acquire)) std::this_thread::yield();
@@ -86,7 +88,7 @@ struct alignas(64) chain_op final : completion {
   std::atomic<std::size_t>* chains_left = nullptr;
 };
 
-double chain_posts(const port_params& p) {
+double chain_posts(const port_params& p, double& cpu_ns) {
   io_port port(options_for(p));
   std::atomic<std::size_t> chains_left{p.chains};
   auto chains = std::make_unique<chain_op[]>(p.chains);
@@ -97,9 +99,11 @@ double chain_posts(const port_params& p) {
     chains[i].chains_left = &chains_left;
   }
   auto start = bench_clock::now();
+  const stopwatch cpu;
   for (std::size_t i = 0; i < p.chains; ++i) port.post(&chains[i]);
   for (auto left = chains_left.load(); left != 0; left = chains_left.load()) chains_left.wait(left);
   double rate = static_cast<double>(per_chain * p.chains) / seconds_since(start);
+  cpu_ns = cpu.cpu() * 1e9 / static_cast<double>(per_chain * p.chains);
   port.stop();
   return rate;
 }
@@ -141,8 +145,8 @@ void wake_latency(const port_params& p, port_result& r) {
 
 port_result run_quay_port(const port_params& p) {
   port_result r;
-  r.outside_per_s = outside_posts(p);
-  r.chain_per_s = chain_posts(p);
+  r.outside_per_s = outside_posts(p, r.outside_cpu_ns);
+  r.chain_per_s = chain_posts(p, r.chain_cpu_ns);
   wake_latency(p, r);
   return r;
 }

@@ -8,7 +8,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/bench-report-test.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
+trap '[[ -n "${KEEP:-}" ]] || rm -rf "$tmp"' EXIT
 
 m=$'\t2026-12-01T10:00:00Z\tabc1234\t0\t2\tTest CPU\t6.1\t0.5\t'
 {
@@ -35,6 +35,12 @@ m=$'\t2026-12-01T10:00:00Z\tabc1234\t0\t2\tTest CPU\t6.1\t0.5\t'
     printf 'capacity\tzone_ccu\tzone_ccu_%s\tquay\t1\t20\tus_per_player_tick%sccu=%s load_pct=%s\n' "$n" "$m" "$n" "$pace"
     printf 'capacity\tzone_ccu\tzone_ccu_%s_tick_p99\tquay\t1\t%s\tms%s-\n' "$n" "$p99" "$m"
   done
+  # WebSocket vs TCP echo (issue 17): 190,000 / 200,000 = 0.95x frames/s, met; CPU 1.2x, missed.
+  for r in "quay-session 200000 3.0" "quay-ws 190000 3.6"; do
+    read -r impl fps cpu <<<"$r"
+    printf 'echo\tbench_echo\techo-100x1x64B\t%s\t1\t%s\tframes/s%s-\n' "$impl" "$fps" "$m"
+    printf 'echo\tbench_echo\techo-100x1x64B-server-cpu\t%s\t1\t%s\tus/frame%s-\n' "$impl" "$cpu" "$m"
+  done
 } >"$tmp/data.tsv"
 printf '# Page\n\nbefore\n\n<!-- bench-report:begin -->\nold\n<!-- bench-report:end -->\n\nafter\n' >"$tmp/page.md"
 printf 'Tour: <!-- bench-headline:begin -->old<!-- bench-headline:end --> (link)\n' >"$tmp/README.md"
@@ -57,14 +63,16 @@ expect "an anchor DNF counts as met" "| DNF (60 s bound) | anchor DNF | >= 3x CA
 expect "an absolute goal missed" "| heap bytes per idle actor | 300 B | - | - | <= 256 B besides its state | **missed** |" "$page"
 expect "capacity verdict at 5,000" "**missed** at 5,000 players (tick p99 30 ms at 40 % pace); holds up to 1,000 players" "$page"
 expect "table header: date, commit, machine" "2026-12-01 10:00 UTC · commit abc1234 · 2 CPUs (Test CPU), kernel 6.1" "$page"
-expect "an area without data says how to measure it" "Not measured yet. \`BENCH_ONLY=echo scripts/bench.sh\`" "$page"
+expect "an area without data says how to measure it" "Not measured yet. \`BENCH_ONLY=zone_tick scripts/bench.sh\`" "$page"
 expect "the page outside the markers is kept (before)" "before" "$page"
 expect "the page outside the markers is kept (after)" "after" "$page"
 if grep -q '^old$' "$page"; then
   echo "bench-report-test: FAILED: the old generated section was not replaced" >&2
   fail=1
 fi
-expect "README headline" "Tour: <!-- bench-headline:begin -->port 2.5x Asio, 1 of 1 goals met; actors 9x CAF, 2 of 3 goals met<!-- bench-headline:end --> (link)" "$tmp/README.md"
+expect "WebSocket frames/s against Quay's TCP echo" "| 100 x 1 x 64B, WebSocket vs TCP (session path), frames/s | 190 k/s, 3.6 µs CPU/frame | 200 k/s, 3 µs CPU/frame | 0.95x | >= 0.9x Quay TCP | met |" "$page"
+expect "WebSocket CPU per frame against Quay's TCP echo" "WebSocket vs TCP (session path), server CPU/frame | 3.6 us/frame | 3 us/frame | 1.2x | <= 1.1x Quay TCP | **missed** |" "$page"
+expect "README headline" "Tour: <!-- bench-headline:begin -->port 2.5x Asio, 1 of 1 goals met; actors 9x CAF, 2 of 3 goals met; WebSocket 1 of 2 goals met vs Quay TCP<!-- bench-headline:end --> (link)" "$tmp/README.md"
 for p in port actors capacity; do
   [[ -s "$tmp/plots/$p.png" ]] || { echo "bench-report-test: FAILED: no $p.png" >&2; fail=1; }
 done

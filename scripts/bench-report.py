@@ -58,6 +58,17 @@ for c in ECHO_CASES:
         ("echo", f"{shape}, actor path, frames/s", c, "quay-actor", "epoll", "q/a", ">=", 0.85,
          ">= 0.85x epoll", "issue 5 (b)"),
     ]
+# Issue 17: WebSocket against the TCP echo of the same run (the anchor is Quay's own TCP figure).
+for c in ECHO_CASES:
+    shape = c[len("echo-"):].replace("x", " x ", 2)
+    GOALS += [
+        ("echo", f"{shape}, WebSocket vs TCP (session path), frames/s", c, "quay-ws",
+         "quay-session", "q/a", ">=", 0.9, ">= 0.9x Quay TCP", "issue 17"),
+        ("echo", f"{shape}, WebSocket vs TCP (session path), server CPU/frame", c + "-server-cpu",
+         "quay-ws", "quay-session", "q/a", "<=", 1.1, "<= 1.1x Quay TCP", "issue 17"),
+        ("echo", f"{shape}, WebSocket vs TCP (actor path), frames/s", c, "quay-ws-actor",
+         "quay-actor", "q/a", ">=", 0.9, ">= 0.9x Quay TCP", "issue 17"),
+    ]
 GOALS += [
     ("echo", "heap per idle connection, with its owner actor", "idle-conns", "quay-actor",
      "epoll", "abs", "<=", 1024, "<= 1 KiB", "issue 5"),
@@ -121,7 +132,7 @@ AREAS = [
     ("scaling", "Scaling: cost per operation at 100x the count", "BENCH_ONLY=scaling scripts/bench.sh"),
 ]
 # Areas that will come (their rows appear once bench.sh records them and GOALS names them).
-LATER = ["cluster", "WebSocket", "TLS"]
+LATER = ["cluster", "TLS"]
 
 BEGIN, END = "<!-- bench-report:begin -->", "<!-- bench-report:end -->"
 HEAD_BEGIN, HEAD_END = "<!-- bench-headline:begin -->", "<!-- bench-headline:end -->"
@@ -454,7 +465,9 @@ def headline(results):
     ratio goals and how many of all its goals are met."""
     parts = []
     for area, anchor in [("port", "Asio"), ("actors", "CAF"), ("echo", "epoll")]:
-        rs = [(cells, plot) for a, cells, plot in results if a == area]
+        # WebSocket rows compare with Quay's own TCP figures, not the area's anchor: apart.
+        rs = [(cells, plot) for a, cells, plot in results
+              if a == area and "WebSocket" not in cells[0] and cells[5] != "not measured"]
         if not rs:
             continue
         better = [p["med"] for _, p in rs if p and p["med"] != math.inf]
@@ -462,6 +475,11 @@ def headline(results):
         lo, hi = (f"{min(better):.2g}", f"{max(better):.2g}") if better else ("", "")
         span = "" if not better else f"{lo}x {anchor}, " if lo == hi else f"{lo}-{hi}x {anchor}, "
         parts.append(f"{area} {span}{met} of {len(rs)} goals met")
+    ws = [cells for a, cells, _ in results if a == "echo" and "WebSocket" in cells[0]]
+    ws = [c for c in ws if c[5] != "not measured"]
+    if ws:
+        met = sum(1 for c in ws if c[5].startswith("met"))
+        parts.append(f"WebSocket {met} of {len(ws)} goals met vs Quay TCP")
     return "; ".join(parts)
 
 

@@ -73,7 +73,7 @@ say "building bench_port bench_actors"
 cmake --build "$build" -j2 --target bench_port bench_actors >/dev/null
 # The other modules' benchmarks: a failure to build one is reported, not fatal.
 known="$(cmake --build "$build" --target help 2>/dev/null || true)"
-for t in bench_echo bench_zone_tick zone-server quay-bots bench_timers bench_actors_scale bench_net_sweep; do
+for t in bench_echo bench_tls_echo bench_zone_tick zone-server quay-bots bench_timers bench_actors_scale bench_net_sweep; do
   grep -q "^$t:" <<<"$known" || continue
   say "building $t"
   cmake --build "$build" -j2 --target "$t" >/dev/null || say "building $t failed; skipped"
@@ -206,6 +206,7 @@ run_extra() {
   done
 }
 [[ -x "$bin/bench_echo" ]] && run_extra echo echo bench_echo "$repeat" "$bin/bench_echo" "${echo_args[@]}"
+[[ -x "$bin/bench_tls_echo" ]] && run_extra tls_echo tls bench_tls_echo "$repeat" "$bin/bench_tls_echo"
 [[ -x "$bin/bench_zone_tick" ]] &&
   run_extra zone_tick zone_tick bench_zone_tick "$repeat" "$bin/bench_zone_tick" "${zone_tick_args[@]}"
 if [[ -z "${BENCH_SKIP_CCU:-}" && -x "$build/sample-game/zone-server" && -x "$build/sample-game/bots/quay-bots" ]]; then

@@ -24,6 +24,9 @@ packages=(
   # the Prometheus parser the exposition test reads back with, and the headless browser the
   # web tests drive (node 20 comes with the machine: never apt-get install npm, it conflicts)
   libwslay-dev libhttp-parser-dev libssl-dev python3-prometheus-client chromium
+  # TLS (issue 20): the openssl CLI makes the throwaway certificates of run_scenario.sh and
+  # soak.sh --tls (libssl-dev above is the library)
+  openssl
   # cluster (issue 15): the NATS server tests start themselves, and the official C client
   nats-server libnats-dev
   # cluster store (issue 16): PostgreSQL 15 that tests start in a temp dir, and libpq

@@ -17,7 +17,9 @@
 #   scripts/soak.sh [--bots N] [--duration S] [--warmup S] [--ramp R]
 #                   [--zone-server BIN] [--quay-bots BIN] [--build DIR]
 #                   [--max-rss-growth PCT] [--max-tick-ratio R] [--no-rss-check]
-#                   [--no-tick-check]
+#                   [--no-tick-check] [--tls]
+# --tls: the server's port is TLS-only with a throwaway self-signed certificate (openssl CLI, in
+# the run's temporary directory) and every bot speaks TLS trusting it.
 # Defaults: 1,000 bots for 600 s, warm-up min(60, duration/3) s, ramp 100 bots/s, binaries from
 # build/release (--build picks another build directory).
 set -euo pipefail
@@ -34,6 +36,7 @@ max_tick_ratio=1.5
 rss_check=1
 tick_check=1
 stats_s=5
+tls=0
 while (($#)); do
   case "$1" in
     --bots) bots=$2; shift 2 ;;
@@ -47,7 +50,8 @@ while (($#)); do
     --max-tick-ratio) max_tick_ratio=$2; shift 2 ;;
     --no-rss-check) rss_check=0; shift ;;
     --no-tick-check) tick_check=0; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --tls) tls=1; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "soak: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -87,12 +91,21 @@ check() {  # check <ok 0|1> <message>
 }
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$server_pid/status" 2>/dev/null; }
 
+server_tls=()
+bots_tls=()
+if ((tls)); then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$tmp/tls.key" -out "$tmp/tls.crt" 2>/dev/null
+  server_tls=(--tls-cert "$tmp/tls.crt" --tls-key "$tmp/tls.key")
+  bots_tls=(--tls-ca "$tmp/tls.crt")
+fi
 # Bots make their names up: development accounts on; cheapest argon2id and
 # no per-address connection rate (every bot connects from 127.0.0.1) (the soak measures play).
 "$server_bin" --port 0 --data-dir "$tmp" --stats-interval "$stats_s" --save-interval "$stats_s" \
   --dev-accounts --hash-ops-limit 1 --hash-mem-limit 8192 \
   --connection-burst 1000000 --connections-per-second 1000000 \
-  --max-players $((bots + 100)) >"$tmp/server.out" 2>&1 &
+  --max-players $((bots + 100)) "${server_tls[@]}" >"$tmp/server.out" 2>&1 &
 server_pid=$!
 port=
 for _ in $(seq 300); do
@@ -103,10 +116,10 @@ for _ in $(seq 300); do
 done
 [[ -n $port ]] || { echo "soak: zone-server did not listen within 15 s" >&2; exit 1; }
 
-echo "SOAK start: $bots bots for ${duration}s (warm-up ${warmup}s, ramp ${ramp}/s) on 127.0.0.1:$port"
+echo "SOAK start: $bots bots for ${duration}s (warm-up ${warmup}s, ramp ${ramp}/s) on 127.0.0.1:$port$( ((tls)) && echo ' over TLS')"
 start=$(date +%s)
 "$bots_bin" "$root/sample-game/bots/scripts/wander.lua" --server "127.0.0.1:$port" \
-  --bots "$bots" --ramp "$ramp" --duration "$duration" --json --progress 10 \
+  --bots "$bots" --ramp "$ramp" --duration "$duration" --json --progress 10 "${bots_tls[@]}" \
   >"$tmp/report.json" 2>"$tmp/bots.err" &
 bots_pid=$!
 

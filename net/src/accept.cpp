@@ -1,6 +1,7 @@
 // Listeners and their accept loops: each accepted connection becomes a session in state
 // `starting`, gets its owner from the factory (or the listener's handler) and opens.
 #include "network_impl.hpp"
+#include "session_ws.hpp"
 #include "quay/runtime/error.hpp"
 #include "quay/runtime/log.hpp"
 
@@ -57,6 +58,7 @@ void on_accept(completion* c, std::error_code ec, std::size_t) {
   } else {
     session_lock lk(*s);
     configure(*s, l.opts.session);
+    s->ws = make_ws_state(l.opts, net.port.now());
     s->sock = std::move(peer);
     s->listener = &l;
     s->handler = l.handler;

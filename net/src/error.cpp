@@ -25,6 +25,14 @@ std::string_view name_of(errc e) noexcept {
     case errc::send_queue_closed: return "send queue closed";
     case errc::owner_gone: return "owner gone";
     case errc::no_owner: return "no owner";
+    case errc::protocol_not_accepted: return "protocol not accepted on this listener";
+    case errc::handshake_timeout: return "handshake timeout";
+    case errc::handshake_refused: return "handshake refused";
+    case errc::websocket_protocol_error: return "websocket protocol error";
+    case errc::websocket_text_frame: return "websocket text frame";
+    case errc::websocket_too_big: return "websocket message too big";
+    case errc::websocket_policy: return "websocket policy violation";
+    case errc::http_answered: return "http request answered";
   }
   return "unknown net error";
 }

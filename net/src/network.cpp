@@ -3,6 +3,7 @@
 #include "quay/net/network.hpp"
 
 #include "network_impl.hpp"
+#include "session_ws.hpp"
 #include "quay/actors/system.hpp"
 
 namespace quay::net {
@@ -32,8 +33,20 @@ network::network(io_port& port, actor_system* actors)
 
 network::~network() { shutdown(); }
 
+namespace {
+std::error_code check_protocols(const listen_options& o) {
+  const auto& p = o.protocols;
+  if (!p.quay && !p.websocket && !p.http) return std::make_error_code(std::errc::invalid_argument);
+  if ((p.websocket || p.http) && !detail::ws_supported()) {
+    return std::make_error_code(std::errc::protocol_not_supported);
+  }
+  return {};
+}
+}  // namespace
+
 std::error_code network::listen(const listen_options& o, owner_factory factory, endpoint* bound) {
   if (impl_->actors == nullptr) return std::make_error_code(std::errc::invalid_argument);
+  if (const auto ec = check_protocols(o)) return ec;
   auto l = std::make_unique<detail::listener_state>(*impl_, o);
   l->factory = std::move(factory);
   return impl_->start_listener(std::move(l), bound);
@@ -41,6 +54,7 @@ std::error_code network::listen(const listen_options& o, owner_factory factory, 
 
 std::error_code network::listen(const listen_options& o, session_handler& handler,
                                 endpoint* bound) {
+  if (const auto ec = check_protocols(o)) return ec;
   auto l = std::make_unique<detail::listener_state>(*impl_, o);
   l->handler = &handler;
   return impl_->start_listener(std::move(l), bound);
@@ -74,6 +88,16 @@ std::error_code network::close(session_handle h, std::error_code reason) {
   detail::graceful_close_locked(*s, reason);
   detail::finish(*s, lk);
   return {};
+}
+
+std::error_code network::respond(session_handle h, const http_response& r) {
+  session_lock lk;
+  session* s = locked(*impl_, h, lk);
+  if (s == nullptr) return errc::session_gone;
+  const auto ec = detail::ws_respond_locked(*s, r);
+  if (!ec) detail::schedule_send_locked(*s);
+  detail::finish(*s, lk);
+  return ec;
 }
 
 std::error_code network::abort(session_handle h, std::error_code reason) {
@@ -122,6 +146,7 @@ std::optional<session_info> network::info(session_handle h) const {
   i.read_heap_bytes = s->reader.heap_bytes();
   i.reading_paused = s->paused;
   i.open = s->state == session_state::open;
+  i.websocket = s->ws && detail::ws_open(*s);
   return i;
 }
 

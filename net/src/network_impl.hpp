@@ -39,6 +39,7 @@
 #include "quay/runtime/port.hpp"
 #include "quay/runtime/small_mutex.hpp"
 #include "quay/runtime/socket.hpp"
+#include "stream_layer.hpp"
 
 namespace quay::net::detail {
 
@@ -92,6 +93,13 @@ struct session_connect final : connect_op {
   session* owner;
 };
 
+/// WebSocket/HTTP state of a session (session_ws.cpp); freed by a function defined there.
+struct ws_state;
+struct ws_state_free {
+  void operator()(ws_state* w) const noexcept;
+};
+using ws_ptr = std::unique_ptr<ws_state, ws_state_free>;
+
 /// A decoded frame on its way to the owner.
 struct inbound {
   frame data;
@@ -142,6 +150,7 @@ struct session {
   bool ping_sent = false;
   bool fin_sent = false;
   bool active = false;  // the last receive came soon after the one before: keep the read block
+  bool layer_shut = false;  // the layer's shutdown() was called (closing, plaintext flushed)
   std::uint8_t deferred = 0;  // deferred_* bits: completions that ran inline under the mutex
 
   network_impl& net;
@@ -155,6 +164,8 @@ struct session {
   session_drain dop{this};
   std::unique_ptr<session_connect> cop;  // only while connecting
   std::unique_ptr<held_events> held;      // only while the owner's mailbox was full
+  std::unique_ptr<stream_layer> layer;    // a transport layer (TLS), or null for plain TCP
+  ws_ptr ws;  // listeners that accept WebSocket/HTTP: until a Quay stream is recognised
   // Gather lists: a few inline (most sends), the full array only for sessions that need it.
   static constexpr std::size_t inline_iov = 4;
   std::array<const_buffer, inline_iov> iov_small{};
@@ -163,6 +174,7 @@ struct session {
   session_handler* handler = nullptr;
   listener_state* listener = nullptr;
   port_time last_rx{};
+  port_time opened_at{};  // open_session: a layer's negotiation deadline counts from here
   port_time closing_since{};
   std::uint64_t sweep_tick = 0;  // the tick of this session's one live wheel entry (0: none)
   std::error_code reason;
@@ -301,5 +313,11 @@ void sweep_locked(session& s, port_time now);
 /// Files the session in the sweep wheel at its next deadline, if it has one and is not filed
 /// there already. Called when a deadline may have moved earlier (open, closing, a sweep visit).
 void schedule_sweep_locked(session& s, port_time now);
+/// Unsent bytes wait: in the send queue, or in the layer's output.
+bool has_output(const session& s) noexcept;
+/// The layer reported failure(): drop the queued plaintext, flush the layer's output, close.
+void layer_failed_locked(session& s);
+/// A closing session whose queue is flushed: the layer's shutdown, then FIN once all is sent.
+void flush_done_locked(session& s);
 
 }  // namespace quay::net::detail

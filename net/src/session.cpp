@@ -4,6 +4,7 @@
 #include <cassert>
 
 #include "network_impl.hpp"
+#include "session_ws.hpp"
 #include "quay/actors/detail/drain_notification.hpp"
 #include "quay/actors/error.hpp"
 #include "quay/actors/system.hpp"
@@ -133,7 +134,9 @@ void configure(session& s, const session_options& o) {
   s.mailbox_high = depth(o.mailbox_high_water);
   s.mailbox_low = depth(std::min(o.mailbox_low_water, o.mailbox_high_water));
   s.recv_pending = s.send_pending = s.drain_pending = s.connect_pending = false;
-  s.delivering = s.paused = s.ping_sent = s.fin_sent = s.active = false;
+  s.delivering = s.paused = s.ping_sent = s.fin_sent = s.active = s.layer_shut = false;
+  s.layer = o.layer ? o.layer() : nullptr;
+  s.ws.reset();  // a listener that accepts WebSocket/HTTP sets it after configure()
   s.reason = {};
   s.sweep_tick = 0;
   s.last_rx = s.net.port.now();
@@ -142,7 +145,7 @@ void configure(session& s, const session_options& o) {
 void open_session(session& s, session_lock& lk, const endpoint& peer) {
   assert(holds_lock(s) && "session function called without the session's mutex");
   s.state = session_state::open;
-  s.last_rx = s.net.port.now();
+  s.last_rx = s.opened_at = s.net.port.now();
   // The owner hears `accepted` before anything else; `delivering` keeps the slot alive while
   // the mutex is released.
   const session_handle h = s.handle();
@@ -173,23 +176,90 @@ void start_recv_locked(session& s) {
   assert(holds_lock(s) && "session function called without the session's mutex");
   if (s.recv_pending || s.paused) return;
   if (s.state != session_state::open && s.state != session_state::closing) return;
-  auto space = s.reader.prepare(s.active);
+  // With a layer the socket writes into the layer's buffer; plain TCP straight into the framer.
+  auto space = s.layer ? s.layer->recv_space()
+               : s.ws  ? ws_input_space(s)
+                       : s.reader.prepare(s.active);
   if (space.empty()) return;
   s.rop.buffer = mutable_buffer{space.data(), space.size()};
   s.recv_pending = true;
   async_recv(s.sock, s.rop);
 }
 
+namespace {
+// The send path through a layer: the queued plaintext goes into the layer (which copies it),
+// then the layer's output is written as one buffer.
+void start_layer_send_locked(session& s) {
+  if (s.send_pending) return;
+  if (s.state != session_state::open && s.state != session_state::closing) return;
+  stream_layer& l = *s.layer;
+  // Bounded: each round either consumes plaintext or stops.
+  while (!s.out.empty()) {
+    const std::size_t count =
+        s.out.prefixed() ? s.out.gather(s.iov_small, ws_scratch(s)) : s.out.gather(s.iov_small);
+    const std::size_t taken = l.write(std::span<const const_buffer>(s.iov_small.data(), count));
+    if (taken == 0) break;
+    s.out.consume(taken);
+  }
+  if (l.failure()) {
+    layer_failed_locked(s);
+    if (s.state != session_state::closing && s.state != session_state::open) return;
+  }
+  const auto o = l.output();
+  if (o.empty()) return;
+  s.iov_small[0] = const_buffer{o.data(), o.size()};
+  s.sop.buffers = s.iov_small.data();
+  s.sop.count = 1;
+  s.send_pending = true;
+  async_send(s.sock, s.sop);
+}
+}  // namespace
+
+bool has_output(const session& s) noexcept {
+  return !s.out.empty() || (s.layer && !s.layer->output().empty());
+}
+
+void layer_failed_locked(session& s) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
+  const std::error_code why = s.layer->failure();
+  if (s.state != session_state::open) return;
+  logger()->warn("session {}:{} closed: transport layer failed: {}", s.slot, s.generation,
+                 why.message());
+  // Plaintext can no longer be protected: only the layer's own output (an alert) goes out.
+  s.out.clear();
+  s.layer_shut = true;
+  graceful_close_locked(s, why);
+}
+
+void flush_done_locked(session& s) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
+  if (s.state != session_state::closing || s.fin_sent || s.send_pending || !s.out.empty()) return;
+  if (s.layer) {
+    if (!s.layer_shut) {
+      s.layer_shut = true;
+      s.layer->shutdown();
+      start_send_locked(s);
+    }
+    if (s.send_pending || !s.layer->output().empty()) return;
+  }
+  // Flushed: send FIN, then wait for the peer's (or the linger deadline).
+  s.sock.shutdown_send();
+  s.fin_sent = true;
+}
+
 void start_send_locked(session& s) {
   assert(holds_lock(s) && "session function called without the session's mutex");
+  if (s.layer) return start_layer_send_locked(s);
   if (s.send_pending || s.out.empty()) return;
   if (s.state != session_state::open && s.state != session_state::closing) return;
   std::span<const_buffer> iov(s.iov_small);
-  if (s.out.size() > s.iov_small.size()) {
+  // A WebSocket frame takes two buffers (header, payload).
+  const std::size_t buffers = s.out.prefixed() ? s.out.size() * 2 : s.out.size();
+  if (buffers > s.iov_small.size()) {
     if (!s.iov_large) s.iov_large = std::make_unique<const_buffer[]>(max_send_buffers);
     iov = std::span<const_buffer>(s.iov_large.get(), max_send_buffers);
   }
-  s.sop.count = s.out.gather(iov);
+  s.sop.count = s.out.prefixed() ? s.out.gather(iov, ws_scratch(s)) : s.out.gather(iov);
   s.sop.buffers = iov.data();
   s.send_pending = true;
   async_send(s.sock, s.sop);
@@ -197,7 +267,7 @@ void start_send_locked(session& s) {
 
 void schedule_send_locked(session& s) {
   assert(holds_lock(s) && "session function called without the session's mutex");
-  if (s.send_pending || s.out.empty()) return;
+  if (s.send_pending || !has_output(s)) return;
   if (s.state != session_state::open && s.state != session_state::closing) return;
   // The send op itself is posted, with no bytes sent, as the flush: on_send then starts the
   // gather write. send_pending covers the posted op, so nothing else starts a write meanwhile.
@@ -233,6 +303,7 @@ void graceful_close_locked(session& s, std::error_code reason) {
     }
     return;
   }
+  if (s.ws) ws_closing_locked(s, reason);  // the WebSocket close frame, behind queued frames
   s.reason = reason;
   s.state = session_state::closing;
   s.closing_since = s.net.port.now();
@@ -243,10 +314,7 @@ void graceful_close_locked(session& s, std::error_code reason) {
   if (!s.recv_pending) s.reader = framer(1);
   s.held.reset();
   s.paused = false;
-  if (s.out.empty() && !s.send_pending) {
-    s.sock.shutdown_send();
-    s.fin_sent = true;
-  }
+  flush_done_locked(s);
   start_recv_locked(s);
 }
 
@@ -267,6 +335,8 @@ void finish(session& s, session_lock& lk) {
   s.reader = framer(1);
   s.out = send_queue(0);
   s.iov_large.reset();
+  s.layer.reset();
+  s.ws.reset();
   s.cop.reset();
   s.held.reset();
   s.owner = {};
@@ -302,6 +372,12 @@ std::error_code send_locked(session& s, frame f) {
       s.state != session_state::starting) {
     return errc::session_gone;
   }
+  if (s.ws) {
+    if (const auto held = ws_send_locked(s, f)) {
+      if (*held == errc::slow_reader) hard_close_locked(s, errc::slow_reader, true);
+      return *held;
+    }
+  }
   if (!s.out.push(std::move(f))) {
     logger()->warn("session {}:{} closed: slow reader ({} bytes queued, high-water {})", s.slot,
                    s.generation, s.out.queued_bytes(), s.out.high_water());
@@ -331,6 +407,10 @@ bool next_deadline_locked(const session& s, port_time now, port_time& due) {
     const port_time base = s.paused ? now : s.last_rx;
     if (s.heartbeat_ms != 0 && !s.ping_sent) consider(base + millis(s.heartbeat_ms));
     if (s.idle_ms != 0) consider(base + millis(s.idle_ms));
+    if (s.layer && s.layer->negotiating() && s.layer->negotiation_timeout().count() > 0) {
+      consider(s.opened_at + s.layer->negotiation_timeout());
+    }
+    if (port_time hs{}; s.ws && ws_deadline(s, hs)) consider(hs);
   }
   return any;
 }
@@ -354,7 +434,18 @@ void sweep_locked(session& s, port_time now) {
     if (now - s.closing_since >= millis(s.linger_ms)) hard_close_locked(s, s.reason, true);
     return;
   }
-  if (s.state != session_state::open || s.paused) return;
+  if (s.state != session_state::open) return;
+  // A negotiation (TLS handshake) that outlives its deadline: a stalled or trickling peer.
+  if (s.layer && s.layer->negotiating() && s.layer->negotiation_timeout().count() > 0 &&
+      now - s.opened_at >= s.layer->negotiation_timeout()) {
+    const std::error_code why = s.layer->negotiation_expired();
+    logger()->warn("session {}:{} closed: {} ({} ms)", s.slot, s.generation, why.message(),
+                   s.layer->negotiation_timeout().count());
+    hard_close_locked(s, why, false);
+    return;
+  }
+  if (s.ws && ws_expired_locked(s, now)) return;
+  if (s.paused) return;
   if (s.idle_ms != 0 && quiet >= millis(s.idle_ms)) {
     logger()->info("session {}:{} closed: idle timeout ({} ms without a frame)", s.slot,
                    s.generation, s.idle_ms);
@@ -435,6 +526,7 @@ void process_locked(session& s, session_lock& lk) {
   if (s.held && !s.paused && s.state == session_state::open && !deliver_held_locked(s, lk)) {
     return;
   }
+  if (s.ws && (s.paused || !ws_ready_locked(s, lk))) return;
   while (s.state == session_state::open && !s.paused) {
     std::size_t count = 0;
     bool drained = false;
@@ -442,7 +534,7 @@ void process_locked(session& s, session_lock& lk) {
       // A view into the read block when the payload lies aligned there (no copy), else a copy
       // into a frame of its own: either way an 8-byte aligned, shareable frame.
       frame f;
-      const auto st = s.reader.next_frame(f);
+      const auto st = s.ws ? ws_next_frame(s, f) : s.reader.next_frame(f);
       if (st == decode_status::need_more) {
         drained = true;
         break;
@@ -502,6 +594,36 @@ void process_locked(session& s, session_lock& lk) {
   }
 }
 
+// Moves what the layer has decoded into the framer and delivers it, until the layer has
+// nothing more or the owner's mailbox pauses reading (the rest waits in the layer for the
+// drain). A closing session reads and discards. Then sends what the layer produced (a TLS
+// handshake answers from here).
+void pump_layer_locked(session& s, session_lock& lk) {
+  assert(holds_lock(s) && "session function called without the session's mutex");
+  // Bounded: the layer holds at most what the receives put in; each round takes some of it.
+  for (int round = 0; round < 1'000'000 && s.layer; ++round) {
+    if (s.state == session_state::closing) {
+      std::array<std::byte, 4096> sink;
+      if (s.layer->read(sink) == 0) break;
+      continue;
+    }
+    if (s.state != session_state::open || s.paused) break;
+    const std::size_t got = s.layer->read(s.ws ? ws_input_space(s) : s.reader.prepare(true));
+    if (s.layer->failure()) {
+      layer_failed_locked(s);
+      break;
+    }
+    if (got == 0) break;
+    if (s.ws) {
+      ws_input_locked(s, got);
+    } else {
+      s.reader.commit(got);
+    }
+    process_locked(s, lk);
+  }
+  if (s.layer) start_send_locked(s);
+}
+
 void on_recv(completion* c, std::error_code ec, std::size_t n) {
   session& s = *static_cast<session_recv*>(c)->owner;
   if (defer_if_held(s, c, deferred_recv, ec, n)) return;
@@ -511,19 +633,40 @@ void on_recv(completion* c, std::error_code ec, std::size_t n) {
       if (s.state == session_state::open) {
         logger()->debug("session {}:{} receive ended: {}", s.slot, s.generation, ec.message());
       }
-      hard_close_locked(s, close_reason_of(ec), false);
+      std::error_code why = close_reason_of(ec);
+      // A layer may sort the end (TLS: the peer left inside a record).
+      if (s.layer && s.state == session_state::open) {
+        const std::error_code sorted = s.layer->transport_ended(why);
+        if (sorted != why) {
+          logger()->warn("session {}:{} closed: {}", s.slot, s.generation, sorted.message());
+          why = sorted;
+        }
+      }
+      hard_close_locked(s, why, false);
     }
     s.recv_pending = false;
     return finish(s, lk);
   }
-  s.reader.commit(n);
+  const bool ws = s.ws != nullptr;
+  if (s.layer) {
+    s.layer->received(n);
+  } else if (ws) {
+    ws_input_locked(s, n);
+  } else {
+    s.reader.commit(n);
+  }
   const port_time now = s.net.port.now();
   // A session receiving again within a second keeps its read block between receives (one
   // syscall per burst); a rarely talking one drops back to the inline area and costs no heap.
   s.active = now - s.last_rx < millis(1000);
   s.last_rx = now;
   s.ping_sent = false;
-  if (s.state == session_state::open) process_locked(s, lk);
+  if (s.layer) {
+    pump_layer_locked(s, lk);
+  } else if (s.state == session_state::open) {
+    process_locked(s, lk);
+  }
+  if (ws) start_send_locked(s);  // the handshake's answer, pongs, a close frame
   // Closing (before this receive or during its delivery): discard until the peer's FIN. The
   // receive has completed, so nothing writes into the read buffer and it may go.
   if (s.state == session_state::closing) s.reader = framer(1);
@@ -537,7 +680,11 @@ void on_send(completion* c, std::error_code ec, std::size_t n) {
   if (defer_if_held(s, c, deferred_send, ec, n)) return;
   session_lock lk(s);
   s.send_pending = false;
-  s.out.consume(n);
+  if (s.layer) {
+    s.layer->consume_output(n);
+  } else {
+    s.out.consume(n);
+  }
   if (ec) {
     if (s.state == session_state::open || s.state == session_state::closing) {
       logger()->debug("session {}:{} send failed: {}", s.slot, s.generation, ec.message());
@@ -546,11 +693,7 @@ void on_send(completion* c, std::error_code ec, std::size_t n) {
     return finish(s, lk);
   }
   start_send_locked(s);
-  if (s.state == session_state::closing && !s.send_pending && !s.fin_sent) {
-    // Flushed: send FIN, then wait for the peer's (or the linger deadline).
-    s.sock.shutdown_send();
-    s.fin_sent = true;
-  }
+  flush_done_locked(s);
   finish(s, lk);
 }
 
@@ -565,6 +708,7 @@ void on_drain(completion* c, std::error_code ec, std::size_t n) {
   if (ec && s.state == session_state::open) hard_close_locked(s, errc::owner_gone, true);
   // Frames left in the read buffer when reading paused go first; this may pause again.
   process_locked(s, lk);
+  if (s.layer) pump_layer_locked(s, lk);
   start_recv_locked(s);
   finish(s, lk);
 }

@@ -215,6 +215,13 @@ class raw_client {
     return payload;
   }
 
+  /// Reads exactly `n` raw bytes, or nullopt on error/close/deadline.
+  std::optional<bytes> read_bytes(std::size_t n, std::chrono::milliseconds within = deadline_default) {
+    bytes out;
+    if (!read_exact(n, out, within)) return std::nullopt;
+    return out;
+  }
+
   /// Reads until the server closes; returns the receive's final code (end_of_stream, reset,
   /// ...) or nullopt at the deadline. Bytes read meanwhile are dropped.
   std::optional<std::error_code> wait_closed(std::chrono::milliseconds within = deadline_default) {
@@ -227,6 +234,17 @@ class raw_client {
       if (!recv_some(sink, ec, left)) return std::nullopt;
       if (ec) return ec;
     }
+  }
+
+  /// Appends what arrives next (bytes already read ahead first) to `out`; `ec` is set when the
+  /// stream ended. False only at the deadline.
+  bool read_some(bytes& out, std::error_code& ec, std::chrono::milliseconds within = deadline_default) {
+    if (!pending_.empty()) {
+      out.insert(out.end(), pending_.begin(), pending_.end());
+      pending_.clear();
+      return true;
+    }
+    return recv_some(out, ec, within);
   }
 
   void reset() { sock_.reset(); }

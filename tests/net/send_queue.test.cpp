@@ -197,3 +197,55 @@ TEST(send_queue, a_trimmed_queue_does_not_thrash_under_alternating_burst_sizes) 
 }
 
 }  // namespace
+
+namespace {
+
+// A test prefix: one byte holding the payload size (payloads under 256 bytes), then 0xAA.
+std::size_t two_byte_prefix(std::size_t n, std::byte* out) noexcept {
+  out[0] = static_cast<std::byte>(n);
+  out[1] = std::byte{0xAA};
+  return 2;
+}
+
+std::vector<std::byte> expected_prefixed(const std::vector<std::pair<frame, bool>>& items) {
+  std::vector<std::byte> out;
+  for (const auto& [f, raw] : items) {
+    if (!raw) {
+      out.push_back(static_cast<std::byte>(f.payload_size()));
+      out.push_back(std::byte{0xAA});
+    }
+    out.insert(out.end(), f.payload().begin(), f.payload().end());
+  }
+  return out;
+}
+
+TEST(send_queue, in_prefixed_mode_sends_each_frame_as_prefix_and_payload_and_raw_frames_bare) {
+  send_queue q(1 << 20);
+  q.use_prefix(&two_byte_prefix);
+  std::vector<std::pair<frame, bool>> items;
+  for (int i = 0; i < 20; ++i) {
+    frame f = frame_of(static_cast<std::size_t>(3 + i * 7), static_cast<std::uint8_t>(i));
+    const bool raw = i % 5 == 0;
+    ASSERT_TRUE(raw ? q.push_raw(f) : q.push(f));
+    items.emplace_back(f, raw);
+  }
+  const auto want = expected_prefixed(items);
+  EXPECT_EQ(q.queued_bytes(), want.size());
+  // Sends in odd-sized pieces; every gather continues from the exact byte, prefix or payload.
+  std::vector<std::byte> wire;
+  std::array<std::byte, 32 * send_queue::max_prefix_bytes> scratch{};
+  for (int round = 0; round < 10'000 && !q.empty(); ++round) {
+    std::array<const_buffer, 7> bufs{};
+    const std::size_t n = q.gather(bufs, scratch);
+    ASSERT_GT(n, 0u);
+    auto flat = flatten(std::span<const const_buffer>(bufs.data(), n));
+    const std::size_t take = std::min<std::size_t>(flat.size(), 5 + static_cast<std::size_t>(round % 11));
+    wire.insert(wire.end(), flat.begin(), flat.begin() + static_cast<std::ptrdiff_t>(take));
+    q.consume(take);
+  }
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.queued_bytes(), 0u);
+  EXPECT_EQ(wire, want);
+}
+
+}  // namespace

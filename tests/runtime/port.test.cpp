@@ -97,6 +97,71 @@ TEST(io_port, completions_posted_by_workers_run_and_keep_running_until_the_chain
   EXPECT_EQ(hops_run.load(), chains * hops);
 }
 
+// A completion that re-posts itself until told to stop (or a cap of hops), counting its hops.
+struct self_poster final : completion {
+  self_poster() : completion(&on_run) {}
+  static void on_run(completion* self, std::error_code ec, std::size_t) {
+    auto* me = static_cast<self_poster*>(self);
+    const long n = me->hops.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (ec || me->stop_now.load(std::memory_order_acquire) || n == me->cap) {
+      me->finished.store(true, std::memory_order_release);
+      return;
+    }
+    me->port->post(me);  // allowed: this invocation has started
+  }
+  io_port* port = nullptr;
+  long cap = 0;
+  std::atomic<long> hops{0};
+  std::atomic<bool> stop_now{false};
+  std::atomic<bool> finished{false};
+};
+
+// The fairness bound of the scheduling rule (docs/architecture.md): a worker runs what it posts
+// next, but only a bounded number of times in a row. Without the bound the chain below keeps
+// its one worker to itself until it reaches its cap, and the other post runs after it.
+TEST(io_port, a_completion_that_keeps_posting_itself_does_not_starve_a_post_queued_behind_it) {
+  io_port p(workers(1));
+  self_poster chain;
+  chain.port = &p;
+  chain.cap = 1'000'000;
+  p.post(&chain);
+  ASSERT_TRUE(wait_until([&] { return chain.hops.load() > 0; }));
+  std::atomic<long> hops_when_other_ran{-1};
+  p.post_fn([&] {
+    hops_when_other_ran.store(chain.hops.load(std::memory_order_relaxed));
+    chain.stop_now.store(true, std::memory_order_release);
+  });
+  ASSERT_TRUE(wait_until([&] { return chain.finished.load(); }));
+  ASSERT_TRUE(wait_until([&] { return hops_when_other_ran.load() >= 0; }));
+  EXPECT_LT(hops_when_other_ran.load(), chain.cap) << "the other post waited for the whole chain";
+  p.stop();
+}
+
+// A post a worker makes stays with that worker until its current completion returns; if that
+// completion runs long, an idle worker that comes back to look for work (here: the poller,
+// woken by a 1 ms repeating timer) takes the post instead of leaving it behind the long work.
+TEST(io_port, a_post_made_inside_a_long_completion_is_run_by_an_idle_worker_that_looks) {
+  io_port p(workers(2));
+  const timer_id ticker = p.start_timer(millis(1), [](std::error_code) {}, millis(1));
+  std::atomic<bool> inner_ran{false};
+  std::atomic<bool> outer_saw_it{false};
+  std::atomic<bool> outer_done{false};
+  p.post_fn([&] {
+    p.post_fn([&] { inner_ran.store(true, std::memory_order_release); });
+    // Long work that ends when the inner post has run elsewhere (or at a deadline).
+    const auto deadline = clock_type::now() + std::chrono::seconds(10);
+    while (!inner_ran.load(std::memory_order_acquire) && clock_type::now() < deadline) {
+      std::this_thread::yield();
+    }
+    outer_saw_it.store(inner_ran.load(std::memory_order_acquire));
+    outer_done.store(true, std::memory_order_release);
+  });
+  ASSERT_TRUE(wait_until([&] { return outer_done.load(); }));
+  EXPECT_TRUE(outer_saw_it.load()) << "the post waited for the long completion that made it";
+  p.cancel_timer(ticker);
+  p.stop();
+}
+
 TEST(io_port, concurrency_is_the_number_of_workers_asked_for) {
   io_port p(workers(3));
   EXPECT_EQ(p.concurrency(), 3u);

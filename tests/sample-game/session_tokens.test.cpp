@@ -59,6 +59,22 @@ TEST(session_token, a_token_of_another_key_is_refused_and_a_rotated_key_still_ac
   EXPECT_EQ(check_session_token(keys_of(new_key), fresh, "ann", 0), token_status::ok);
 }
 
+TEST(session_token, a_resume_token_carries_its_nonce_and_neither_kind_passes_for_the_other) {
+  const auto keys = keys_of(random_session_key());
+  const std::string r = issue_resume_token(keys, 7, "ann", 0xfeedbeefULL, 10'000);
+  std::uint64_t id = 0;
+  std::uint64_t nonce = 0;
+  EXPECT_EQ(check_resume_token(keys, r, "ann", 9'999, &id, &nonce), token_status::ok);
+  EXPECT_EQ(id, 7u);
+  EXPECT_EQ(nonce, 0xfeedbeefULL);
+  EXPECT_EQ(check_resume_token(keys, r, "bob", 0, &id, &nonce), token_status::wrong_character);
+  EXPECT_EQ(check_resume_token(keys, r, "ann", 10'000, &id, &nonce), token_status::expired);
+  EXPECT_NE(check_session_token(keys, r, "ann", 0), token_status::ok);
+  const std::string s = issue_session_token(keys, 7, "ann", 10'000);
+  EXPECT_NE(check_resume_token(keys, s, "ann", 0, &id, &nonce), token_status::ok);
+  EXPECT_NE(random_resume_nonce(), 0u);
+}
+
 TEST(session_token, the_key_file_is_generated_with_mode_0600_and_read_back) {
   const auto dir = std::filesystem::temp_directory_path() / "quay-session-key-test";
   std::filesystem::remove_all(dir);

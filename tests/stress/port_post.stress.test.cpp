@@ -131,6 +131,76 @@ TEST(port_post_stress, completions_posted_by_workers_themselves_all_run_once) {
   EXPECT_EQ(total.load(), static_cast<long long>(chains) * hops);
 }
 
+// The LIFO slot (docs/architecture.md, "Scheduling rule"): each hop re-posts its chain (into
+// its worker's slot) and every 8th also posts a leaf (which pushes the chain's next hop out of
+// the slot into the shared queue); one hop in 128 spins after posting, long enough for an idle
+// worker to find the owner stalled and steal the slot item (fewer chains than workers, so one
+// is idle). Outside threads post at the same time. Every hop and every leaf must run exactly once; a chain's plain fields are handed from
+// hop to hop through the slot's release/acquire, which ThreadSanitizer checks.
+TEST(port_post_stress, posts_through_the_lifo_slot_run_once_while_idle_workers_steal_them) {
+  io_port p(options(3));
+  constexpr int chains = 2;
+  const long hops = static_cast<long>(test::scaled(20'000));
+  std::atomic<long> leaves{0};
+  std::atomic<int> finished{0};
+  struct chain final : completion {
+    chain() : completion(&on_run) {}
+    static void on_run(completion* self, std::error_code ec, std::size_t) {
+      auto* me = static_cast<chain*>(self);
+      if (ec) return;
+      ++me->ran;  // plain: only the hop that holds the chain touches it
+      if (me->ran == me->hops) {
+        me->finished->fetch_add(1, std::memory_order_release);
+        return;
+      }
+      // The post hands the chain to its next hop (which a thief may start at once): read what
+      // this hop needs first, touch nothing of the chain after it.
+      const long ran = me->ran;
+      io_port* port = me->port;
+      std::atomic<long>* leaves = me->leaves;
+      port->post(me);  // safe: this invocation has started
+      if (ran % 8 == 0) port->post_fn([leaves] { leaves->fetch_add(1, std::memory_order_relaxed); });
+      if (ran % 128 == 1) {  // not a leaf hop: the slot holds the chain itself
+        const auto until = clock_type::now() + std::chrono::microseconds(1500);
+        while (clock_type::now() < until) {
+        }
+      }
+    }
+    io_port* port = nullptr;
+    long ran = 0;
+    long hops = 0;
+    std::atomic<long>* leaves = nullptr;
+    std::atomic<int>* finished = nullptr;
+  };
+  std::vector<chain> all(static_cast<std::size_t>(chains));
+  for (auto& c : all) {
+    c.port = &p;
+    c.hops = hops;
+    c.leaves = &leaves;
+    c.finished = &finished;
+  }
+  for (auto& c : all) p.post(&c);
+  std::vector<producer_result> outside(2);
+  std::vector<std::thread> threads;
+  for (auto& r : outside) {
+    threads.emplace_back([&p, &r] { produce(p, test::scaled(100'000), 256, r); });
+  }
+  for (auto& th : threads) th.join();
+  const auto deadline = clock_type::now() + std::chrono::seconds(60);
+  while (finished.load(std::memory_order_acquire) != chains && clock_type::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(finished.load(), chains);
+  p.stop();
+  for (const auto& c : all) EXPECT_EQ(c.ran, hops);
+  const long leaves_per_chain = (hops - 1) / 8;
+  EXPECT_EQ(leaves.load(), leaves_per_chain * chains);
+  for (const auto& r : outside) {
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_EQ(r.bad_items, 0u);
+  }
+}
+
 // A single post into a pool whose workers have all gone idle (one waits in epoll_wait, the
 // others sleep on the semaphore) must run. Repeated, so a rare lost wake-up shows.
 void single_posts_into_an_idle_pool(std::size_t workers) {

@@ -50,7 +50,7 @@ int base64_value(char c) noexcept {
 
 // The headers the handshake reads; every other header is counted and skipped.
 enum class field : std::uint8_t { other, host, upgrade, connection, key, version, origin,
-                                  content_length, transfer_encoding };
+                                  content_length, transfer_encoding, authorization, accept };
 
 field classify(std::string_view name) noexcept {
   static constexpr std::pair<std::string_view, field> known[] = {
@@ -62,6 +62,8 @@ field classify(std::string_view name) noexcept {
       {"origin", field::origin},
       {"content-length", field::content_length},
       {"transfer-encoding", field::transfer_encoding},
+      {"authorization", field::authorization},
+      {"accept", field::accept},
   };
   for (const auto& [n, f] : known)
     if (iequals(name, n)) return f;
@@ -138,7 +140,7 @@ struct handshake::state {
   bool headers_complete = false;
   field current = field::other;
   std::string name;  // the field name being received (names may arrive in pieces)
-  std::string target, host, upgrade, connection, key, version, origin;
+  std::string target, host, upgrade, connection, key, version, origin, authorization, accept;
   int keys = 0;
   bool body = false;
 
@@ -197,6 +199,8 @@ struct handshake::state {
       case field::key: return &key;
       case field::version: return &version;
       case field::origin: return &origin;
+      case field::authorization: return &authorization;
+      case field::accept: return &accept;
       default: return nullptr;
     }
   }
@@ -266,6 +270,13 @@ handshake_error handshake::error() const noexcept { return s_->error; }
 std::string_view handshake::target() const noexcept { return s_->target; }
 std::string_view handshake::origin() const noexcept { return trim(s_->origin); }
 std::string_view handshake::host() const noexcept { return trim(s_->host); }
+std::string_view handshake::authorization() const noexcept { return trim(s_->authorization); }
+std::string_view handshake::accept() const noexcept { return trim(s_->accept); }
+bool handshake::plain_get() const noexcept {
+  const state& s = *s_;
+  return s.status == handshake_status::refused && s.error == handshake_error::not_websocket_upgrade &&
+         trim(s.upgrade).empty();
+}
 
 std::string handshake::response() const {
   const state& s = *s_;

@@ -78,10 +78,17 @@ class handshake {
   std::string response() const;
 
   /// The request target (e.g. `/play`), the Origin header (empty if none) and the Host
-  /// header, for the owner's policy. Valid once accepted.
+  /// header, for the owner's policy. Valid once accepted (or plain_get()).
   std::string_view target() const noexcept;
   std::string_view origin() const noexcept;
   std::string_view host() const noexcept;
+  /// Authorization and Accept as sent (empty if none). Valid once accepted or refused.
+  std::string_view authorization() const noexcept;
+  std::string_view accept() const noexcept;
+  /// True when the request was refused only for not asking to upgrade: a valid HTTP/1.1 GET
+  /// with a Host and no Upgrade header (a browser fetching a page). target() and the headers
+  /// above are then valid, for an HTTP answer instead of the refusal.
+  bool plain_get() const noexcept;
 
  private:
   struct state;

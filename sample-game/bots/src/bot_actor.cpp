@@ -219,6 +219,12 @@ void bot_actor::env::disconnect() {
   a_.run_.network->close(a_.session_);
 }
 
+void bot_actor::env::drop() {
+  if (!a_.session_) return;
+  a_.close_requested_ = true;
+  a_.run_.network->abort(a_.session_, net::errc::closed_by_owner);
+}
+
 void bot_actor::env::expect_close() {
   if (a_.session_) a_.close_requested_ = true;
 }

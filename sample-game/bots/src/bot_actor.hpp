@@ -39,6 +39,7 @@ class bot_actor final : public actor {
     std::size_t raw_pending(std::uint32_t id) const override;
     void raw_end(std::uint32_t id, bool reset) override;
     void disconnect() override;
+    void drop() override;
     void expect_close() override;
     void log(std::string_view line) override;
     void signal(std::string_view key, std::string_view value) override;

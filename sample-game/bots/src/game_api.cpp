@@ -57,6 +57,30 @@ int l_login(lua_State* L) {
   return push_seq(L, seq);
 }
 
+// _resume(name, token): a LoginRequest that resumes with `token` (default: the latest one).
+int l_resume(lua_State* L) {
+  auto& p = proto(L);
+  const char* name = luaL_checkstring(L, 1);
+  const std::string token = luaL_optstring(L, 2, p.resume_token.c_str());
+  p.fbb.Clear();
+  p.fbb.Finish(wire::CreateLoginRequestDirect(p.fbb, name, "", 1, nullptr, token.c_str()));
+  p.login_sent = bot::from(L).env().now();
+  const auto seq = finish_and_send(L, wire::MessageType::LoginRequest);
+  p.login_seq = seq;
+  return push_seq(L, seq);
+}
+
+// resume_token(): the resume token of the latest successful login or resume (nil: none).
+int l_resume_token(lua_State* L) {
+  auto& p = proto(L);
+  if (p.resume_token.empty()) {
+    lua_pushnil(L);
+  } else {
+    lua_pushlstring(L, p.resume_token.data(), p.resume_token.size());
+  }
+  return 1;
+}
+
 int l_logout(lua_State* L) {
   auto& p = proto(L);
   p.fbb.Clear();
@@ -360,6 +384,29 @@ function login(name, token, timeout)
   return me_state()
 end
 
+-- Reconnects and resumes the character the dropped connection left in the world, with `token`
+-- (default: the resume token of the latest successful login or resume). Returns me_state()
+-- once EnterZone has come, or nil and the error ("resume_token_used", "resume_unavailable").
+function resume(name, token, timeout)
+  name = name or bot.name
+  timeout = timeout or 10000
+  if connected() then return nil, "still connected (drop() first)" end
+  local ok, why = connect(timeout)
+  if not ok then return nil, "connect: " .. tostring(why) end
+  drain("login_result"); drain("enter_zone"); drain("kicked")
+  local seq = _resume(name, token)
+  if not seq then return nil, "not connected" end
+  local r = wait_for("login_result", timeout, {seq = seq})
+  if r == nil then return nil, "timeout" end
+  if r.error ~= "ok" then
+    wait_for("disconnected", 2000)
+    return nil, r.error
+  end
+  if not r.resumed then return nil, "not resumed" end
+  if wait_for("enter_zone", timeout) == nil then return nil, "no enter_zone after resume" end
+  return me_state()
+end
+
 function logout(timeout)
   if not connected() then return true end
   drain("disconnected"); drain("logged_out")
@@ -436,6 +483,8 @@ std::uint32_t game_protocol::send(bot& b, std::uint16_t type, const std::uint8_t
 void game_protocol::install(lua_State* L) {
   static const luaL_Reg fns[] = {{"_login", l_login},
                                  {"_logout", l_logout},
+                                 {"_resume", l_resume},
+                                 {"resume_token", l_resume_token},
                                  {"_server_info", l_server_info},
                                  {"move", l_move},
                                  {"_chat", l_chat},

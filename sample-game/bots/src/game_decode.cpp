@@ -70,6 +70,10 @@ void fill_login_result(lua_State* L, const event& ev) {
   set_int(L, "server_time", r->server_time_ms());
   set_int(L, "tick_rate", r->tick_rate());
   set_int(L, "protocol_version", r->protocol_version());
+  set_str(L, "resume_token", r->resume_token());
+  set_int(L, "resume_grace_s", r->resume_grace_s());
+  lua_pushboolean(L, r->resumed() ? 1 : 0);
+  lua_setfield(L, -2, "resumed");
 }
 
 void fill_logged_out(lua_State* L, const event& ev) { set_int(L, "seq", seq_of(ev.message)); }
@@ -254,6 +258,7 @@ void game_protocol::on_message(bot& b, const net::frame& message) {
       if (r->error() == wire::ErrorCode::Ok) {
         me.character_id = r->character_id();
         if (r->name() != nullptr) me.name = r->name()->str();
+        if (r->resume_token() != nullptr) resume_token = r->resume_token()->str();
         if (env.seq == login_seq) {
           // Our clock at the moment the server stamped its time, assuming the reply took half
           // the round trip: the basis of AOI staleness.

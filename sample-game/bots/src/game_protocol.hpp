@@ -99,6 +99,8 @@ class game_protocol final : public bot_protocol {
   // ping() requests in flight: seq -> sent at (bot_env::precise_now()).
   std::vector<std::pair<std::uint32_t, std::chrono::microseconds>> pings;
   std::uint32_t login_seq = 0;
+  // The resume token of the latest LoginResult{Ok} (empty: none), for resume().
+  std::string resume_token;
   port_time login_sent{};
   // Server clock minus ours, estimated at login (half the login round trip assumed one way).
   bool have_offset = false;

@@ -204,6 +204,12 @@ int l_disconnect(lua_State* T) {
   return 0;
 }
 
+int l_drop(lua_State* T) {
+  auto* m = impl_of(T);
+  if (m->is_connected) m->env.drop();
+  return 0;
+}
+
 int l_connected(lua_State* T) {
   lua_pushboolean(T, impl_of(T)->is_connected ? 1 : 0);
   return 1;
@@ -290,6 +296,14 @@ function disconnect(timeout)
   return wait_for("disconnected", timeout) ~= nil
 end
 
+-- Cuts the connection abruptly (RST), as a network failure would; waits until it is closed.
+function drop(timeout)
+  if not connected() then return true end
+  drain("disconnected")
+  _drop()
+  return wait_for("disconnected", timeout) ~= nil
+end
+
 local function names_text(names)
   if type(names) == "table" then return table.concat(names, "|") end
   return tostring(names or "any event")
@@ -336,6 +350,7 @@ void bot::impl::install_core_api(lua_State* L) {
                                  {"print", l_log},           {"signal", l_signal},
                                  {"ignore", l_ignore},       {"drain", l_drain},
                                  {"_connect", l_connect},    {"_disconnect", l_disconnect},
+                                 {"_drop", l_drop},
                                  {"connected", l_connected}, {"send_raw", l_send_raw},
                                  {"raw_open", l_raw_open},   {"raw_send", l_raw_send},
                                  {"raw_close", l_raw_close}, {"raw_reset", l_raw_reset},

@@ -19,6 +19,7 @@
 
 #include "quay/bots/game_protocol.hpp"
 #include "quay/bots/runner.hpp"
+#include "quay/net/tls.hpp"
 
 namespace {
 
@@ -69,6 +70,9 @@ int main(int argc, char** argv) {
   std::string prefix = "bot";
   std::vector<std::string> args;
   double progress_s = 1.0;
+  std::string tls_ca;
+  std::string tls_name = "localhost";
+  bool tls = false;
 
   app.add_option("script", script_path, "the Lua scenario to run (see sample-game/bots/README.md)")
       ->required()
@@ -97,6 +101,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("-a,--arg", args, "KEY=VALUE passed to scripts as bot.args.KEY (repeatable)");
   app.add_option("--progress", progress_s, "seconds between progress lines in load mode")
+      ->capture_default_str();
+  app.add_flag("--tls", tls, "speak TLS to the server, trusting the system's CAs (Linux builds)");
+  app.add_option("--tls-ca", tls_ca, "speak TLS, trusting this PEM CA or self-signed certificate")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-name", tls_name, "the name the server's certificate must carry (SNI)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -134,6 +143,25 @@ int main(int argc, char** argv) {
       return 2;
     }
     o.args[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  // TLS: every bot's session gets a client layer (raw connections stay plain: they play
+  // broken clients). A scenario that needs TLS says so with `--! tls=1`.
+  tls = tls || !tls_ca.empty();
+  if (source->directive_int("tls", 0) != 0 && !tls) {
+    std::fprintf(stderr, "quay-bots: %s speaks TLS (--! tls=1): give --tls-ca or --tls\n",
+                 script_path.c_str());
+    return 2;
+  }
+  if (tls) {
+    std::string error;
+    quay::net::tls_client_config t;
+    t.ca_file = tls_ca;
+    t.server_name = tls_name;
+    o.session.layer = quay::net::make_tls_client_layer(t, error);
+    if (!o.session.layer) {
+      std::fprintf(stderr, "quay-bots: TLS: %s\n", error.c_str());
+      return 2;
+    }
   }
   o.protocol = &quay::bots::make_game_protocol;
   o.interrupt = &g_interrupt;

@@ -15,6 +15,8 @@ std::string_view to_string(game_errc e) noexcept {
     case game_errc::login_busy: return "login_busy";
     case game_errc::session_token_invalid: return "session_token_invalid";
     case game_errc::session_token_expired: return "session_token_expired";
+    case game_errc::resume_token_used: return "resume_token_used";
+    case game_errc::resume_unavailable: return "resume_unavailable";
     case game_errc::account_disabled: return "account_disabled";
     case game_errc::login_throttled: return "login_throttled";
     case game_errc::connection_rate_limited: return "connection_rate_limited";

@@ -51,7 +51,9 @@ void login_limiter::prune(table& t, time_ms now) {
 }
 
 void login_limiter::failed(std::string_view account, std::string_view address, time_ms now) {
-  count(accounts_, account, rules_.account_free_failures, now);
+  if (!account.empty()) {
+    count(accounts_, account, rules_.account_free_failures, now);
+  }
   if (!address.empty()) {
     count(addresses_, address, rules_.address_free_failures, now);
   }

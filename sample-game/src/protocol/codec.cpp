@@ -156,14 +156,20 @@ net::frame encode_login_result(flatbuffers::FlatBufferBuilder& fbb, std::uint32_
                                game_errc code, std::uint64_t character_id,
                                std::string_view name, time_ms server_time,
                                std::uint16_t tick_rate, std::string_view session_token,
-                               std::uint32_t session_token_ttl_s) {
+                               std::uint32_t session_token_ttl_s,
+                               std::string_view resume_token, std::uint32_t resume_grace_s,
+                               bool resumed) {
   fbb.Clear();
   const auto n = fbb.CreateString(name.data(), name.size());
-  const auto t = session_token.empty()
-                     ? flatbuffers::Offset<flatbuffers::String>()
-                     : fbb.CreateString(session_token.data(), session_token.size());
+  const auto str = [&](std::string_view v) {
+    return v.empty() ? flatbuffers::Offset<flatbuffers::String>()
+                     : fbb.CreateString(v.data(), v.size());
+  };
+  const auto t = str(session_token);
+  const auto r = str(resume_token);
   fbb.Finish(wire::CreateLoginResult(fbb, to_wire(code), character_id, n, server_time, tick_rate,
-                                     protocol_version, t, session_token_ttl_s));
+                                     protocol_version, t, session_token_ttl_s, r,
+                                     resume_token.empty() ? 0 : resume_grace_s, resumed));
   return seal(fbb, wire::MessageType::LoginResult, seq);
 }
 

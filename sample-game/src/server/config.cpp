@@ -64,12 +64,17 @@ std::vector<std::string> load_config_file(const std::string& path, server_config
   read(t, "accounts.previous_session_key", c.previous_session_key, errors, path);
   read(t, "accounts.session_key_file", c.session_key_file, errors, path);
   read(t, "accounts.session_token_ttl_s", c.settings.session_token_ttl_s, errors, path);
+  read(t, "accounts.resume_grace_s", c.settings.resume_grace_s, errors, path);
+  read(t, "accounts.resume_token_ttl_s", c.settings.resume_token_ttl_s, errors, path);
   read(t, "accounts.account_free_failures", c.settings.login_limits.account_free_failures, errors, path);
   read(t, "accounts.address_free_failures", c.settings.login_limits.address_free_failures, errors, path);
   read(t, "accounts.backoff_base_ms", c.settings.login_limits.backoff_base_ms, errors, path);
   read(t, "accounts.backoff_max_ms", c.settings.login_limits.backoff_max_ms, errors, path);
   read(t, "limits.connection_burst", c.settings.login_limits.connections.burst, errors, path);
   read(t, "limits.connections_per_second", c.settings.login_limits.connections.per_second, errors, path);
+  read(t, "tls.certificate_file", c.tls_certificate_file, errors, path);
+  read(t, "tls.private_key_file", c.tls_private_key_file, errors, path);
+  read(t, "tls.handshake_timeout_ms", c.tls_handshake_timeout_ms, errors, path);
   read(t, "world.zones_dir", c.zones_dir, errors, path);
   read(t, "world.start_zone", c.start_zone, errors, path);
   read(t, "world.tick_rate", c.settings.tick_rate, errors, path);

@@ -26,6 +26,11 @@ struct server_config {
   std::string session_key;
   std::string previous_session_key;  ///< still accepted (rotation)
   std::string session_key_file;
+  /// TLS on the client listener (Linux builds): both set makes the port TLS-only; both empty
+  /// keeps it plain TCP (docs/protocol.md "TLS transport").
+  std::string tls_certificate_file;
+  std::string tls_private_key_file;
+  std::uint32_t tls_handshake_timeout_ms = 10'000;
   server_settings settings;
 };
 

@@ -53,7 +53,9 @@ void gateway_actor::define(handlers<gateway_actor>& h) {
       .on<&gateway_actor::on_released>()
       .on<&gateway_actor::on_shutdown>()
       .on<&gateway_actor::on_release>()
-      .on<&gateway_actor::on_verified>();
+      .on<&gateway_actor::on_verified>()
+      .on<&gateway_actor::on_parked>()
+      .on<&gateway_actor::on_park_expired>();
 }
 
 void gateway_actor::publish_count() {
@@ -73,7 +75,10 @@ void gateway_actor::on_login(login_msg& m) {
   // Back-off is checked before anything costs a hash: a brute force in back-off is answered
   // at once and spends nothing of the blocking pool.
   const time_ms t = now().time_since_epoch().count();
-  if (const auto v = limits_.check(name_key(m.name), m.address, t);
+  // A resume is limited by its address only: its token cannot be guessed (a 256-bit MAC over
+  // a 64-bit nonce), so an account back-off would only let anyone lock the owner out of it.
+  const std::string account = m.resume_token.empty() ? name_key(m.name) : std::string();
+  if (const auto v = limits_.check(account, m.address, t);
       v != login_limiter::verdict::allowed) {
     const bool by_address = v == login_limiter::verdict::address_backoff;
     logger(ctx_).warn("login of '{}' from {} refused: {} in back-off for {} ms more "
@@ -81,9 +86,12 @@ void gateway_actor::on_login(login_msg& m) {
                       m.name, m.address.empty() ? "?" : m.address,
                       by_address ? "address" : "account",
                       limits_.until(by_address ? std::string_view(m.address)
-                                               : std::string_view(name_key(m.name)),
+                                               : std::string_view(account),
                                     by_address) - t);
     return deny(game_errc::login_throttled);
+  }
+  if (!m.resume_token.empty()) {
+    return resume(m);
   }
   if (online_.size() + loading_.size() >= ctx_.settings->max_players &&
       !online_.contains(name_key(m.name))) {
@@ -375,7 +383,16 @@ void gateway_actor::grant(login_msg& m) {
               ctx_.settings->session, record.character_id, name_key(m.name),
               wall_ms() + std::int64_t{ctx_.settings->session_token_ttl_s} * 1000);
         }
-        send(m.player, login_granted_msg{std::move(record), *zone, m.seq, std::move(token)});
+        on->second.character_id = record.character_id;
+        on->second.name = record.name;
+        std::string resume_token;
+        if (m.resume_nonce != 0) {
+          on->second.resume_nonce = m.resume_nonce;  // its client holds that token already
+        } else {
+          resume_token = resume_token_for(on->second);
+        }
+        send(m.player, login_granted_msg{std::move(record), *zone, m.seq, std::move(token),
+                                         std::move(resume_token)});
       });
 }
 
@@ -392,9 +409,36 @@ void gateway_actor::on_offline(const player_offline_msg& m) {
     return;
   }
   const auto it = online_.find(name_key(m.name));
+  if (it != online_.end() && it->second.handing_from == m.player && it->second.player != m.player) {
+    // The player actor that held a resumed character stopped instead of handing it over (its
+    // zone failed, or it was stopped): the character is being saved, and the resume goes on
+    // as a login that continues from that final save.
+    presence& p = it->second;
+    p.handing_from = {};
+    if (!p.resuming) {
+      return;  // the resuming session has ended as well: the final save releases the name
+    }
+    login_msg next = std::move(*p.resuming);
+    p.resuming.reset();
+    p.player = m.player;
+    p.leaving = true;
+    waiting_.insert_or_assign(name_key(m.name), std::move(next));
+    if (!m.joined) {
+      on_release(release_msg{m.name});
+    } else {
+      after(release_wait, release_msg{m.name});
+    }
+    return;
+  }
   if (it == online_.end() || it->second.player != m.player) {
     return;
   }
+  if (it->second.handing_from && !m.joined) {
+    // A resuming session that ended before it heard resume_granted_msg never asked for the
+    // character: it stays where it was.
+    return undo_resume(it->second);
+  }
+  it->second.resuming.reset();
   it->second.leaving = true;
   if (!m.joined) {
     // Never sent to a zone (login_granted_msg had not reached it): no final save will come.
@@ -424,6 +468,112 @@ void gateway_actor::on_release(const release_msg& m) {
     waiting_.erase(w);
     grant(next);
   }
+}
+
+std::string gateway_actor::resume_token_for(presence& p) {
+  // A new nonce invalidates every resume token issued before for this character.
+  p.resume_nonce = random_resume_nonce();
+  if (!ctx_.settings->session.ready || ctx_.settings->resume_grace_s == 0) {
+    return {};
+  }
+  return issue_resume_token(ctx_.settings->session, p.character_id, name_key(p.name),
+                            p.resume_nonce,
+                            wall_ms() + std::int64_t{ctx_.settings->resume_token_ttl_s} * 1000);
+}
+
+void gateway_actor::resume(login_msg& m) {
+  const auto deny = [&](game_errc e) { send(m.player, login_denied_msg{e, m.seq}); };
+  const std::string k = name_key(m.name);
+  const char* from = m.address.empty() ? "?" : m.address.c_str();
+  std::uint64_t id = 0;
+  std::uint64_t nonce = 0;
+  const auto st =
+      check_resume_token(ctx_.settings->session, m.resume_token, k, wall_ms(), &id, &nonce);
+  if (st != token_status::ok && st != token_status::expired) {
+    limits_.failed({}, m.address, now().time_since_epoch().count());
+    logger(ctx_).info("resume of '{}' from {} refused: resume token invalid", m.name, from);
+    return deny(game_errc::session_token_invalid);
+  }
+  const auto on = online_.find(k);
+  // One-time use: the owner of the character (this gateway) holds the one nonce that works.
+  // The grace period is its state too: once it ends the character is leaving or gone.
+  if (st == token_status::expired || on == online_.end() || on->second.leaving ||
+      on->second.character_id != id || on->second.resume_nonce == 0) {
+    logger(ctx_).info("resume of '{}' from {} refused: nothing to resume (grace period over, or "
+                      "logged out)", m.name, from);
+    return deny(game_errc::resume_unavailable);
+  }
+  presence& p = on->second;
+  if (nonce != p.resume_nonce) {
+    // Replayed (or superseded by a later login or resume): counts as a failed login of the
+    // address.
+    limits_.failed({}, m.address, now().time_since_epoch().count());
+    logger(ctx_).warn("resume of '{}' from {} refused: resume token already used", m.name, from);
+    return deny(game_errc::resume_token_used);
+  }
+  if (shutting_down_) {
+    return deny(game_errc::server_shutting_down);
+  }
+  // The new session takes the character from whichever player actor holds it: a parked one,
+  // or one whose connection the server still believes open (the client knows better; it is
+  // sent Kicked{ReplacedByNewLogin}). The grace timer is cancelled by the generation.
+  const actor_ref holder = p.player;
+  p.prev_nonce = p.resume_nonce;
+  p.prev_parked = p.parked;
+  p.handing_from = holder;
+  p.resuming = m;
+  p.player = m.player;
+  p.session = m.session;
+  p.parked = false;
+  ++p.park_gen;
+  std::string session_token;
+  if (ctx_.settings->session.ready) {
+    session_token = issue_session_token(
+        ctx_.settings->session, p.character_id, k,
+        wall_ms() + std::int64_t{ctx_.settings->session_token_ttl_s} * 1000);
+  }
+  std::string resume_token = resume_token_for(p);
+  p.resuming->resume_nonce = p.resume_nonce;
+  logger(ctx_).info("'{}' resumed from {}", p.name, from);
+  send(m.player, resume_granted_msg{m.seq, p.character_id, p.name, holder,
+                                    std::move(session_token), std::move(resume_token)});
+}
+
+void gateway_actor::undo_resume(presence& p) {
+  p.player = p.handing_from;
+  p.handing_from = {};
+  p.resuming.reset();
+  p.resume_nonce = p.prev_nonce;
+  p.parked = p.prev_parked;
+  if (p.parked) {
+    after(std::chrono::seconds(ctx_.settings->resume_grace_s), park_expired_msg{p.name, ++p.park_gen});
+  }
+}
+
+void gateway_actor::on_parked(const player_parked_msg& m) {
+  const auto on = online_.find(name_key(m.name));
+  if (on == online_.end() || on->second.player != m.player || on->second.leaving) {
+    return;
+  }
+  on->second.parked = true;
+  logger(ctx_).info("'{}' dropped: kept in the world for {} s for a resume", m.name,
+                    ctx_.settings->resume_grace_s);
+  after(std::chrono::seconds(ctx_.settings->resume_grace_s),
+        park_expired_msg{m.name, ++on->second.park_gen});
+}
+
+void gateway_actor::on_park_expired(const park_expired_msg& m) {
+  const auto on = online_.find(name_key(m.name));
+  if (on == online_.end() || !on->second.parked || on->second.park_gen != m.gen ||
+      on->second.leaving) {
+    return;
+  }
+  // The grace period is over: saved and removed as at a logout (its final save releases it).
+  logger(ctx_).info("'{}' not resumed within {} s: saved and removed", m.name,
+                    ctx_.settings->resume_grace_s);
+  on->second.leaving = true;
+  on->second.resume_nonce = 0;
+  send(on->second.player, kick_msg{game_errc::resume_unavailable});
 }
 
 void gateway_actor::on_shutdown(const shutdown_msg&) {

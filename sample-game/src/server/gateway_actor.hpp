@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -36,9 +37,25 @@ private:
     actor_ref player;
     net::session_handle session;
     bool leaving = false;  // kicked or offline; its final save has not arrived yet
+    // Reconnect and resume (docs/protocol.md, "Reconnect and resume").
+    bool parked = false;        // its connection dropped: held for resume_grace_s
+    std::uint32_t park_gen = 0; // which park a park_expired_msg is for
+    std::uint64_t character_id = 0;
+    std::string name;           // as created
+    std::uint64_t resume_nonce = 0;  // the one resume token that works now (0: none)
+    // A resume being handed over: from which player actor, the login that asked for it, and
+    // what to restore if the new session ends before it heard the answer.
+    actor_ref handing_from;
+    std::optional<login_msg> resuming;
+    std::uint64_t prev_nonce = 0;
+    bool prev_parked = false;
   };
   struct release_msg {
     std::string name;
+  };
+  struct park_expired_msg {
+    std::string name;
+    std::uint32_t gen = 0;
   };
   // A login's secret check on the blocking pool: filled there, handed back in verified_msg.
   struct verify_job {
@@ -61,6 +78,13 @@ private:
   void on_released(const character_released_msg& m);
   void on_shutdown(const shutdown_msg&);
   void on_release(const release_msg& m);
+  void on_parked(const player_parked_msg& m);
+  void on_park_expired(const park_expired_msg& m);
+  void resume(login_msg& m);
+  /// The new session of a resume ended before it heard the answer: the character stays with
+  /// the player actor that held it, and the resume token presented still works.
+  void undo_resume(presence& p);
+  std::string resume_token_for(presence& p);
   void on_verified(const verified_msg& v);
   void end_login(login_msg& m, game_errc e);
   void login_with_token(login_msg& m);

@@ -76,6 +76,9 @@ int main(int argc, char** argv) {
   double connection_burst = 0;
   double connections_per_second = 0;
   std::size_t demo_clients = 0;
+  std::uint32_t resume_grace = 0;
+  std::string tls_cert;
+  std::string tls_key;
   app.add_option("--host", host, "address to listen on (default 127.0.0.1)");
   app.add_option("-p,--port", port, "TCP port to listen on (default 7777; 0 picks a free one)");
   app.add_option("-w,--workers", workers, "worker threads of the completion port (default: one per core)");
@@ -93,6 +96,9 @@ int main(int argc, char** argv) {
   app.add_option("--connection-burst", connection_burst, "new connections one source address may open at once (default 20)");
   app.add_option("--connections-per-second", connections_per_second, "new connections per second and source address, sustained (default 5)");
   app.add_option("--hash-mem-limit", hash_mem, "argon2id memory per secret hash in bytes (default 64 MiB, minimum 8192)");
+  app.add_option("--resume-grace", resume_grace, "seconds a dropped character stays in the world for a resume (default 20; 0: off)");
+  app.add_option("--tls-cert", tls_cert, "PEM certificate: the client port speaks TLS only (with --tls-key; Linux builds)");
+  app.add_option("--tls-key", tls_key, "PEM private key of --tls-cert");
   app.add_option("--demo-clients", demo_clients, "start this many built-in demo clients that log in over TCP and wander (default 0)");
   accounts_request account;
   auto* accounts = app.add_subcommand(
@@ -131,10 +137,13 @@ int main(int argc, char** argv) {
   if (no_dev_accounts) config.settings.dev_accounts = false;
   if (app.count("--hash-ops-limit")) config.settings.hash.ops_limit = hash_ops;
   if (app.count("--hash-mem-limit")) config.settings.hash.mem_limit = hash_mem;
+  if (app.count("--resume-grace")) config.settings.resume_grace_s = resume_grace;
   if (app.count("--connection-burst")) config.settings.login_limits.connections.burst = connection_burst;
   if (app.count("--connections-per-second")) {
     config.settings.login_limits.connections.per_second = connections_per_second;
   }
+  if (app.count("--tls-cert")) config.tls_certificate_file = tls_cert;
+  if (app.count("--tls-key")) config.tls_private_key_file = tls_key;
   if (!sodium_ready()) {
     std::fprintf(stderr, "libsodium could not be initialised\n");
     return 2;
@@ -152,6 +161,10 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (demo_clients > 0 && !config.tls_certificate_file.empty()) {
+    std::fprintf(stderr, "--demo-clients speak plain TCP: not with a TLS listener\n");
+    return 2;
+  }
   if (demo_clients > 0 && !config.settings.dev_accounts) {
     // The built-in demo clients make their names up and all connect from 127.0.0.1.
     std::fprintf(stderr, "--demo-clients needs development accounts: add --dev-accounts "

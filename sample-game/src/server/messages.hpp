@@ -64,6 +64,13 @@ struct server_settings {
   /// Session token keys (session_token.hpp) and how long a token stays valid.
   session_keys session;
   std::uint32_t session_token_ttl_s = 3600;
+  /// How long a character whose connection dropped stays in the world, standing still, for a
+  /// resume (LoginRequest.resume_token); then it is saved and removed as at a logout. 0: no
+  /// resume (a dropped connection logs out at once).
+  std::uint32_t resume_grace_s = 20;
+  /// The outer bound of a resume token's signed expiry (the grace period is enforced by the
+  /// gateway holding the character; this only bounds a token that leaked long ago).
+  std::uint32_t resume_token_ttl_s = 86'400;
   /// Back-off after failed logins (per account, per address) and connections per address.
   login_limit_rules login_limits;
   std::size_t max_players = 10'000;
@@ -132,6 +139,16 @@ struct login_msg {
   std::uint32_t seq = 0;
   std::string address;  ///< the client's source address (no port); empty: unknown
   std::string session_token;  ///< LoginRequest.session_token: replaces the secret when set
+  std::string resume_token;   ///< LoginRequest.resume_token: a resume when set
+  /// A resume that goes on as a login (its holder left first): the nonce of the resume token
+  /// its LoginResult already carried, kept so that token stays the one that works.
+  std::uint64_t resume_nonce = 0;
+};
+/// The player's session dropped while it was playing: the character stays in its zone for the
+/// grace period, held by this (parked) player actor, waiting for a resume.
+struct player_parked_msg {
+  actor_ref player;
+  std::string name;
 };
 /// The player's session ended (or it was kicked); sent once, before it stops, at any point of
 /// its login: the gateway forgets a login still in progress for it.
@@ -151,6 +168,23 @@ struct login_granted_msg {
   actor_ref zone;
   std::uint32_t seq = 0;
   std::string session_token;  ///< for LoginResult (empty: no key configured)
+  std::string resume_token;   ///< for LoginResult (empty: no key, or no grace period)
+};
+/// A resume was accepted: the new player actor answers LoginResult{Ok, resumed} and asks the
+/// player actor holding the character (`from`) to hand it over.
+struct resume_granted_msg {
+  std::uint32_t seq = 0;
+  std::uint64_t character_id = 0;
+  std::string name;
+  actor_ref from;
+  std::string session_token;
+  std::string resume_token;
+};
+/// Player -> player holding the character: hand it (and its zone membership) over to
+/// `player`, whose client is on `session`.
+struct hand_over_msg {
+  actor_ref player;
+  net::session_handle session;
 };
 struct login_denied_msg {
   game_errc reason = game_errc::invalid_credentials;
@@ -229,6 +263,18 @@ struct zone_join_msg {
   net::session_handle session;
   player_record record;
   std::string spawn;  ///< non-empty: place at this spawn point (portal arrival)
+};
+/// The character of player `from` now belongs to `to` (a resume): the zone answers `to` with
+/// zone_joined_msg (and the client with EnterZone and a full view) and `from` with
+/// zone_rebound_msg. Ignored when `from` is not a member (a transfer is on its way: `from`
+/// asks the next zone when that one's zone_joined_msg arrives).
+struct zone_rebind_msg {
+  actor_ref from;
+  actor_ref to;
+  net::session_handle session;
+};
+struct zone_rebound_msg {
+  actor_ref zone;
 };
 struct zone_joined_msg {
   actor_ref zone;

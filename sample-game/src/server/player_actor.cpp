@@ -57,7 +57,10 @@ void player_actor::define(handlers<player_actor>& h) {
       .on<&player_actor::on_zone_lost>()
       .on<&player_actor::on_rejoin>()
       .on<&player_actor::on_zone_bound>()
-      .on<&player_actor::on_chat_bounced>();
+      .on<&player_actor::on_chat_bounced>()
+      .on<&player_actor::on_resume_granted>()
+      .on<&player_actor::on_hand_over>()
+      .on<&player_actor::on_rebound>();
 }
 
 void player_actor::on_start() {
@@ -133,7 +136,9 @@ void player_actor::register_messages() {
                                          m.token() ? m.token()->str() : std::string(), env.seq,
                                          p.address_,
                                          m.session_token() ? m.session_token()->str()
-                                                           : std::string()});
+                                                           : std::string(),
+                                         m.resume_token() ? m.resume_token()->str()
+                                                          : std::string()});
       });
   dispatch_.on<wire::Logout>(
       type_id(MT::Logout),
@@ -219,19 +224,90 @@ void player_actor::on_frame(const net::session_frame& m) {
 }
 
 void player_actor::on_granted(login_granted_msg& m) {
-  if (state_ != state::logging_in) {
+  const bool resume_fallback = state_ == state::joining && resumed_;
+  if (state_ != state::logging_in && !resume_fallback) {
     return;
   }
   name_ = m.record.name;
   state_ = state::joining;
-  ctx_.sink->send(session_, encode_login_result(fbb_, m.seq, game_errc::ok,
-                                                m.record.character_id, name_,
-                                                now().time_since_epoch().count(),
-                                                ctx_.settings->tick_rate, m.session_token,
-                                                m.session_token.empty()
-                                                    ? 0
-                                                    : ctx_.settings->session_token_ttl_s));
+  if (resume_fallback) {
+    // A resume whose holder stopped before handing the character over continues as a login
+    // from its final save: the client has its LoginResult already; EnterZone follows.
+    resumed_ = false;
+  } else {
+    ctx_.sink->send(session_, encode_login_result(
+                                  fbb_, m.seq, game_errc::ok, m.record.character_id, name_,
+                                  now().time_since_epoch().count(), ctx_.settings->tick_rate,
+                                  m.session_token,
+                                  m.session_token.empty() ? 0 : ctx_.settings->session_token_ttl_s,
+                                  m.resume_token, ctx_.settings->resume_grace_s));
+  }
   send(m.zone, zone_join_msg{self(), session_, std::move(m.record), {}});
+}
+
+void player_actor::on_resume_granted(resume_granted_msg& m) {
+  if (state_ != state::logging_in) {
+    return;
+  }
+  name_ = m.name;
+  state_ = state::joining;
+  resumed_ = true;
+  // LoginResult goes out before the holder is asked: the zone's EnterZone for this session
+  // follows causally (this send, then hand_over_msg, then the zone's rebind), so the client
+  // reads them in that order.
+  ctx_.sink->send(session_, encode_login_result(
+                                fbb_, m.seq, game_errc::ok, m.character_id, name_,
+                                now().time_since_epoch().count(), ctx_.settings->tick_rate,
+                                m.session_token,
+                                m.session_token.empty() ? 0 : ctx_.settings->session_token_ttl_s,
+                                m.resume_token, ctx_.settings->resume_grace_s, true));
+  // A holder that is gone already has told the gateway, which then grants this login from the
+  // character's final save (on_granted, resume_fallback).
+  (void)send(m.from, hand_over_msg{self(), session_});
+}
+
+void player_actor::on_hand_over(const hand_over_msg& m) {
+  if (state_ == state::joining || state_ == state::rejoining) {
+    handover_ = m;  // a zone transfer is on its way: handed over once it has arrived
+    return;
+  }
+  if (state_ != state::playing && state_ != state::parked) {
+    return;  // leaving already: the gateway hears it and grants the resume from the final save
+  }
+  if (state_ == state::playing) {
+    // The server still believed this connection open; the client has moved to a new one.
+    ctx_.sink->send(session_, encode_kicked(fbb_, game_errc::replaced_by_new_login,
+                                            to_string(game_errc::replaced_by_new_login)));
+    ctx_.sink->close(session_, net::errc::closed_by_owner);
+  }
+  if (in_chat_) {
+    in_chat_ = false;
+    send(ctx_.chat, chat_leave_msg{name_, self()});
+  }
+  state_ = state::handing_over;
+  handover_ = m;
+  send(zone_, zone_rebind_msg{self(), m.player, m.session});
+}
+
+void player_actor::on_rebound(const zone_rebound_msg&) {
+  if (state_ != state::handing_over) {
+    return;
+  }
+  // The character belongs to the new player actor now: nothing to save, nobody to tell.
+  state_ = state::gone;
+  stop();
+}
+
+void player_actor::park() {
+  logger(ctx_).info("session {}:{} ('{}') dropped: kept for a resume for {} s", session_.slot,
+                    session_.generation, name_, ctx_.settings->resume_grace_s);
+  state_ = state::parked;
+  if (in_chat_) {
+    // Whispers to a parked character get UnknownRecipient; it joins again at its resume.
+    in_chat_ = false;
+    send(ctx_.chat, chat_leave_msg{name_, self()});
+  }
+  send(ctx_.gateway, player_parked_msg{self(), name_});
 }
 
 server_info player_actor::server_info() const {
@@ -270,7 +346,21 @@ void player_actor::on_joined(const zone_joined_msg& m) {
   }
   zone_ = m.zone;
   entity_ = m.id;
+  if (state_ == state::parked) {
+    return;  // a portal's transfer arrived after the drop: parked in the new zone
+  }
+  if (state_ == state::handing_over) {
+    send(zone_, zone_rebind_msg{self(), handover_->player, handover_->session});
+    return;
+  }
   state_ = state::playing;
+  resumed_ = false;
+  if (handover_) {
+    const hand_over_msg h = *handover_;
+    handover_.reset();
+    on_hand_over(h);
+    return;
+  }
   for (auto& line : held_chat_) {
     send(zone_, zone_chat_msg{entity_, line.channel, std::move(line.text), self()});
   }
@@ -282,6 +372,15 @@ void player_actor::on_joined(const zone_joined_msg& m) {
 }
 
 void player_actor::on_zone_lost(zone_lost_msg& m) {
+  if ((state_ == state::parked || state_ == state::handing_over) && m.zone == zone_) {
+    // No session to re-enter with (or a hand-over that cannot happen now): the character's
+    // final save is the state the failed zone handed over; a resume waiting for it continues
+    // from that save (the gateway hears player_offline_msg).
+    state_ = state::rejoining;
+    held_ = std::move(m.record);
+    leave();
+    return;
+  }
   if (state_ != state::playing || m.zone != zone_) {
     return;
   }
@@ -362,7 +461,29 @@ void player_actor::kick(game_errc reason, std::error_code close_reason) {
   leave();
 }
 
-void player_actor::on_closed(const net::session_closed&) {
+namespace {
+// A close that looks like the network failing (a FIN, a reset, an idle timeout, any socket
+// error), not like the client misbehaving: only those keep the character for a resume. A
+// session the network layer cut for hostile input (frame too large, zero-length frame, an
+// invalid envelope, a slow reader) or that ends with the server leaves at once.
+bool dropped(const std::error_code& reason) {
+  if (reason.category() != net::net_category()) {
+    return true;
+  }
+  return reason == net::errc::closed_by_peer || reason == net::errc::idle_timeout;
+}
+}  // namespace
+
+void player_actor::on_closed(const net::session_closed& m) {
+  if (state_ == state::parked || state_ == state::handing_over) {
+    return;  // its old session: the character is held or being handed over
+  }
+  if (state_ == state::playing && ctx_.settings->resume_grace_s > 0 && dropped(m.reason)) {
+    // Not closed by this actor (it would be gone): the connection dropped. A drop in the
+    // middle of a zone change (joining, rejoining) logs out as before.
+    park();
+    return;
+  }
   leave();
 }
 
@@ -389,9 +510,12 @@ void player_actor::depart(bool close_session) {
   if (state_ == state::gone) {
     return;
   }
-  const bool logged_in =
-      state_ == state::joining || state_ == state::playing || state_ == state::rejoining;
-  if (state_ == state::playing) {
+  const bool logged_in = state_ == state::joining || state_ == state::playing ||
+                         state_ == state::rejoining || state_ == state::parked ||
+                         state_ == state::handing_over;
+  // Handing over, no zone_leave_msg: the zone may have given the entity to the new player
+  // actor already; if not, its monitor of this actor takes the character out (and saves it).
+  if (state_ == state::playing || state_ == state::parked) {
     send(zone_, zone_leave_msg{entity_});
   } else if (state_ == state::rejoining) {
     // No zone holds the character: its final save is the state the failed zone handed over.

@@ -29,7 +29,12 @@ public:
 private:
   // awaiting_login -> logging_in -> joining -> playing -> gone; playing -> rejoining (its zone
   // failed) -> joining -> playing again, or gone when the zone does not come back.
-  enum class state : std::uint8_t { awaiting_login, logging_in, joining, playing, rejoining, gone };
+  // Resume: playing -> parked (the connection dropped; the character stays in its zone) ->
+  // handing_over (a resume asked for it) -> gone once the zone moved it to the new player
+  // actor, which went logging_in -> joining (resume_granted_msg) -> playing (zone_joined_msg).
+  enum class state : std::uint8_t {
+    awaiting_login, logging_in, joining, playing, rejoining, parked, handing_over, gone
+  };
 
   struct login_timeout_msg {};
   struct rejoin_msg {};
@@ -48,6 +53,11 @@ private:
   void on_rejoin(const rejoin_msg&);
   void on_zone_bound(const name_bound& m);
   void on_chat_bounced(chat_bounced_msg& m);
+  void on_resume_granted(resume_granted_msg& m);
+  void on_hand_over(const hand_over_msg& m);
+  void on_rebound(const zone_rebound_msg& m);
+  /// The connection dropped while playing: keep the character in the world for a resume.
+  void park();
 
   void register_messages();
   game::server_info server_info() const;
@@ -77,6 +87,8 @@ private:
   actor_ref lost_zone_;         // rejoining: the failed incarnation
   player_record held_;          // rejoining: the last state the failed zone handed over
   timer_handle rejoin_deadline_;  // rejoining: gives up when the zone does not come back
+  bool resumed_ = false;                 // this session resumed (LoginResult already sent)
+  std::optional<hand_over_msg> handover_;  // a resume waiting for (or in) the hand-over
   std::vector<chat_bounced_msg> held_chat_;  // bounced lines waiting for the next zone_joined
   flatbuffers::FlatBufferBuilder fbb_;
   net::dispatcher<player_actor> dispatch_;

@@ -19,6 +19,7 @@ namespace {
 
 static_assert(crypto_auth_KEYBYTES == 32);
 constexpr unsigned char token_version = 1;
+constexpr unsigned char resume_version = 2;
 // version, key id, character id, expiry, name length; then the name, then the MAC.
 constexpr std::size_t header_size = 1 + 1 + 8 + 8 + 1;
 constexpr auto b64 = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
@@ -46,16 +47,24 @@ std::uint64_t get64(const unsigned char* p) {
 
 }  // namespace
 
-std::string issue_session_token(const session_keys& keys, std::uint64_t character_id,
-                                std::string_view name_key, std::int64_t expires_unix_ms) {
+namespace {
+
+// One encoder and one checker for both kinds: version 1 (session) has no nonce, version 2
+// (resume) carries 8 bytes of nonce after the expiry.
+std::string issue_token(const session_keys& keys, unsigned char version,
+                        std::uint64_t character_id, std::string_view name_key,
+                        std::uint64_t nonce, std::int64_t expires_unix_ms) {
   if (!keys.ready || !sodium_ready() || name_key.size() > 255) {
     return {};
   }
   std::vector<unsigned char> b;
-  b.push_back(token_version);
+  b.push_back(version);
   b.push_back(key_id(keys.current));
   put64(b, character_id);
   put64(b, static_cast<std::uint64_t>(expires_unix_ms));
+  if (version == resume_version) {
+    put64(b, nonce);
+  }
   b.push_back(static_cast<unsigned char>(name_key.size()));
   b.insert(b.end(), name_key.begin(), name_key.end());
   unsigned char mac[crypto_auth_BYTES];
@@ -67,22 +76,23 @@ std::string issue_session_token(const session_keys& keys, std::uint64_t characte
   return out;
 }
 
-token_status check_session_token(const session_keys& keys, std::string_view token,
-                                 std::string_view name_key, std::int64_t now_unix_ms,
-                                 std::uint64_t* character_id) {
+token_status check_token(const session_keys& keys, unsigned char version, std::string_view token,
+                         std::string_view name_key, std::int64_t now_unix_ms,
+                         std::uint64_t* character_id, std::uint64_t* nonce) {
   if (!keys.ready || !sodium_ready() || token.empty() || token.size() > 512) {
     return token_status::malformed;
   }
+  const std::size_t header = header_size + (version == resume_version ? 8 : 0);
   std::vector<unsigned char> b(token.size());
   std::size_t len = 0;
   if (sodium_base642bin(b.data(), b.size(), token.data(), token.size(), nullptr, &len, nullptr,
                         b64) != 0 ||
-      len < header_size + crypto_auth_BYTES || b[0] != token_version) {
+      len < header + crypto_auth_BYTES || b[0] != version) {
     return token_status::malformed;
   }
   b.resize(len);
   const std::size_t body = len - crypto_auth_BYTES;
-  if (header_size + b[header_size - 1] != body) {
+  if (header + b[header - 1] != body) {
     return token_status::malformed;
   }
   const unsigned char* mac = b.data() + body;
@@ -94,8 +104,7 @@ token_status check_session_token(const session_keys& keys, std::string_view toke
     return token_status::bad_signature;
   }
   // Signed by us: the fields can be trusted from here on.
-  const std::string_view name(reinterpret_cast<const char*>(b.data() + header_size),
-                              b[header_size - 1]);
+  const std::string_view name(reinterpret_cast<const char*>(b.data() + header), b[header - 1]);
   if (name != name_key) {
     return token_status::wrong_character;
   }
@@ -105,7 +114,43 @@ token_status check_session_token(const session_keys& keys, std::string_view toke
   if (character_id != nullptr) {
     *character_id = get64(b.data() + 2);
   }
+  if (nonce != nullptr && version == resume_version) {
+    *nonce = get64(b.data() + 18);
+  }
   return token_status::ok;
+}
+
+}  // namespace
+
+std::string issue_session_token(const session_keys& keys, std::uint64_t character_id,
+                                std::string_view name_key, std::int64_t expires_unix_ms) {
+  return issue_token(keys, token_version, character_id, name_key, 0, expires_unix_ms);
+}
+
+token_status check_session_token(const session_keys& keys, std::string_view token,
+                                 std::string_view name_key, std::int64_t now_unix_ms,
+                                 std::uint64_t* character_id) {
+  return check_token(keys, token_version, token, name_key, now_unix_ms, character_id, nullptr);
+}
+
+std::string issue_resume_token(const session_keys& keys, std::uint64_t character_id,
+                               std::string_view name_key, std::uint64_t nonce,
+                               std::int64_t expires_unix_ms) {
+  return issue_token(keys, resume_version, character_id, name_key, nonce, expires_unix_ms);
+}
+
+token_status check_resume_token(const session_keys& keys, std::string_view token,
+                                std::string_view name_key, std::int64_t now_unix_ms,
+                                std::uint64_t* character_id, std::uint64_t* nonce) {
+  return check_token(keys, resume_version, token, name_key, now_unix_ms, character_id, nonce);
+}
+
+std::uint64_t random_resume_nonce() {
+  std::uint64_t n = 0;
+  while (n == 0 && sodium_ready()) {
+    randombytes_buf(&n, sizeof n);
+  }
+  return n;
 }
 
 session_key random_session_key() {

@@ -37,6 +37,23 @@ token_status check_session_token(const session_keys& keys, std::string_view toke
                                  std::string_view name_key, std::int64_t now_unix_ms,
                                  std::uint64_t* character_id = nullptr);
 
+/// A one-time resume token for `name_key`: the session token's format with version 2 and a
+/// 64-bit `nonce` after the expiry (inside the MAC), so neither kind passes for the other. The
+/// signature and expiry are checked by any gateway holding the key; that the nonce is the
+/// current one (one-time use) is checked by the character's owner (the gateway that holds it).
+std::string issue_resume_token(const session_keys& keys, std::uint64_t character_id,
+                               std::string_view name_key, std::uint64_t nonce,
+                               std::int64_t expires_unix_ms);
+
+/// Checks a resume token's signature, character and expiry; on ok sets `character_id` and
+/// `nonce`. Constant-time like check_session_token.
+token_status check_resume_token(const session_keys& keys, std::string_view token,
+                                std::string_view name_key, std::int64_t now_unix_ms,
+                                std::uint64_t* character_id, std::uint64_t* nonce);
+
+/// A random non-zero nonce for a resume token.
+std::uint64_t random_resume_nonce();
+
 /// A fresh random key.
 session_key random_session_key();
 

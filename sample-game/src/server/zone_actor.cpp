@@ -30,6 +30,7 @@ void zone_actor::define(handlers<zone_actor>& h) {
       .on<&zone_actor::on_portal>()
       .on<&zone_actor::on_chat>()
       .on<&zone_actor::on_leave>()
+      .on<&zone_actor::on_rebind>()
       .on<&zone_actor::on_tick>()
       .on<&zone_actor::on_save_all>()
       .on<&zone_actor::on_stats>()
@@ -194,6 +195,42 @@ void zone_actor::on_leave(const zone_leave_msg& m) {
   ++stats_.messages_in;
   if (auto record = remove_member(m.id)) {
     send(ctx_.persistence, save_msg{std::move(*record), true, ctx_.gateway});
+  }
+}
+
+void zone_actor::on_rebind(const zone_rebind_msg& m) {
+  ++stats_.messages_in;
+  const auto it = by_player_.find(key(m.from));
+  if (it == by_player_.end()) {
+    return;  // not here (a transfer is on its way): the holder asks the next zone
+  }
+  // The entity stays where it stood, with its id: bystanders see no leave and no enter.
+  const entity_id id = it->second;
+  by_player_.erase(it);
+  demonitor(m.from);
+  members_[id] = {m.to, m.session};
+  by_player_[key(m.to)] = id;
+  send(m.from, zone_rebound_msg{self()});
+  if (send(m.to, zone_joined_msg{self(), id})) {
+    on_leave(zone_leave_msg{id});  // the new session ended already: saved and removed
+    return;
+  }
+  monitor(m.to);
+  // The new client knows nothing yet: EnterZone, then everything it can see as enters.
+  send_to(id, encode_enter_zone(fbb_, world_, id, ctx_.settings->rules));
+  aoi_batch view;
+  for (const entity_id e : world_.visible_to(id)) {
+    if (e != id) {
+      view.enters.push_back(e);
+    }
+  }
+  if (!view.enters.empty()) {
+    frames_.clear();
+    encode_world_update(fbb_, world_, view, tick_, clock_ms(), frames_);
+    for (const net::frame& f : frames_) {
+      send_to(id, f);
+    }
+    frames_.clear();
   }
 }
 

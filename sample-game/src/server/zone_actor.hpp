@@ -49,6 +49,8 @@ private:
   void on_portal(const zone_portal_msg& m);
   void on_chat(zone_chat_msg& m);
   void on_leave(const zone_leave_msg& m);
+  /// A resume: the member's character passes to the new player actor and session.
+  void on_rebind(const zone_rebind_msg& m);
   void on_tick(const tick_msg&);
   void on_stats(const stats_msg&);
   void on_save_all(const save_all_msg&);

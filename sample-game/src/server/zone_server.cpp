@@ -1,6 +1,8 @@
 // zone_server: the wiring of port, actors, network and game actors (see zone_server.hpp).
 #include "zone_server.hpp"
 
+#include "quay/net/tls.hpp"
+
 #include "session_token.hpp"
 
 #include <filesystem>
@@ -164,6 +166,25 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   // Kicked{ServerFull} from their player actor (see player_actor's constructor); past those the
   // listener itself closes them bare (a flood of connections costs no actor).
   lo.max_connections = config_.settings.max_players + 2 * config_.settings.connection_slack;
+  // TLS: a port with a certificate is TLS-only (a plain-text client is refused and logged).
+  if (!config_.tls_certificate_file.empty() || !config_.tls_private_key_file.empty()) {
+    if (config_.tls_certificate_file.empty() || config_.tls_private_key_file.empty()) {
+      stop(std::chrono::milliseconds(0));
+      return {"TLS needs both tls.certificate_file and tls.private_key_file"};
+    }
+    std::string error;
+    lo.session.layer = net::make_tls_server_layer(
+        {config_.tls_certificate_file, config_.tls_private_key_file,
+         std::chrono::milliseconds(config_.tls_handshake_timeout_ms)},
+        error);
+    if (!lo.session.layer) {
+      stop(std::chrono::milliseconds(0));
+      return {"TLS: " + error};
+    }
+    if (log != nullptr) {
+      log->info("client port speaks TLS only (certificate {})", config_.tls_certificate_file);
+    }
+  }
   p.ctx.connections = &connections_;
   p.ctx.connection_rate = connection_rate_.get();
   const server_context ctx = p.ctx;  // with the connection count (players only)

@@ -24,6 +24,15 @@ enum class errc {
   send_queue_closed,       ///< the session is closing and accepts no more frames
   owner_gone,              ///< the owner actor no longer exists (a session event was a dead letter)
   no_owner,                ///< the listener's owner factory gave no owner for the session
+  // WebSocket and HTTP on the game port (docs/protocol.md, "WebSocket transport").
+  protocol_not_accepted,   ///< the first bytes are a protocol this listener does not accept
+  handshake_timeout,       ///< the upgrade (or the HTTP answer) did not finish in time
+  handshake_refused,       ///< the upgrade request was refused with an HTTP error
+  websocket_protocol_error,  ///< RFC 6455 violation (close 1002/1007): unmasked, bad opcode...
+  websocket_text_frame,    ///< a text frame (close 1003): Quay takes binary envelopes only
+  websocket_too_big,       ///< a message over the max frame size (close 1009)
+  websocket_policy,        ///< endless fragmentation or a ping flood (close 1008)
+  http_answered,           ///< an HTTP request was answered and the connection closed
 };
 
 const std::error_category& net_category() noexcept;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -24,6 +25,26 @@ namespace detail {
 class network_impl;
 }
 
+/// The protocols a listener serves on its one port, told apart by the first bytes of each
+/// connection (a Quay frame can never begin with "GET "; docs/protocol.md).
+struct listen_protocols {
+  bool quay = true;        ///< Quay frames over TCP (4-byte length + envelope)
+  bool websocket = false;  ///< RFC 6455: one binary message = one envelope
+  bool http = false;       ///< a plain GET (not an upgrade) goes to the owner as http_request
+};
+
+/// WebSocket and HTTP bounds of a listener. The largest message is session.max_frame_size.
+struct websocket_options {
+  /// From accept until the upgrade is answered (or the HTTP response queued); then the
+  /// connection closes (handshake_timeout). Also bounds how long a peer may take to send its
+  /// first bytes on a listener that accepts more than Quay.
+  std::chrono::milliseconds handshake_timeout{5'000};
+  std::size_t max_header_bytes = 8 * 1024;  ///< request line + headers: over it, 431
+  std::size_t max_headers = 32;             ///< header fields: over it, 431
+  std::size_t max_fragments = 64;           ///< frames in one message: over it, close 1008
+  std::size_t max_pings_per_second = 16;    ///< client pings in one second: over it, close 1008
+};
+
 /// Where and how a listener accepts.
 struct listen_options {
   /// The address to bind: loopback unless told otherwise (port 0 picks a free port).
@@ -33,6 +54,8 @@ struct listen_options {
   std::size_t max_connections = 10'000;
   int backlog = 1024;
   session_options session;
+  listen_protocols protocols;
+  websocket_options websocket;
 };
 
 /// Chooses the owner actor of a newly accepted session (typically spawns one). Returning a null
@@ -45,6 +68,7 @@ struct session_info {
   std::size_t read_heap_bytes = 0;  ///< heap memory held by the read buffer
   bool reading_paused = false;      ///< receive backpressure is holding reads
   bool open = false;                ///< not closing or closed
+  bool websocket = false;           ///< the session speaks WebSocket (upgrade done)
 };
 
 /// Counters of a network, for metrics and tests.
@@ -103,6 +127,10 @@ class network {
   /// session_options::close_linger). The owner then receives session_closed with `reason`.
   /// Thread-safe.
   std::error_code close(session_handle s, std::error_code reason = errc::closed_by_owner);
+  /// Answers the session's http_request (once): the response goes out, then the connection
+  /// closes (the owner receives session_closed with http_answered). Errors: session_gone,
+  /// invalid_argument (not a session waiting for an HTTP answer). Thread-safe.
+  std::error_code respond(session_handle s, const http_response& r);
   /// Hard close (RST, queued frames dropped), e.g. for a hostile peer. Thread-safe.
   std::error_code abort(session_handle s, std::error_code reason);
 

@@ -4,6 +4,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 #include <system_error>
 
 #include "quay/net/envelope.hpp"
@@ -11,6 +15,14 @@
 #include "quay/runtime/socket.hpp"
 
 namespace quay::net {
+
+namespace detail {
+class stream_layer;
+}
+
+/// Makes a session's transport layer (TLS: net/src/stream_layer.hpp), once per session, on the
+/// worker that starts it. An extension point for net's own layers and tests, not for games.
+using stream_layer_factory = std::function<std::unique_ptr<detail::stream_layer>()>;
 
 /// Names one session: a slot and a generation, like an actor_ref. A handle whose session has
 /// ended is stale: operations on it fail with errc::session_gone, and it never names a later
@@ -43,6 +55,8 @@ struct session_options {
   std::uint64_t mailbox_low_water = 256;
   /// TCP_NODELAY (on: frames are small and latency matters).
   bool no_delay = true;
+  /// A transport layer between the socket and the framing (TLS), or empty for plain TCP.
+  stream_layer_factory layer;
 };
 
 // The messages a session's owner actor receives. Each carries the session's handle.
@@ -69,6 +83,29 @@ struct session_closed {
   std::error_code reason;
 };
 
+/// A plain HTTP GET (not an upgrade) on a listener that accepts http: the request line and a few
+/// headers. The owner answers with network::respond (once); the connection then closes (no
+/// keep-alive). Unanswered, the listener's handshake timeout closes it.
+struct http_request {
+  session_handle session;
+  std::string method;  ///< always "GET" (the only method the port tells from a Quay stream)
+  std::string target;  ///< e.g. "/metrics?x=1", as sent
+  std::string host;
+  std::string origin;
+  std::string authorization;  ///< the Authorization header, as sent (an operator token)
+  std::string accept;
+};
+
+/// The answer to an http_request. Sent with Content-Length and `Connection: close`.
+struct http_response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  /// Extra header lines (name, value), e.g. Cache-Control. Names and values must not hold CR/LF
+  /// (such a header is dropped).
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
 /// Direct session events, an alternative to an owner actor for code that answers inline (the
 /// session-level echo benchmark, protocol tests). Called on the port's workers, one call at a
 /// time per session, never concurrently for one session; must not block. A handler may call
@@ -82,6 +119,13 @@ class session_handler {
   virtual void on_accepted(session_handle s, const endpoint& peer) = 0;
   virtual void on_frame(session_handle s, const frame& data, const envelope_view& env) = 0;
   virtual void on_closed(session_handle s, std::error_code reason) = 0;
+  /// A plain HTTP GET (listeners that accept http). Answer with network::respond and return
+  /// true; returning false has the session answer 404.
+  virtual bool on_http_request(session_handle s, const http_request& r) {
+    (void)s;
+    (void)r;
+    return false;
+  }
 };
 
 }  // namespace quay::net

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <exception>
 #include <system_error>
 
@@ -99,7 +100,8 @@ bool native_backend::in_worker() const noexcept {
 //            timeout if it is not empty.
 //
 // A post from one of this port's own workers skips the protocol (see the branch below): the
-// poster is awake and returns to the queue itself, so its items are never stranded.
+// poster is awake and returns to its LIFO slot and the queue itself, so its items are never
+// stranded.
 // Why no wake-up is lost: the two seq_cst fences (the poster's, and the sleeper's or the
 // poller's) are totally ordered. If the poster's fence comes first, the sleeper's re-check
 // after its own fence sees the enqueued item and does not sleep. If the sleeper's fence comes
@@ -110,34 +112,45 @@ bool native_backend::in_worker() const noexcept {
 void native_backend::post(completion* c) noexcept {
   worker* w = current_worker();
   if (w != nullptr && w->owner == this) {
-    // Workers are joined before closed_ is set, so a worker's post always reaches the queue.
-    enqueue_or_die(queue_.enqueue(w->ptok, c));
-    // A worker's own post cannot be stranded: this worker goes back to the queue before it can
-    // poll or sleep, so it runs the item itself if nobody else does. Waking someone is only
-    // about sharing work, so it needs no fence on the common path: wake only when more is
-    // queued than this worker takes next and someone looks idle (a stale relaxed read costs
-    // parallelism for a moment, never an item).
-    if ((sleepers_.load(std::memory_order_relaxed) != 0 ||
-         poller_waiting_.load(std::memory_order_relaxed)) &&
-        queue_.size_approx() > 1) {
-      full_fence();
-      if (!wake_sleeper() && poller_waiting_.load(std::memory_order_relaxed)) interrupt_poller();
-    }
-    return;
-  } else {
-    // outside_posts_ lets stop() wait for a post that saw closed_ == false but has not enqueued
-    // yet; both sides use seq_cst, so either the post sees closed_ or stop() sees the count.
-    outside_posts_.fetch_add(1, std::memory_order_seq_cst);
-    if (closed_.load(std::memory_order_seq_cst)) {
-      outside_posts_.fetch_sub(1, std::memory_order_release);
-      run_completion_aborted(c);
+    // Workers are joined before closed_ is set, so a worker's post always reaches its slot or
+    // the queue. The post takes the LIFO slot and the item it held (if any) moves to the shared
+    // queue. Only this worker fills its slot, so if it reads empty nobody can fill it before the
+    // store; a thief may empty a full slot at any moment, hence the exchange in that case.
+    if (w->next.load(std::memory_order_relaxed) == nullptr) {
+      w->next.store(c, std::memory_order_release);
       return;
     }
-    enqueue_or_die(queue_.enqueue(c));
-    outside_posts_.fetch_sub(1, std::memory_order_release);
+    completion* prev = w->next.exchange(c, std::memory_order_acq_rel);
+    if (prev != nullptr) spill(*w, prev, /*slot_full=*/true);
+    return;
   }
+  // outside_posts_ lets stop() wait for a post that saw closed_ == false but has not enqueued
+  // yet; both sides use seq_cst, so either the post sees closed_ or stop() sees the count.
+  outside_posts_.fetch_add(1, std::memory_order_seq_cst);
+  if (closed_.load(std::memory_order_seq_cst)) {
+    outside_posts_.fetch_sub(1, std::memory_order_release);
+    run_completion_aborted(c);
+    return;
+  }
+  enqueue_or_die(queue_.enqueue(c));
+  outside_posts_.fetch_sub(1, std::memory_order_release);
   full_fence();
   if (!wake_sleeper() && poller_waiting_.load(std::memory_order_relaxed)) interrupt_poller();
+}
+
+void native_backend::spill(worker& w, completion* c, bool slot_full) noexcept {
+  enqueue_or_die(queue_.enqueue(w.ptok, c));
+  // A worker's own post cannot be stranded: this worker goes back to its slot and the queue
+  // before it can poll or sleep, so it runs the item itself if nobody else does. Waking someone
+  // is only about sharing work, so it needs no fence on the common path: wake only when someone
+  // looks idle and there is more than this worker takes next (its slot item, else one queued
+  // item). A stale relaxed read costs parallelism for a moment, never an item.
+  if ((sleepers_.load(std::memory_order_relaxed) != 0 ||
+       poller_waiting_.load(std::memory_order_relaxed)) &&
+      (slot_full || queue_.size_approx() > 1)) {
+    full_fence();
+    if (!wake_sleeper() && poller_waiting_.load(std::memory_order_relaxed)) interrupt_poller();
+  }
 }
 
 bool native_backend::wake_sleeper() noexcept {
@@ -146,6 +159,9 @@ bool native_backend::wake_sleeper() noexcept {
     if (sleepers_.compare_exchange_weak(s, s - 1, std::memory_order_acq_rel,
                                         std::memory_order_relaxed)) {
       ::sem_post(&sleep_sem_);
+#if defined(QUAY_PORT_STATS)
+      if (worker* w = current_worker()) ++w->st.sem_posts; else outside_sem_posts_.fetch_add(1);
+#endif
       return true;
     }
   }
@@ -173,6 +189,9 @@ bool native_backend::cancel_sleep() noexcept {
 void native_backend::interrupt_poller() noexcept {
   // Coalesced: one eventfd write until the poller drains it.
   if (interrupt_pending_.exchange(true, std::memory_order_acq_rel)) return;
+#if defined(QUAY_PORT_STATS)
+  if (worker* w = current_worker()) ++w->st.interrupts; else outside_interrupts_.fetch_add(1);
+#endif
   const std::uint64_t one = 1;
   while (::write(event_fd_, &one, sizeof one) < 0 && errno == EINTR) {
   }
@@ -217,6 +236,18 @@ void native_backend::stop() {
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
   }
+#if defined(QUAY_PORT_STATS)
+  for (auto& w : workers_) {
+    const auto& t = w->st;
+    std::fprintf(stderr,
+                 "port-stats %s worker=%zu ran=%lu batches=%lu empty=%lu polls=%lu busy_polls=%lu "
+                 "spins_won=%lu sleeps=%lu sem_posts=%lu interrupts=%lu steals=%lu\n",
+                 name_.c_str(), w->index, t.ran, t.batches, t.empty, t.polls, t.busy_polls,
+                 t.spins_won, t.sleeps, t.sem_posts, t.interrupts, t.steals);
+  }
+  std::fprintf(stderr, "port-stats %s outside sem_posts=%lu interrupts=%lu\n", name_.c_str(),
+               outside_sem_posts_.load(), outside_interrupts_.load());
+#endif
   // From here posts run inline with errc::aborted. Socket starts read closed() under the
   // socket's mutex, and abort_sockets() takes every socket's mutex after this store, so an
   // operation is either seen pending by the abort pass or refused at its start.
@@ -236,6 +267,12 @@ void native_backend::abort_sockets() {
 }
 
 void native_backend::drain_aborted() {
+  // The workers are joined: what their LIFO slots still hold is aborted like the queue.
+  for (auto& w : workers_) {
+    if (completion* c = w->next.exchange(nullptr, std::memory_order_acquire)) {
+      run_completion_aborted(c);
+    }
+  }
   std::vector<completion*> items(batch_);
   for (;;) {
     const std::size_t n = queue_.try_dequeue_bulk(items.data(), items.size());

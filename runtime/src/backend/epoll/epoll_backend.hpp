@@ -24,7 +24,9 @@ namespace quay::detail {
 
 /// The Linux backend of io_port: epoll emulating a completion port, with no extra I/O thread.
 ///
-/// Workers take batches from a lock-free run queue (moodycamel ConcurrentQueue). A worker that
+/// A post made on a worker goes to that worker's LIFO slot and runs next on it, up to a bound
+/// (docs/architecture.md, "Scheduling rule"); other posts, and what leaves a slot, go to a
+/// lock-free run queue (moodycamel ConcurrentQueue) that workers take batches from. A worker that
 /// finds it empty tries to become the single poller: it waits in epoll_wait, performs the
 /// non-blocking syscalls of ready sockets, expires timers and queues the finished operations.
 /// Workers that cannot poll spin briefly, then sleep on a semaphore. The wake protocol is
@@ -76,6 +78,11 @@ class native_backend {
   void start_workers(std::size_t count);
   void worker_loop(worker& w);
   std::size_t run_batch(worker& w);  // completions run, 0 if the queue was empty
+  std::size_t run_here(worker& w, completion* c);  // c, then w's LIFO slot up to the bound
+  std::size_t steal(worker& w);      // runs a stalled worker's slot item; completions run
+  bool a_slot_is_full(const worker& w) const noexcept;  // another worker's slot holds an item
+  // Moves a slot item to the shared queue; `slot_full`: the slot holds another one.
+  void spill(worker& w, completion* c, bool slot_full) noexcept;
   bool try_poll(worker& w, bool block);
   void poll_once(worker& w, bool block);
   bool spin();
@@ -122,6 +129,9 @@ class native_backend {
   std::atomic<bool> interrupt_pending_{false};
   std::atomic<std::int64_t> last_poll_ms_{0};
   std::atomic<std::uint64_t> fence_word_{0};  // full_fence() under ThreadSanitizer
+#if defined(QUAY_PORT_STATS)
+  std::atomic<std::uint64_t> outside_sem_posts_{0}, outside_interrupts_{0};
+#endif
 
   // Shutdown state.
   std::atomic<bool> stopping_{false};

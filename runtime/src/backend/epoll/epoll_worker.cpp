@@ -33,6 +33,11 @@ constexpr std::int64_t busy_poll_interval_ms = 1;
 // busy-poll check reads it once per this many completions run.
 constexpr std::size_t clock_check_every = 32;
 
+// The fairness bound of the LIFO slot: after a completion taken from the queue, at most this
+// many slot items run in a row; then the slot item goes to the shared queue and the worker takes
+// its next item from there. A chain of self-posts therefore yields after this many hops.
+constexpr std::size_t lifo_run_limit = 16;
+
 }  // namespace
 
 native_backend::worker* current_worker() noexcept { return tls_worker; }
@@ -40,7 +45,7 @@ native_backend::worker* current_worker() noexcept { return tls_worker; }
 void native_backend::start_workers(std::size_t count) {
   workers_.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
-    workers_.push_back(std::make_unique<worker>(*this, i, batch_));
+    workers_.push_back(std::make_unique<worker>(*this, i, batch_, count));
   }
   // Tokens are made before any thread starts, so the workers never race on construction.
   for (auto& w : workers_) {
@@ -69,21 +74,36 @@ void native_backend::worker_loop(worker& w) {
       continue;
     }
     since_clock = clock_check_every;  // after idling, the next batch checks I/O at once
+    if (steal(w) != 0) continue;
     if (try_poll(w, /*block=*/true)) continue;
-    if (spin()) continue;
+    if (spin()) {
+      QUAY_PORT_STAT(w, spins_won);
+      continue;
+    }
+    if (steal(w) != 0) continue;
+    QUAY_PORT_STAT(w, sleeps);
     sleep();
   }
   tls_worker = nullptr;
 }
 
 std::size_t native_backend::run_batch(worker& w) {
+  // The slot first: a post made while this worker polled (a timer expiry) waits there.
+  if (completion* c = w.next.load(std::memory_order_relaxed)) {
+    c = w.next.exchange(nullptr, std::memory_order_acquire);
+    if (c != nullptr) return run_here(w, c);
+  }
   // Take a fair share, not always a full batch: a completion that runs long holds the rest of
   // its worker's batch back, so when little is queued, the items are spread over the workers.
   // Under load the share reaches dequeue_batch and the batching pays for itself.
   const std::size_t share = queue_.size_approx() / workers_.size();
   const std::size_t want = std::clamp<std::size_t>(share, 1, w.items.size());
   const std::size_t n = queue_.try_dequeue_bulk(w.ctok, w.items.data(), want);
-  if (n == 0) return 0;
+  if (n == 0) {
+    QUAY_PORT_STAT(w, empty);
+    return 0;
+  }
+  QUAY_PORT_STAT(w, batches);
   // Wake another worker when there is likely more work than this one can take (a full batch),
   // or when nobody polls: the ex-poller may have handed itself long work, and I/O must not
   // wait for it to finish.
@@ -91,21 +111,76 @@ std::size_t native_backend::run_batch(worker& w) {
       (n == w.items.size() || !poller_busy_.load(std::memory_order_relaxed))) {
     wake_sleeper();
   }
+  std::size_t ran = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (stopping_.load(std::memory_order_relaxed)) {
-      // A worker exits after its current completion; the rest go back for stop() to abort.
+      // A worker exits after its current completion; the rest go back for stop() to abort (and
+      // what its slot holds, stop() takes from there).
       enqueue_or_die(queue_.enqueue_bulk(w.ptok, w.items.data() + i, n - i));
       break;
     }
-    run_completion(w.items[i]);
+    ran += run_here(w, w.items[i]);
   }
-  return n;
+  return ran;
+}
+
+std::size_t native_backend::run_here(worker& w, completion* c) {
+  // The scheduling rule (docs/architecture.md): a completion posted by a worker runs next on
+  // that worker, so a chain of posts stays on one core, with no queue operation and no wake-up
+  // per hop; after lifo_run_limit hops in a row it goes to the shared queue, behind the others.
+  std::size_t ran = 0;
+  for (;;) {
+    run_completion(c);
+    ++ran;
+    // One plain store per completion: thieves read it to tell a stalled worker from a busy one.
+    w.progress.store(++w.completions, std::memory_order_relaxed);
+    if (w.next.load(std::memory_order_relaxed) == nullptr) break;
+    if (ran > lifo_run_limit || stopping_.load(std::memory_order_relaxed)) {
+      if (completion* out = w.next.exchange(nullptr, std::memory_order_acquire)) {
+        spill(w, out, /*slot_full=*/false);
+      }
+      break;
+    }
+    c = w.next.exchange(nullptr, std::memory_order_acquire);
+    if (c == nullptr) break;  // an idle worker stole it
+  }
+#if defined(QUAY_PORT_STATS)
+  w.st.ran += ran;
+#endif
+  return ran;
+}
+
+std::size_t native_backend::steal(worker& w) {
+  // A slot item waits for its worker's current completion to return. An idle worker takes it
+  // when that worker has run no completion since this one last looked (it is inside one long
+  // completion). An idle worker comes back here after every epoll_wait return and after every
+  // spin; nobody is woken for a slot item (docs/architecture.md, "Scheduling rule"). It steals
+  // nothing from a worker that makes progress: taking each hop of a running chain would bounce
+  // the chain between cores at every hop, the cost the slot exists to avoid.
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    worker& other = *workers_[i];
+    if (&other == &w) continue;
+    const std::uint64_t progress = other.progress.load(std::memory_order_relaxed);
+    const bool stalled = progress == w.seen_progress[i];
+    w.seen_progress[i] = progress;
+    if (!stalled || other.next.load(std::memory_order_relaxed) == nullptr) continue;
+    if (completion* c = other.next.exchange(nullptr, std::memory_order_acquire)) {
+      QUAY_PORT_STAT(w, steals);
+      return run_here(w, c);
+    }
+  }
+  return 0;
 }
 
 bool native_backend::try_poll(worker& w, bool block) {
   if (poller_busy_.load(std::memory_order_relaxed) ||
       poller_busy_.exchange(true, std::memory_order_acquire)) {
     return false;
+  }
+  if (block) {
+    QUAY_PORT_STAT(w, polls);
+  } else {
+    QUAY_PORT_STAT(w, busy_polls);
   }
   poll_once(w, block);
   return true;
@@ -128,6 +203,9 @@ void native_backend::poll_once(worker& w, bool block) {
     full_fence();
     if (queue_.size_approx() == 0 && !stopping_.load(std::memory_order_seq_cst)) {
       timeout = poll_timeout_ms();
+      // While another worker's slot holds an item, come back within a millisecond to see
+      // whether that worker is stuck in a long completion (steal()).
+      if (timeout != 0 && a_slot_is_full(w)) timeout = 1;
     }
   }
   int n = ::epoll_wait(epoll_fd_, w.events.data(), static_cast<int>(w.events.size()), timeout);
@@ -166,6 +244,13 @@ void native_backend::poll_once(worker& w, bool block) {
     full_fence();
     wake_sleepers(w.done.size());
   }
+}
+
+bool native_backend::a_slot_is_full(const worker& w) const noexcept {
+  for (const auto& other : workers_) {
+    if (other.get() != &w && other->next.load(std::memory_order_relaxed) != nullptr) return true;
+  }
+  return false;
 }
 
 bool native_backend::spin() {

@@ -56,7 +56,9 @@ net::frame encode_login_result(flatbuffers::FlatBufferBuilder& fbb, std::uint32_
                                std::string_view name, time_ms server_time,
                                std::uint16_t tick_rate,
                                std::string_view session_token = {},
-                               std::uint32_t session_token_ttl_s = 0);
+                               std::uint32_t session_token_ttl_s = 0,
+                               std::string_view resume_token = {},
+                               std::uint32_t resume_grace_s = 0, bool resumed = false);
 
 /// The acknowledgement of a Logout (seq = the Logout's).
 net::frame encode_logged_out(flatbuffers::FlatBufferBuilder& fbb, std::uint32_t seq);

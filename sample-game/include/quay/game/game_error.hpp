@@ -40,6 +40,8 @@ enum class game_errc : std::uint16_t {
   internal_error = 50,
   session_token_invalid = 60,  ///< forged, malformed, for another character, or an unknown key
   session_token_expired = 61,  ///< past its expiry: log in with the secret again
+  resume_token_used = 62,      ///< a resume token presented again (it works once)
+  resume_unavailable = 63,     ///< nothing to resume: the grace period ended, or it logged out
 };
 
 /// The category that names game errors ("quay.game").

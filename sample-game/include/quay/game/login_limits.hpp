@@ -42,7 +42,8 @@ public:
   /// back-off is refused before its secret is checked, so it costs no hash.
   verdict check(std::string_view account, std::string_view address, time_ms now) const;
 
-  /// A login failed (wrong secret, unknown name): counts for the account and the address.
+  /// A login failed (wrong secret, unknown name): counts for the account and the address
+  /// (an empty one is not counted).
   void failed(std::string_view account, std::string_view address, time_ms now);
 
   /// A login succeeded: the account's failures are forgotten (the address's stay: one right

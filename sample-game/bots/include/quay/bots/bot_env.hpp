@@ -94,6 +94,9 @@ class bot_env {
   }
   /// Closes the connection; the owner later calls bot::on_closed (once per connection).
   virtual void disconnect() = 0;
+  /// Cuts the connection abruptly (RST, unsent bytes dropped), as a network failure would; the
+  /// owner later calls bot::on_closed. The default closes it as disconnect() does.
+  virtual void drop() { disconnect(); }
   /// The script expects the server to close the connection (it logged out): that end is not
   /// counted as an unexpected disconnect.
   virtual void expect_close() = 0;
