@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cassert>
 #include <exception>
+#include <stdexcept>
+#include <string>
 
 #include "actors_log.hpp"
 #include "system_impl.hpp"
@@ -98,6 +100,17 @@ std::error_code actor::reply_envelope(std::uint32_t type_id, envelope* e) {
 }
 
 void actor::answered_by_return() noexcept { tls().serving_id = 0; }
+
+detail::promise_state actor::take_request(std::uint32_t reply_type_id) noexcept {
+  assert_owner();
+  detail::thread_state& t = tls();
+  if (t.current != this || t.serving_id == 0 || t.serving_reply_type != reply_type_id) {
+    return {};
+  }
+  detail::promise_state s{sys_, t.serving_to, self(), t.serving_id};
+  t.serving_id = 0;  // the promise answers it now; reply() and returns no longer do
+  return s;
+}
 
 std::error_code actor::reply_with(actor& self, actor_ref reply_to, std::uint64_t request_id,
                                   envelope* reply) {
@@ -248,6 +261,16 @@ void actor::unlink(actor_ref other) {
   sys_->deliver_signal(other, envelope_kind::unlink, 0, 0, self());
 }
 
+void actor::watch_name(std::string name) {
+  assert_owner();
+  sys_->watch_name(std::move(name), self());
+}
+
+void actor::unwatch_name(std::string_view name) {
+  assert_owner();
+  sys_->unwatch_name(name, self());
+}
+
 void actor::trap_exits(bool on) noexcept {
   assert_owner();
   trap_exits_ = on;
@@ -264,6 +287,24 @@ void actor::set_mailbox_bound(std::uint32_t capacity, overflow_policy policy) {
 }
 
 namespace detail {
+
+std::error_code deliver_promise(const promise_state& s, envelope* reply) {
+  reply->kind = envelope_kind::reply;
+  reply->control = true;
+  reply->id = s.id;
+  reply->sender = s.from;
+  return s.sys->deliver(s.to, reply);
+}
+
+void break_promise(const promise_state& s, bool unwinding) noexcept {
+  s.sys->deliver_error_reply(s.to, s.id,
+                             unwinding ? actor_errc::target_failed : actor_errc::broken_promise);
+}
+
+void duplicate_handler(const char* actor_type, const char* message_type) {
+  throw std::logic_error(std::string("quay: two handlers for one message type (") +
+                         message_type + ") in " + actor_type);
+}
 
 void actor_access::add_watcher(actor& a, actor_ref who, watch_kind k) {
   auto& ws = a.extras().watchers;

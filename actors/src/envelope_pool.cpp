@@ -18,7 +18,7 @@
 #include <new>
 
 #include "envelope_pool.hpp"
-#include "quay/actors/message.hpp"
+#include "quay/actors/detail/envelope.hpp"
 #include "quay/runtime/pages.hpp"
 #include "quay/runtime/thread_exit.hpp"
 

@@ -1,6 +1,6 @@
 #pragma once
 // The envelope pool's internal view (the allocation functions themselves are declared in
-// quay/actors/message.hpp, where the send templates need them).
+// quay/actors/detail/envelope.hpp, where the send templates need them).
 
 #include <cstddef>
 

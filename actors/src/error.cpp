@@ -27,6 +27,10 @@ class actor_category_impl final : public std::error_category {
         return "the target stopped before replying";
       case actor_errc::unhandled:
         return "the target has no handler for the request";
+      case actor_errc::broken_promise:
+        return "the target dropped its response promise without answering";
+      case actor_errc::already_answered:
+        return "the response promise was already delivered (or never had a request)";
     }
     return "unknown actor error";
   }

@@ -2,7 +2,7 @@
 
 #include <atomic>
 
-#include "quay/actors/message.hpp"
+#include "quay/actors/detail/envelope.hpp"
 
 namespace quay::detail {
 

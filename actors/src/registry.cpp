@@ -1,32 +1,110 @@
 // The name registry and the drain notifications for non-actor components.
 
+#include <algorithm>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "system_impl.hpp"
 
 namespace quay::detail {
 
+namespace {
+
+// Sends `name_bound{name, bound}` to each watcher; returns the watchers found dead.
+std::vector<actor_ref> tell_watchers(system_impl& sys, std::string_view name, actor_ref bound,
+                                     const std::vector<actor_ref>& watchers) {
+  std::vector<actor_ref> dead;
+  for (const actor_ref w : watchers) {
+    envelope* e = make_envelope(name_bound{std::string(name), bound});
+    e->control = true;  // a bound never loses it
+    if (sys.deliver(w, e) == actor_errc::dead_target) {
+      dead.push_back(w);
+    }
+  }
+  return dead;
+}
+
+}  // namespace
+
 bool system_impl::register_name(std::string_view name, actor_ref r) {
+  std::vector<actor_ref> watchers;
+  if (!bind_name(name, r, watchers)) {
+    return false;
+  }
+  // Told outside the lock: a delivery can run a turn inline (a stopped port) and that turn may
+  // use the registry. Watchers added after the bind saw it in watch_name.
+  const std::vector<actor_ref> dead = tell_watchers(*this, name, r, watchers);
+  if (!dead.empty()) {
+    std::lock_guard<std::mutex> lock(registry_mu);
+    if (auto it = name_watchers.find(std::string(name)); it != name_watchers.end()) {
+      std::erase_if(it->second, [&](actor_ref w) {
+        return std::find(dead.begin(), dead.end(), w) != dead.end();
+      });
+      if (it->second.empty()) {
+        name_watchers.erase(it);
+      }
+    }
+  }
+  return true;
+}
+
+void system_impl::watch_name(std::string name, actor_ref who) {
+  std::optional<actor_ref> bound;
+  {
+    std::lock_guard<std::mutex> lock(registry_mu);
+    auto& ws = name_watchers[name];
+    if (std::find(ws.begin(), ws.end(), who) == ws.end()) {
+      ws.push_back(who);
+    }
+    // Under the same lock as the bind: a bind before this is seen here, one after it sees
+    // `who` in the list, so none is missed.
+    if (auto it = names.find(name); it != names.end() && live_cell(it->second) != nullptr) {
+      bound = it->second;
+    }
+  }
+  if (bound) {
+    tell_watchers(*this, name, *bound, {who});
+  }
+}
+
+void system_impl::unwatch_name(std::string_view name, actor_ref who) {
+  std::lock_guard<std::mutex> lock(registry_mu);
+  if (auto it = name_watchers.find(std::string(name)); it != name_watchers.end()) {
+    std::erase(it->second, who);
+    if (it->second.empty()) {
+      name_watchers.erase(it);
+    }
+  }
+}
+
+bool system_impl::bind_name(std::string_view name, actor_ref r,
+                            std::vector<actor_ref>& watchers) {
   actor_cell* c = r.node == 0 ? cell_at(r.slot) : nullptr;
   if (c == nullptr || name.empty()) {
     return false;
   }
   std::lock_guard<std::mutex> lock(registry_mu);
+  const std::string key(name);
+  if (auto w = name_watchers.find(key); w != name_watchers.end()) {
+    watchers = w->second;
+  }
   // Flag first, then check liveness: terminate() clears liveness, then reads the flag, so one
   // of the two sees the other and a dead actor's name never stays registered.
   c->has_names.store(true, std::memory_order_seq_cst);
   if (c->live_generation.load(std::memory_order_seq_cst) != r.generation) {
     return false;
   }
-  auto it = names.find(std::string(name));
+  auto it = names.find(key);
   if (it != names.end()) {
     if (live_cell(it->second) != nullptr) {
+      watchers.clear();  // already bound (to r or another): not a new binding
       return it->second == r;
     }
     it->second = r;
     return true;
   }
-  names.emplace(std::string(name), r);
+  names.emplace(key, r);
   return true;
 }
 

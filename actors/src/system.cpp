@@ -45,7 +45,7 @@ actor_system::~actor_system() {
 port& actor_system::get_port() const noexcept { return impl_->port_ref; }
 const actor_system_options& actor_system::options() const noexcept { return impl_->opts; }
 
-void* actor_system::begin_spawn(const spawn_options& /*o*/) {
+void* actor_system::begin_spawn(const detail::spawn_options& /*o*/) {
   detail::thread_state& t = detail::tls();
   if (t.constructing_depth == detail::thread_state::max_spawn_nesting) {
     throw std::length_error("quay: spawns nested more than 64 constructors deep");
@@ -68,7 +68,7 @@ void actor_system::abort_spawn(void* slot) noexcept {
 }
 
 actor_ref actor_system::finish_spawn(void* slot, actor* a, const detail::handler_table* table,
-                                     const spawn_options& o) {
+                                     const detail::spawn_options& o) {
   auto* c = static_cast<detail::actor_cell*>(slot);
   detail::thread_state& t = detail::tls();
   t.constructing = t.constructing_stack[--t.constructing_depth];
@@ -150,11 +150,16 @@ bool actor_system::unregister_name(std::string_view name) { return impl_->unregi
 std::optional<actor_ref> actor_system::whereis(std::string_view name) const {
   return impl_->whereis(name);
 }
-void actor_system::notify_when_drained(actor_ref r, std::uint64_t low_water, completion* c) {
-  impl_->notify_when_drained(r, low_water, c);
+namespace detail {
+
+void notify_when_drained(actor_system& sys, actor_ref r, std::uint64_t low_water, completion* c) {
+  sys.impl_->notify_when_drained(r, low_water, c);
 }
-bool actor_system::cancel_drain_notification(actor_ref r, completion* c) {
-  return impl_->cancel_drain_notification(r, c);
+
+bool cancel_drain_notification(actor_system& sys, actor_ref r, completion* c) {
+  return sys.impl_->cancel_drain_notification(r, c);
 }
+
+}  // namespace detail
 
 }  // namespace quay

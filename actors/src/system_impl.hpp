@@ -128,11 +128,18 @@ class system_impl {
 
   // ---- registry (registry.cpp) --------------------------------------------------------------
   bool register_name(std::string_view name, actor_ref r);
+  /// The locked part of register_name; fills `watchers` with those to tell of a new binding.
+  bool bind_name(std::string_view name, actor_ref r, std::vector<actor_ref>& watchers);
   bool unregister_name(std::string_view name);
   std::optional<actor_ref> whereis(std::string_view name) const;
   void unregister_all(actor_ref r);
+  /// Adds `who` to the watchers of `name` and tells it the current binding. Thread-safe.
+  void watch_name(std::string name, actor_ref who);
+  void unwatch_name(std::string_view name, actor_ref who);
   mutable std::mutex registry_mu;
   std::unordered_map<std::string, actor_ref> names;
+  // Actors to tell when a name is bound; pruned when a notice finds the watcher dead.
+  std::unordered_map<std::string, std::vector<actor_ref>> name_watchers;
 
   // ---- drain notifications (registry.cpp) ---------------------------------------------------
   struct drain_entry {

@@ -8,15 +8,14 @@
 
 namespace quay::net {
 
-using detail::session;
 using detail::session_lock;
 using detail::session_state;
 
 namespace {
 
 // Locks the session named by `h`, or returns nullptr if the handle is stale.
-session* locked(detail::network_impl& net, session_handle h, session_lock& lk) {
-  session* s = net.lookup(h.slot);
+detail::session* locked(detail::network_impl& net, session_handle h, session_lock& lk) {
+  detail::session* s = net.lookup(h.slot);
   if (s == nullptr || h.generation == 0) return nullptr;
   lk.acquire(*s);
   if (s->generation != h.generation || s->state == session_state::free) {
@@ -74,7 +73,7 @@ session_handle network::connect(const endpoint& target, session_handler& handler
 std::error_code network::send(session_handle h, frame f) {
   if (!f) return std::make_error_code(std::errc::invalid_argument);
   session_lock lk;
-  session* s = locked(*impl_, h, lk);
+  detail::session* s = locked(*impl_, h, lk);
   if (s == nullptr) return errc::session_gone;
   const auto ec = detail::send_locked(*s, std::move(f));
   detail::finish(*s, lk);
@@ -83,7 +82,7 @@ std::error_code network::send(session_handle h, frame f) {
 
 std::error_code network::close(session_handle h, std::error_code reason) {
   session_lock lk;
-  session* s = locked(*impl_, h, lk);
+  detail::session* s = locked(*impl_, h, lk);
   if (s == nullptr) return errc::session_gone;
   detail::graceful_close_locked(*s, reason);
   detail::finish(*s, lk);
@@ -92,7 +91,7 @@ std::error_code network::close(session_handle h, std::error_code reason) {
 
 std::error_code network::respond(session_handle h, const http_response& r) {
   session_lock lk;
-  session* s = locked(*impl_, h, lk);
+  detail::session* s = locked(*impl_, h, lk);
   if (s == nullptr) return errc::session_gone;
   const auto ec = detail::ws_respond_locked(*s, r);
   if (!ec) detail::schedule_send_locked(*s);
@@ -102,7 +101,7 @@ std::error_code network::respond(session_handle h, const http_response& r) {
 
 std::error_code network::abort(session_handle h, std::error_code reason) {
   session_lock lk;
-  session* s = locked(*impl_, h, lk);
+  detail::session* s = locked(*impl_, h, lk);
   if (s == nullptr) return errc::session_gone;
   detail::hard_close_locked(*s, reason, true);
   detail::finish(*s, lk);
@@ -129,7 +128,7 @@ void network::shutdown() {
   close_listeners(*impl_);
   const std::uint32_t n = impl_->slots_in_use_high();
   for (std::uint32_t i = 0; i < n; ++i) {
-    session* s = impl_->lookup(i);
+    detail::session* s = impl_->lookup(i);
     session_lock lk(*s);
     if (s->state == session_state::free) continue;
     detail::hard_close_locked(*s, errc::shutting_down, false);
@@ -139,7 +138,7 @@ void network::shutdown() {
 
 std::optional<session_info> network::info(session_handle h) const {
   session_lock lk;
-  session* s = locked(*impl_, h, lk);
+  detail::session* s = locked(*impl_, h, lk);
   if (s == nullptr) return std::nullopt;
   session_info i;
   i.queued_bytes = s->out.queued_bytes();

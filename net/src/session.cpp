@@ -5,6 +5,7 @@
 
 #include "network_impl.hpp"
 #include "session_ws.hpp"
+#include "quay/actors/detail/drain_notification.hpp"
 #include "quay/actors/error.hpp"
 #include "quay/actors/system.hpp"
 #include "quay/net/envelope.hpp"
@@ -58,7 +59,7 @@ void pause_for_full_mailbox_locked(session& s) {
   s.paused = true;
   s.drain_pending = true;
   s.net.stats.pauses.fetch_add(1, std::memory_order_relaxed);
-  s.net.actors->notify_when_drained(s.owner, *depth / 2, &s.dop);
+  quay::detail::notify_when_drained(*s.net.actors, s.owner, *depth / 2, &s.dop);
 }
 
 void on_recv(completion* c, std::error_code ec, std::size_t n);
@@ -289,7 +290,7 @@ void hard_close_locked(session& s, std::error_code reason, bool rst) {
   s.out.clear();
   s.held.reset();
   if (s.drain_pending && s.net.actors != nullptr &&
-      s.net.actors->cancel_drain_notification(s.owner, &s.dop)) {
+      quay::detail::cancel_drain_notification(*s.net.actors, s.owner, &s.dop)) {
     s.drain_pending = false;
   }
 }
@@ -475,7 +476,7 @@ bool pause_if_owner_behind_locked(session& s) {
   s.paused = true;
   s.drain_pending = true;
   s.net.stats.pauses.fetch_add(1, std::memory_order_relaxed);
-  s.net.actors->notify_when_drained(s.owner, s.mailbox_low, &s.dop);
+  quay::detail::notify_when_drained(*s.net.actors, s.owner, s.mailbox_low, &s.dop);
   return true;
 }
 

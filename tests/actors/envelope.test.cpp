@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "quay/actors/message.hpp"
+#include "quay/actors/detail/envelope.hpp"
 
 namespace {
 

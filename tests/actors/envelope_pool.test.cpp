@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "envelope_pool.hpp"
-#include "quay/actors/message.hpp"
+#include "quay/actors/detail/envelope.hpp"
 
 namespace {
 

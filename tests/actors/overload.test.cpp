@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "quay/actors/actors.hpp"
+#include "quay/actors/detail/drain_notification.hpp"
 #include "quay/actors/testing.hpp"
 #include "quay/runtime/error.hpp"
 #include "quay/runtime/log.hpp"
@@ -197,7 +198,7 @@ TEST(overload, a_drain_notification_fires_once_when_the_depth_falls_to_the_low_w
   }
   EXPECT_EQ(f.sys.mailbox_depth(b), 10u);
   resume_reading r;
-  f.sys.notify_when_drained(b, 3, &r);
+  quay::detail::notify_when_drained(f.sys, b, 3, &r);
   for (int i = 0; i < 6; ++i) {
     ASSERT_TRUE(f.step());
   }
@@ -226,13 +227,13 @@ TEST(overload, a_drain_notification_is_released_with_aborted_when_the_port_stops
     f.send(b, item{i});
   }
   resume_reading r;
-  f.sys.notify_when_drained(b, 3, &r);
+  quay::detail::notify_when_drained(f.sys, b, 3, &r);
   ASSERT_TRUE(f.step());
   EXPECT_EQ(r.fired, 0);  // depth 9: still registered
   f.port.shutdown();      // the owner's queued turn is aborted
   EXPECT_EQ(r.fired, 1);
   EXPECT_EQ(r.ec, quay::errc::aborted);
-  EXPECT_FALSE(f.sys.cancel_drain_notification(b, &r));  // no longer registered
+  EXPECT_FALSE(quay::detail::cancel_drain_notification(f.sys, b, &r));  // no longer registered
 }
 
 TEST(overload, a_drain_notification_fires_at_once_if_already_drained_and_fails_on_death) {
@@ -241,14 +242,14 @@ TEST(overload, a_drain_notification_fires_at_once_if_already_drained_and_fails_o
   const actor_ref b = f.spawn<bounded>(&got, 0, overflow_policy::reject);
   f.run();
   resume_reading now;
-  f.sys.notify_when_drained(b, 0, &now);
+  quay::detail::notify_when_drained(f.sys, b, 0, &now);
   f.run();
   EXPECT_EQ(now.fired, 1);
   for (int i = 0; i < 10; ++i) {
     f.send(b, item{i});
   }
   resume_reading later;
-  f.sys.notify_when_drained(b, 0, &later);
+  quay::detail::notify_when_drained(f.sys, b, 0, &later);
   f.sys.stop(b);
   f.run();
   EXPECT_EQ(later.fired, 1);
@@ -257,8 +258,8 @@ TEST(overload, a_drain_notification_fires_at_once_if_already_drained_and_fails_o
   const actor_ref c = f.spawn<bounded>(&got, 0, overflow_policy::reject);
   f.send(c, item{1});
   f.send(c, item{2});
-  f.sys.notify_when_drained(c, 0, &cancelled);
-  EXPECT_TRUE(f.sys.cancel_drain_notification(c, &cancelled));
+  quay::detail::notify_when_drained(f.sys, c, 0, &cancelled);
+  EXPECT_TRUE(quay::detail::cancel_drain_notification(f.sys, c, &cancelled));
   f.run();
   EXPECT_EQ(cancelled.fired, 0);
 }

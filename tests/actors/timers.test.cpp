@@ -90,6 +90,24 @@ TEST(timers, an_every_timer_delivers_each_period_until_cancelled) {
   EXPECT_EQ(f.port.pending_timers(), 0u);
 }
 
+TEST(timers, one_fixture_advance_over_several_periods_coalesces_a_repeating_timer) {
+  actor_fixture f;
+  std::vector<int> ticks;
+  const actor_ref a = f.spawn<clock_user>(&ticks);
+  f.send(a, arm_every{100ms, 3});
+  f.run();
+  // Documented in testing.hpp: a jump over three periods delivers twice (the first deadline,
+  // then once more at the new time, where the re-arm is clamped), never three times...
+  f.advance(350ms);
+  EXPECT_EQ(ticks.size(), 2u);
+  f.advance(99ms);  // ...and the next one is one period after the jump (t = 450 ms)
+  EXPECT_EQ(ticks.size(), 2u);
+  f.advance(1ms);
+  EXPECT_EQ(ticks.size(), 3u);
+  f.advance_by(100ms, 4);  // one period at a time: one delivery each
+  EXPECT_EQ(ticks.size(), 7u);
+}
+
 TEST(timers, a_cancelled_timer_whose_message_is_already_queued_is_not_delivered) {
   actor_fixture f;
   std::vector<int> ticks;

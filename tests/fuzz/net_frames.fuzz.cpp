@@ -1,5 +1,6 @@
 // libFuzzer target over the whole receive path of a session without I/O: the framer fed in
-// input-chosen chunks, envelope verification, and typed dispatch with payload verification.
+// input-chosen chunks, envelope verification, and the wire-form step of a typed delivery
+// (payload verification, then decoding into the message type, as wire::deliver does).
 //
 // Input layout: byte 0 picks the max frame size, byte 1 seeds the chunk sizes, the rest is the
 // byte stream a peer sends. Besides memory errors (ASan/UBSan), the target checks three
@@ -13,14 +14,62 @@
 #include <cstdlib>
 #include <cstring>
 #include <span>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "quay/net/dispatcher.hpp"
+#include "quay/actors/wire.hpp"
 #include "quay/net/envelope.hpp"
 #include "quay/net/frame.hpp"
 #include "quay/net/framer.hpp"
 #include "quay/test/test_messages_generated.h"
+
+namespace {
+
+// Two message types with wire forms; decoding touches every byte a handler could read.
+struct fuzz_chat {
+  std::size_t chars = 0;
+};
+struct fuzz_move {
+  float sum = 0;
+};
+
+}  // namespace
+
+template <>
+struct quay::wire_form<fuzz_chat> {
+  static constexpr std::uint16_t id = 100;
+  using table = quay::test::Chat;
+  static flatbuffers::Offset<table> encode(flatbuffers::FlatBufferBuilder& b, const fuzz_chat&) {
+    return quay::test::CreateChat(b);
+  }
+  static fuzz_chat decode(const table& m) {
+    fuzz_chat c;
+    if (m.text() != nullptr) {
+      for (char ch : m.text()->string_view()) c.chars += static_cast<unsigned char>(ch) & 1u;
+    }
+    c.chars += m.channel() & 1u;
+    return c;
+  }
+};
+
+template <>
+struct quay::wire_form<fuzz_move> {
+  static constexpr std::uint16_t id = 101;
+  using table = quay::test::Move;
+  static flatbuffers::Offset<table> encode(flatbuffers::FlatBufferBuilder& b, const fuzz_move&) {
+    return quay::test::CreateMove(b);
+  }
+  static fuzz_move decode(const table& m) {
+    fuzz_move v;
+    if (m.pos() != nullptr) v.sum += m.pos()->x();
+    if (m.path() != nullptr) {
+      for (const auto* p : *m.path()) v.sum += p->y();
+    }
+    v.sum += static_cast<float>(m.speed());
+    return v;
+  }
+};
 
 namespace {
 
@@ -29,28 +78,24 @@ struct sink {
   float sum = 0;
 };
 
-quay::net::dispatcher<sink>& the_dispatcher() {
-  static quay::net::dispatcher<sink> d = [] {
-    quay::net::dispatcher<sink> x;
-    x.on<quay::test::Chat>(100, [](sink& s, const quay::test::Chat& m,
-                                   const quay::net::envelope_view&) {
-      // Touch every byte a handler could read.
-      if (m.text() != nullptr) {
-        for (char c : m.text()->string_view()) s.chars += static_cast<unsigned char>(c) & 1u;
-      }
-      s.chars += m.channel() & 1u;
-    });
-    x.on<quay::test::Move>(101, [](sink& s, const quay::test::Move& m,
-                                   const quay::net::envelope_view&) {
-      if (m.pos() != nullptr) s.sum += m.pos()->x();
-      if (m.path() != nullptr) {
-        for (const auto* v : *m.path()) s.sum += v->y();
-      }
-      s.sum += static_cast<float>(m.speed());
-    });
-    return x;
-  }();
-  return d;
+template <class M>
+void verify_and_decode(std::span<const std::byte> payload, sink& s) {
+  if (!quay::wire::verify<M>(payload)) return;
+  const M m = quay::wire_form<M>::decode(
+      *flatbuffers::GetRoot<typename quay::wire_form<M>::table>(payload.data()));
+  if constexpr (std::is_same_v<M, fuzz_chat>) {
+    s.chars += m.chars;
+  } else {
+    s.sum += m.sum;
+  }
+}
+
+// What net::deliver does to a session frame, short of running an actor.
+void deliver(std::span<const std::byte> frame_payload, sink& s) {
+  quay::net::envelope_view env;
+  if (quay::net::decode_envelope(frame_payload, env)) return;
+  if (env.type == quay::wire_form<fuzz_chat>::id) verify_and_decode<fuzz_chat>(env.payload, s);
+  if (env.type == quay::wire_form<fuzz_move>::id) verify_and_decode<fuzz_move>(env.payload, s);
 }
 
 struct reference_result {
@@ -102,7 +147,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (st == quay::net::decode_status::frame) {
       if ((reinterpret_cast<std::uintptr_t>(fr.payload().data()) & 7u) != 0) std::abort();
       got.emplace_back(fr.payload().begin(), fr.payload().end());
-      (void)the_dispatcher().dispatch_frame(s, fr.payload());
+      deliver(fr.payload(), s);
       rng = rng * 1664525u + 1013904223u;
       if ((rng >> 20) & 1u) kept.emplace_back(std::move(fr), got.size() - 1);
       continue;

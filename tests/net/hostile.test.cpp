@@ -9,7 +9,7 @@
 #include <string>
 
 #include "net_test_support.hpp"
-#include "quay/net/dispatcher.hpp"
+#include "quay/net/session_ref.hpp"
 #include "quay/net/framer.hpp"
 #include "quay/test/test_messages_generated.h"
 
@@ -220,22 +220,43 @@ TEST_F(hostile_test, a_flood_pauses_reading_while_the_owner_is_behind_then_deliv
       << "got " << g.frames.load() << " of " << frames;
 }
 
-// An owner that dispatches with a typed dispatcher and closes the session on any error.
+// A Chat with a wire form, for the typed owner.
+struct hostile_chat {
+  std::uint32_t channel = 0;
+};
+
+}  // namespace
+}  // namespace quay::net::test
+
+template <>
+struct quay::wire_form<quay::net::test::hostile_chat> {
+  static constexpr std::uint16_t id = quay::net::test::chat_type;
+  using table = quay::test::Chat;
+  static flatbuffers::Offset<table> encode(flatbuffers::FlatBufferBuilder& b,
+                                           const quay::net::test::hostile_chat& m) {
+    return quay::test::CreateChat(b, 0, m.channel);
+  }
+  static quay::net::test::hostile_chat decode(const table& t) { return {t.channel()}; }
+};
+
+namespace quay::net::test {
+namespace {
+
+// An owner whose typed handler serves Chat frames (net::deliver) and that closes the session
+// on any error.
 class typed_owner : public actor {
  public:
   typed_owner(network& n, recorder& r, std::atomic<int>& handled)
-      : net_(n), rec_(r), handled_(handled) {
-    d_.on<quay::test::Chat>(chat_type, [](typed_owner& self, const quay::test::Chat&,
-                                          const envelope_view&) { self.handled_++; });
-  }
+      : net_(n), rec_(r), handled_(handled) {}
   static void define(handlers<typed_owner>& h) {
-    h.on<&typed_owner::on_frame>().on<&typed_owner::on_closed>();
+    h.on<&typed_owner::on_frame>().on<&typed_owner::on_closed>().on<&typed_owner::on_chat>();
   }
 
  private:
   void on_frame(const session_frame& m) {
-    if (auto ec = d_.dispatch(*this, m.envelope)) net_.abort(m.session, ec);
+    if (auto ec = deliver(*this, m)) net_.abort(m.session, ec);
   }
+  void on_chat(const hostile_chat&) { handled_++; }
   void on_closed(const session_closed& m) {
     rec_.on_closed(m.session, m.reason);
     stop();
@@ -243,7 +264,6 @@ class typed_owner : public actor {
   network& net_;
   recorder& rec_;
   std::atomic<int>& handled_;
-  dispatcher<typed_owner> d_;
 };
 
 TEST_F(hostile_test, a_payload_that_fails_verification_never_reaches_a_handler) {

@@ -25,13 +25,15 @@ using MT = wire::MessageType;
 // Records what the actors send, per session.
 class recording_sink final : public frame_sink {
 public:
-  void send(net::session_handle s, net::frame f) override {
+  std::error_code send(net::session_handle s, net::frame f) override {
     std::lock_guard lock(mu_);
     sent_[s.slot].push_back(std::move(f));
+    return {};
   }
-  void close(net::session_handle s, std::error_code) override {
+  std::error_code close(net::session_handle s, std::error_code) override {
     std::lock_guard lock(mu_);
     closed_[s.slot] = true;
+    return {};
   }
   std::vector<net::frame> take(net::session_handle s) {
     std::lock_guard lock(mu_);

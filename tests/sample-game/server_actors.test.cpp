@@ -77,6 +77,37 @@ TEST_F(server_fixture, a_request_before_login_is_refused_and_a_malformed_frame_k
   EXPECT_FALSE(fx.sys.alive(ann.player));
 }
 
+TEST_F(server_fixture, a_client_message_type_the_player_has_no_handler_for_is_counted_and_kicks) {
+  client ann = connect();
+  login(ann, "ann");
+  tick();
+  receive(ann).clear();
+  const auto unhandled = fx.sys.unhandled();
+  // A server-to-client type (WorldUpdate) from the client: no handler in the player's table.
+  fbb.Finish(wire::CreateWorldUpdate(fbb));
+  ASSERT_TRUE(deliver(ann.player, ann.session, client_envelope(MT::WorldUpdate, 3)));
+  EXPECT_EQ(fx.sys.unhandled(), unhandled + 1);
+  const auto* k = find<wire::Kicked>(receive(ann), MT::Kicked);
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->reason(), wire::ErrorCode::MalformedMessage);
+  EXPECT_TRUE(sink.closed(ann.session));
+}
+
+TEST_F(server_fixture, a_client_message_sent_locally_reaches_the_same_handler_as_from_the_session) {
+  client ann = connect();
+  login(ann, "ann");
+  tick();
+  const entity_id id = self_id(ann);
+  ASSERT_NE(id, no_entity);
+  receive(ann).clear();
+  // One table: the move handler serves a local send of move_intent (seq 0) as it serves the
+  // session's MoveIntent. An illegal jump is corrected either way.
+  fx.send(ann.player, move_intent{vec2{190.0f, 190.0f}});
+  fx.run();
+  tick();
+  EXPECT_EQ(count(receive(ann), MT::MoveCorrection), 1u);
+}
+
 TEST_F(server_fixture, a_second_login_kicks_the_first_session_and_continues_from_its_state) {
   client first = connect();
   login(first, "ann");

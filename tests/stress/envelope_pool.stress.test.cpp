@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "mailbox_queue.hpp"
-#include "quay/actors/message.hpp"
+#include "quay/actors/detail/envelope.hpp"
 #include "stress_scale.hpp"
 
 namespace {

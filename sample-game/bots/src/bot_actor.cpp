@@ -75,6 +75,7 @@ void bot_actor::on_frame(const net::session_frame& m) {
 void bot_actor::on_closed(const net::session_closed& m) {
   if (m.session != session_) return;
   session_ = {};
+  link_ = {};
   const bool was_open = std::exchange(session_open_, false);
   const bool requested = std::exchange(close_requested_, false);
   if (was_open) {
@@ -158,6 +159,7 @@ void bot_actor::env::connect() {
   if (a_.session_) return;
   a_.close_requested_ = false;
   a_.session_ = a_.run_.network->connect(a_.run_.options.server, a_.self(), a_.run_.options.session);
+  a_.link_ = a_.run_.network->session(a_.session_);
 }
 
 std::error_code bot_actor::env::send(std::span<const std::uint8_t> envelope) {
@@ -165,7 +167,7 @@ std::error_code bot_actor::env::send(std::span<const std::uint8_t> envelope) {
   auto f = net::frame::copy_of(std::as_bytes(envelope));
   if (!f) return make_error_code(net::errc::frame_too_large);
   const auto bytes = f.wire_size();
-  const auto ec = a_.run_.network->send(a_.session_, std::move(f));
+  const auto ec = a_.link_.send(std::move(f));
   if (!ec) {
     a_.run_.stats.msgs_out.fetch_add(1, std::memory_order_relaxed);
     a_.run_.stats.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
@@ -216,7 +218,7 @@ void bot_actor::env::raw_end(std::uint32_t id, bool reset) {
 void bot_actor::env::disconnect() {
   if (!a_.session_) return;
   a_.close_requested_ = true;
-  a_.run_.network->close(a_.session_);
+  a_.link_.close();
 }
 
 void bot_actor::env::drop() {
@@ -245,7 +247,7 @@ void bot_actor::env::finished(const bot_result& result) {
     // Stop when the session_closed arrives (a graceful close flushes what the script sent;
     // the session's close_linger bounds the wait).
     a_.close_requested_ = true;
-    a_.run_.network->close(a_.session_);
+    a_.link_.close();
   } else {
     a_.stop();
   }

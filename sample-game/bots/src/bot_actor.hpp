@@ -67,6 +67,7 @@ class bot_actor final : public actor {
   env env_;
   bot bot_;
   net::session_handle session_{};
+  net::session link_;  // session_ as a value to send and close through
   bool session_open_ = false;
   bool close_requested_ = false;
   timer_handle timer_{};

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "game_protocol.hpp"
+#include "quay/game/client_messages.hpp"
 #include "quay/net/envelope.hpp"
 #include "quay/schemas/chat_generated.h"
 #include "quay/schemas/combat_generated.h"
@@ -27,14 +28,6 @@ namespace {
 
 game_protocol& proto(lua_State* L) { return *static_cast<game_protocol*>(bot::from(L).protocol()); }
 
-std::uint32_t finish_and_send(lua_State* L, wire::MessageType type) {
-  auto& p = proto(L);
-  const auto seq = p.send(bot::from(L), static_cast<std::uint16_t>(type), p.fbb.GetBufferPointer(),
-                          p.fbb.GetSize());
-  p.fbb.Clear();
-  return seq;
-}
-
 int push_seq(lua_State* L, std::uint32_t seq) {
   if (seq == 0) {
     lua_pushnil(L);
@@ -49,10 +42,8 @@ int l_login(lua_State* L) {
   auto& p = proto(L);
   const char* name = luaL_checkstring(L, 1);
   const char* token = luaL_checkstring(L, 2);
-  p.fbb.Clear();
-  p.fbb.Finish(wire::CreateLoginRequestDirect(p.fbb, name, token, 1));
   p.login_sent = bot::from(L).env().now();
-  const auto seq = finish_and_send(L, wire::MessageType::LoginRequest);
+  const auto seq = p.send(bot::from(L), game::login_request{name, token, 1, {}, {}});
   p.login_seq = seq;
   return push_seq(L, seq);
 }
@@ -62,10 +53,8 @@ int l_resume(lua_State* L) {
   auto& p = proto(L);
   const char* name = luaL_checkstring(L, 1);
   const std::string token = luaL_optstring(L, 2, p.resume_token.c_str());
-  p.fbb.Clear();
-  p.fbb.Finish(wire::CreateLoginRequestDirect(p.fbb, name, "", 1, nullptr, token.c_str()));
   p.login_sent = bot::from(L).env().now();
-  const auto seq = finish_and_send(L, wire::MessageType::LoginRequest);
+  const auto seq = p.send(bot::from(L), game::login_request{name, "", 1, {}, token});
   p.login_seq = seq;
   return push_seq(L, seq);
 }
@@ -83,9 +72,7 @@ int l_resume_token(lua_State* L) {
 
 int l_logout(lua_State* L) {
   auto& p = proto(L);
-  p.fbb.Clear();
-  p.fbb.Finish(wire::CreateLogout(p.fbb));
-  const auto seq = finish_and_send(L, wire::MessageType::Logout);
+  const auto seq = p.send(bot::from(L), game::logout_request{});
   // The server saves the character and closes the session: an end the script asked for.
   if (seq != 0) bot::from(L).env().expect_close();
   return push_seq(L, seq);
@@ -93,19 +80,14 @@ int l_logout(lua_State* L) {
 
 int l_server_info(lua_State* L) {
   auto& p = proto(L);
-  p.fbb.Clear();
-  p.fbb.Finish(wire::CreateServerInfoRequest(p.fbb));
-  return push_seq(L, finish_and_send(L, wire::MessageType::ServerInfoRequest));
+  return push_seq(L, p.send(bot::from(L), game::server_info_request{}));
 }
 
 int l_move(lua_State* L) {
   auto& p = proto(L);
   const auto x = static_cast<float>(luaL_checknumber(L, 1));
   const auto y = static_cast<float>(luaL_checknumber(L, 2));
-  p.fbb.Clear();
-  const wire::Vec2 pos(x, y);
-  p.fbb.Finish(wire::CreateMoveIntent(p.fbb, &pos));
-  const auto seq = finish_and_send(L, wire::MessageType::MoveIntent);
+  const auto seq = p.send(bot::from(L), game::move_intent{game::vec2{x, y}});
   // Client-side prediction: the server corrects us if it disagrees.
   if (seq != 0) {
     p.me.x = x;
@@ -119,24 +101,19 @@ int l_chat(lua_State* L) {
   const auto channel = static_cast<wire::ChatChannel>(luaL_checkinteger(L, 1));
   const char* text = luaL_checkstring(L, 2);
   const char* to = luaL_optstring(L, 3, nullptr);
-  p.fbb.Clear();
-  p.fbb.Finish(wire::CreateChatSendDirect(p.fbb, channel, text, to));
-  return push_seq(L, finish_and_send(L, wire::MessageType::ChatSend));
+  return push_seq(L, p.send(bot::from(L), game::chat_send_request{static_cast<std::uint8_t>(channel),
+                                                                  text, to != nullptr ? to : ""}));
 }
 
 int l_attack(lua_State* L) {
   auto& p = proto(L);
   const auto target = static_cast<std::uint32_t>(luaL_checkinteger(L, 1));
-  p.fbb.Clear();
-  p.fbb.Finish(wire::CreateAttack(p.fbb, target));
-  return push_seq(L, finish_and_send(L, wire::MessageType::Attack));
+  return push_seq(L, p.send(bot::from(L), game::attack_request{target}));
 }
 
 int l_use_portal(lua_State* L) {
   auto& p = proto(L);
-  p.fbb.Clear();
-  p.fbb.Finish(wire::CreateUsePortal(p.fbb));
-  return push_seq(L, finish_and_send(L, wire::MessageType::UsePortal));
+  return push_seq(L, p.send(bot::from(L), game::use_portal_request{}));
 }
 
 // A ping is an Attack on entity 0, which no entity ever has: the server refuses it with an
@@ -145,10 +122,8 @@ int l_use_portal(lua_State* L) {
 // clients' code, so it cannot be timed from a script.)
 int l_ping(lua_State* L) {
   auto& p = proto(L);
-  p.fbb.Clear();
-  p.fbb.Finish(wire::CreateAttack(p.fbb, 0));
   const auto sent = bot::from(L).env().precise_now();
-  const auto seq = finish_and_send(L, wire::MessageType::Attack);
+  const auto seq = p.send(bot::from(L), game::attack_request{0});
   if (seq != 0) {
     // Keep the table small: a ping never answered (the session died) is forgotten.
     if (p.pings.size() >= 16) p.pings.erase(p.pings.begin());

@@ -14,6 +14,7 @@
 #include <flatbuffers/flatbuffers.h>
 #include <lua.hpp>
 
+#include "quay/actors/wire.hpp"
 #include "quay/bots/game_protocol.hpp"
 
 namespace quay::bots::detail {
@@ -84,6 +85,16 @@ class game_protocol final : public bot_protocol {
 
   /// Encodes and sends one message; returns its seq (0 when it could not be sent).
   std::uint32_t send(bot& b, std::uint16_t type, const std::uint8_t* payload, std::size_t size);
+  /// Encodes a client message by its wire form (quay/game/client_messages.hpp) and sends it;
+  /// returns its seq (0 when it could not be sent).
+  template <wire_message M>
+  std::uint32_t send(bot& b, const M& m) {
+    const auto bytes = wire::encode(fbb, m);
+    const auto seq = send(b, wire_form<M>::id, reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                          bytes.size());
+    fbb.Clear();
+    return seq;
+  }
 
   run_stats& stats;
   flatbuffers::FlatBufferBuilder fbb{256};

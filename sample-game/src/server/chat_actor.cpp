@@ -45,8 +45,8 @@ void chat_actor::on_prune(const prune_msg&) {
 }
 
 void chat_actor::refuse(const chat_send_msg& m, game_errc e) {
-  ctx_.sink->send(m.session,
-                  encode_error(fbb_, m.seq, type_id(wire::MessageType::ChatSend), e, to_string(e)));
+  ctx_.session(m.session)
+      .send(encode_error(fbb_, m.seq, type_id(wire::MessageType::ChatSend), e, to_string(e)));
 }
 
 void chat_actor::on_send(chat_send_msg& m) {
@@ -82,9 +82,9 @@ void chat_actor::on_send(chat_send_msg& m) {
   }
   const net::frame f = encode_chat_message(fbb_, static_cast<std::uint8_t>(wire::ChatChannel::Whisper),
                                            m.id, m.name, m.text, m.to);
-  ctx_.sink->send(to->second.session, f);
+  ctx_.session(to->second.session).send(f);
   if (to->second.session != m.session) {
-    ctx_.sink->send(m.session, f);  // the sender's echo
+    ctx_.session(m.session).send(f);  // the sender's echo
   }
 }
 

@@ -29,19 +29,12 @@ void demo_client::define(handlers<demo_client>& h) {
 }
 
 void demo_client::on_start() {
-  session_ = network_->connect(server_, self());
+  session_ = network_->session(network_->connect(server_, self()));
   heading_ = random_.uniform_float(0.0f, 6.2831853f);
 }
 
-void demo_client::send_frame(std::uint16_t type) {
-  const auto* p = reinterpret_cast<const std::byte*>(fbb_.GetBufferPointer());
-  (void)network_->send(session_, net::encode_envelope(type, ++seq_, {p, fbb_.GetSize()}));
-  fbb_.Clear();
-}
-
 void demo_client::on_accepted(const net::session_accepted&) {
-  fbb_.Finish(wire::CreateLoginRequestDirect(fbb_, name_.c_str(), "demo"));
-  send_frame(type_id(wire::MessageType::LoginRequest));
+  (void)session_.send(login_request{name_, "demo"}, ++seq_);
 }
 
 void demo_client::on_frame(const net::session_frame& m) {
@@ -82,12 +75,11 @@ void demo_client::on_step(const step_msg&) {
     next = bounds_.clamp(next);
   }
   pos_ = next;
-  const wire::Vec2 p(pos_.x, pos_.y);
-  fbb_.Finish(wire::CreateMoveIntent(fbb_, &p));
-  send_frame(type_id(wire::MessageType::MoveIntent));
+  (void)session_.send(move_intent{pos_}, ++seq_);
   if (++steps_ % 100 == 0) {  // every ~10 s
-    fbb_.Finish(wire::CreateChatSendDirect(fbb_, wire::ChatChannel::Say, "hello from a demo client"));
-    send_frame(type_id(wire::MessageType::ChatSend));
+    (void)session_.send(chat_send_request{static_cast<std::uint8_t>(wire::ChatChannel::Say),
+                                          "hello from a demo client", {}},
+                        ++seq_);
   }
 }
 

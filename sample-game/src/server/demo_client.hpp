@@ -9,6 +9,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include "quay/actors/actor.hpp"
+#include "quay/game/client_messages.hpp"
 #include "quay/game/rng.hpp"
 #include "quay/game/types.hpp"
 #include "quay/net/network.hpp"
@@ -31,14 +32,12 @@ private:
   void on_frame(const net::session_frame& m);
   void on_closed(const net::session_closed& m);
   void on_step(const step_msg&);
-  void send_frame(std::uint16_t type);
 
   net::network* network_;
   endpoint server_;
   std::string name_;
   rng random_;
-  net::session_handle session_;
-  flatbuffers::FlatBufferBuilder fbb_;
+  net::session session_;  // the connection, to send typed messages through
   bool in_world_ = false;
   vec2 pos_;
   float heading_ = 0.0f;

@@ -6,7 +6,8 @@
 // retries), one chat actor (chat limits, whisper by name, relaying say/zone to the zone), one
 // per zone (owns a zone_world, ticks at a fixed rate; each under its own supervisor), one per
 // player session. Frames to clients go straight from the actor that produced them to the
-// session through a frame_sink (net::network in the server, a recorder in tests): a zone
+// session through a net::session over the frame_sink (net::network in the server, a recorder
+// in tests): a zone
 // encodes each AOI batch once and sends the same frame to every observer.
 //
 // Ordering across actors: mailboxes are linearizable at the push (actors/src/mailbox_queue.hpp),
@@ -34,21 +35,13 @@
 #include "quay/game/zone_world.hpp"
 #include "quay/net/frame.hpp"
 #include "quay/net/session.hpp"
+#include "quay/net/session_ref.hpp"
 
 namespace quay::game::server {
 
-/// Where frames to clients go. Thread-safe: every actor calls it from its own turns.
-class frame_sink {
-public:
-  virtual ~frame_sink() = default;
-  /// Queues a frame on a session (shared, not copied). Thread-safe.
-  virtual void send(net::session_handle s, net::frame f) = 0;
-  /// Closes a session gracefully after what is queued. Thread-safe.
-  virtual void close(net::session_handle s, std::error_code reason) = 0;
-  /// Answers a session's plain HTTP GET (the connection then closes). Thread-safe. Sinks
-  /// that carry no HTTP (test recorders) drop it.
-  virtual void respond(net::session_handle, const net::http_response&) {}
-};
+/// Where frames to clients go: the network in the server, a recorder in tests. Thread-safe:
+/// every actor sends through it (as a net::session) from its own turns.
+using frame_sink = net::session_port;
 
 /// Settings every actor reads; immutable once the server runs, so sharing it is safe.
 struct server_settings {
@@ -104,6 +97,10 @@ struct server_settings {
 /// What the actors share. Thread contract: every member is thread-safe or immutable.
 struct server_context {
   frame_sink* sink = nullptr;
+  /// Session `h` as a value to send and close through (no session without a sink).
+  net::session session(net::session_handle h) const noexcept {
+    return sink != nullptr ? net::session(*sink, h) : net::session();
+  }
   /// The server's log (console + rotating file in the program); null: quay::log "game".
   spdlog::logger* log = nullptr;
   const server_settings* settings = nullptr;

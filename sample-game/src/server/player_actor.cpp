@@ -21,8 +21,6 @@ namespace quay::game::server {
 
 namespace {
 constexpr millis login_deadline{10'000};
-// How often a player whose zone failed looks for the zone's restarted incarnation.
-constexpr millis rejoin_poll{50};
 
 spdlog::logger& logger(const server_context& ctx) {
   return ctx.log != nullptr ? *ctx.log : *log::get("game");
@@ -32,6 +30,7 @@ spdlog::logger& logger(const server_context& ctx) {
 player_actor::player_actor(server_context ctx, net::session_handle session, std::string address)
     : ctx_(ctx),
       session_(session),
+      client_(ctx.session(session)),
       address_(std::move(address)),
       messages_(ctx.settings->messages, 0),
       unexpected_(ctx.settings->unexpected, 0) {
@@ -41,7 +40,6 @@ player_actor::player_actor(server_context ctx, net::session_handle session, std:
     const std::size_t open = ctx_.connections->fetch_add(1, std::memory_order_relaxed);
     over_limit_ = open >= ctx_.settings->max_players + ctx_.settings->connection_slack;
   }
-  register_messages();
 }
 
 player_actor::~player_actor() {
@@ -62,10 +60,18 @@ void player_actor::define(handlers<player_actor>& h) {
       .on<&player_actor::on_login_timeout>()
       .on<&player_actor::on_zone_lost>()
       .on<&player_actor::on_rejoin>()
+      .on<&player_actor::on_zone_bound>()
       .on<&player_actor::on_chat_bounced>()
       .on<&player_actor::on_resume_granted>()
       .on<&player_actor::on_hand_over>()
-      .on<&player_actor::on_rebound>();
+      .on<&player_actor::on_rebound>()
+      .on<&player_actor::on_login>()
+      .on<&player_actor::on_logout>()
+      .on<&player_actor::on_server_info_request>()
+      .on<&player_actor::on_move>()
+      .on<&player_actor::on_attack>()
+      .on<&player_actor::on_use_portal>()
+      .on<&player_actor::on_chat_send>();
 }
 
 void player_actor::on_start() {
@@ -102,18 +108,18 @@ void player_actor::on_start() {
 void player_actor::on_accepted(const net::session_accepted&) {}
 
 void player_actor::error(std::uint32_t seq, std::uint16_t type, game_errc e) {
-  ctx_.sink->send(session_, encode_error(fbb_, seq, type, e, to_string(e)));
+  client_.send(encode_error(fbb_, seq, type, e, to_string(e)));
 }
 
-bool player_actor::require_playing(const net::envelope_view& env) {
+bool player_actor::require_playing() {
   if (state_ == state::playing) {
     return true;
   }
-  unexpected(env);
+  unexpected();
   return false;
 }
 
-void player_actor::unexpected(const net::envelope_view& env) {
+void player_actor::unexpected() {
   // A few are normal (a move racing a zone transfer); a stream of them is a broken or probing
   // client, cut off before it costs the zones anything.
   if (!unexpected_.admit(now().time_since_epoch().count())) {
@@ -122,99 +128,76 @@ void player_actor::unexpected(const net::envelope_view& env) {
     kick(game_errc::unexpected_message, net::errc::closed_by_owner);
     return;
   }
-  error(env.seq, env.type, game_errc::unexpected_message);
+  error(origin().seq, origin().wire_id, game_errc::unexpected_message);
 }
 
-void player_actor::register_messages() {
-  using MT = wire::MessageType;
-  dispatch_.on<wire::LoginRequest>(
-      type_id(MT::LoginRequest),
-      [](player_actor& p, const wire::LoginRequest& m, const net::envelope_view& env) {
-        if (p.state_ != state::awaiting_login) {
-          p.unexpected(env);  // a second login on the same session
-          return;
-        }
-        p.state_ = state::logging_in;
-        p.login_seq_ = env.seq;
-        p.name_ = m.name() ? m.name()->str() : std::string();
-        if (m.protocol_version() != protocol_version) {
-          // A client of another protocol version would misread what follows: refused with a
-          // code it can show; LoginResult carries the server's version.
-          logger(p.ctx_).info("session {}:{}: login refused: protocol version {} (server {})",
-                              p.session_.slot, p.session_.generation, m.protocol_version(),
-                              protocol_version);
-          p.on_denied(login_denied_msg{game_errc::unsupported_protocol_version, env.seq});
-          return;
-        }
-        p.send(p.ctx_.gateway, login_msg{p.self(), p.session_, p.name_,
-                                         m.token() ? m.token()->str() : std::string(), env.seq,
-                                         p.address_,
-                                         m.session_token() ? m.session_token()->str()
-                                                           : std::string(),
-                                         m.resume_token() ? m.resume_token()->str()
-                                                          : std::string()});
-      });
-  dispatch_.on<wire::Logout>(
-      type_id(MT::Logout),
-      [](player_actor& p, const wire::Logout&, const net::envelope_view& env) {
-        // Before a successful login there is nothing to log out of (the rule of every
-        // message but LoginRequest); while the login is pending its LoginResult comes first.
-        if (p.state_ == state::awaiting_login || p.state_ == state::logging_in) {
-          p.unexpected(env);
-          return;
-        }
-        // leave() hands the character to its zone (saved from there); the acknowledgement is
-        // queued before the close, so the client reads it before the FIN.
-        p.ctx_.sink->send(p.session_, encode_logged_out(p.fbb_, env.seq));
-        p.leave();
-      });
-  dispatch_.on<wire::ServerInfoRequest>(
-      type_id(MT::ServerInfoRequest),
-      [](player_actor& p, const wire::ServerInfoRequest&, const net::envelope_view& env) {
-        if (p.state_ == state::awaiting_login || p.state_ == state::logging_in) {
-          p.unexpected(env);
-          return;
-        }
-        p.ctx_.sink->send(p.session_, encode_server_info(p.fbb_, env.seq, p.server_info()));
-      });
-  dispatch_.on<wire::MoveIntent>(
-      type_id(MT::MoveIntent),
-      [](player_actor& p, const wire::MoveIntent& m, const net::envelope_view& env) {
-        if (!p.require_playing(env)) {
-          return;
-        }
-        // A missing position is read as NaN, which the zone refuses with a correction.
-        const vec2 pos = m.position() ? vec2{m.position()->x(), m.position()->y()}
-                                      : vec2{std::numeric_limits<float>::quiet_NaN(), 0.0f};
-        p.send(p.zone_, zone_move_msg{p.entity_, pos, env.seq});
-      });
-  dispatch_.on<wire::Attack>(
-      type_id(MT::Attack),
-      [](player_actor& p, const wire::Attack& m, const net::envelope_view& env) {
-        if (p.require_playing(env)) {
-          p.send(p.zone_, zone_attack_msg{p.entity_, m.target(), env.seq});
-        }
-      });
-  dispatch_.on<wire::UsePortal>(
-      type_id(MT::UsePortal),
-      [](player_actor& p, const wire::UsePortal&, const net::envelope_view& env) {
-        if (p.require_playing(env)) {
-          p.send(p.zone_, zone_portal_msg{p.entity_, env.seq});
-        }
-      });
-  dispatch_.on<wire::ChatSend>(
-      type_id(MT::ChatSend),
-      [](player_actor& p, const wire::ChatSend& m, const net::envelope_view& env) {
-        if (!p.require_playing(env)) {
-          return;
-        }
-        // The chat actor applies the rules and the character's rate limit.
-        p.send(p.ctx_.chat,
-               chat_send_msg{p.name_, p.session_, p.zone_, p.entity_,
-                             static_cast<std::uint8_t>(m.channel()),
-                             m.text() ? m.text()->str() : std::string(),
-                             m.to() ? m.to()->str() : std::string(), env.seq, p.self()});
-      });
+void player_actor::on_login(login_request& m) {
+  if (state_ != state::awaiting_login) {
+    unexpected();  // a second login on the same session
+    return;
+  }
+  const std::uint32_t seq = origin().seq;
+  state_ = state::logging_in;
+  login_seq_ = seq;
+  name_ = m.name;
+  if (m.protocol_version != protocol_version) {
+    // A client of another protocol version would misread what follows: refused with a code it
+    // can show; LoginResult carries the server's version.
+    logger(ctx_).info("session {}:{}: login refused: protocol version {} (server {})",
+                      session_.slot, session_.generation, m.protocol_version, protocol_version);
+    on_denied(login_denied_msg{game_errc::unsupported_protocol_version, seq});
+    return;
+  }
+  send(ctx_.gateway, login_msg{self(), session_, name_, std::move(m.token), seq, address_,
+                               std::move(m.session_token), std::move(m.resume_token)});
+}
+
+void player_actor::on_logout(const logout_request&) {
+  // Before a successful login there is nothing to log out of (the rule of every message but
+  // LoginRequest); while the login is pending its LoginResult comes first.
+  if (state_ == state::awaiting_login || state_ == state::logging_in) {
+    unexpected();
+    return;
+  }
+  // leave() hands the character to its zone (saved from there); the acknowledgement is queued
+  // before the close, so the client reads it before the FIN.
+  client_.send(encode_logged_out(fbb_, origin().seq));
+  leave();
+}
+
+void player_actor::on_server_info_request(const server_info_request&) {
+  if (state_ == state::awaiting_login || state_ == state::logging_in) {
+    unexpected();
+    return;
+  }
+  client_.send(encode_server_info(fbb_, origin().seq, server_info()));
+}
+
+void player_actor::on_move(const move_intent& m) {
+  if (require_playing()) {
+    send(zone_, zone_move_msg{entity_, m.position, origin().seq});
+  }
+}
+
+void player_actor::on_attack(const attack_request& m) {
+  if (require_playing()) {
+    send(zone_, zone_attack_msg{entity_, m.target, origin().seq});
+  }
+}
+
+void player_actor::on_use_portal(const use_portal_request&) {
+  if (require_playing()) {
+    send(zone_, zone_portal_msg{entity_, origin().seq});
+  }
+}
+
+void player_actor::on_chat_send(chat_send_request& m) {
+  if (!require_playing()) {
+    return;
+  }
+  // The chat actor applies the rules and the character's rate limit.
+  send(ctx_.chat, chat_send_msg{name_, session_, zone_, entity_, m.channel, std::move(m.text),
+                                std::move(m.to), origin().seq, self()});
 }
 
 void player_actor::on_frame(const net::session_frame& m) {
@@ -234,7 +217,8 @@ void player_actor::on_frame(const net::session_frame& m) {
     kick(game_errc::message_flood, net::errc::closed_by_owner);
     return;
   }
-  if (const std::error_code ec = dispatch_.dispatch(*this, m.envelope)) {
+  // The message's on<> handler runs inside deliver, after verification and decoding.
+  if (const std::error_code ec = net::deliver(*this, m)) {
     // A client that sends what does not verify, or types it may not send, is broken or
     // hostile: it is told why and disconnected; the others keep playing.
     kick(game_errc::malformed_message, ec);
@@ -253,7 +237,7 @@ void player_actor::on_granted(login_granted_msg& m) {
     // from its final save: the client has its LoginResult already; EnterZone follows.
     resumed_ = false;
   } else {
-    ctx_.sink->send(session_, encode_login_result(
+    client_.send(encode_login_result(
                                   fbb_, m.seq, game_errc::ok, m.record.character_id, name_,
                                   now().time_since_epoch().count(), ctx_.settings->tick_rate,
                                   m.session_token,
@@ -273,7 +257,7 @@ void player_actor::on_resume_granted(resume_granted_msg& m) {
   // LoginResult goes out before the holder is asked: the zone's EnterZone for this session
   // follows causally (this send, then hand_over_msg, then the zone's rebind), so the client
   // reads them in that order.
-  ctx_.sink->send(session_, encode_login_result(
+  client_.send(encode_login_result(
                                 fbb_, m.seq, game_errc::ok, m.character_id, name_,
                                 now().time_since_epoch().count(), ctx_.settings->tick_rate,
                                 m.session_token,
@@ -294,9 +278,9 @@ void player_actor::on_hand_over(const hand_over_msg& m) {
   }
   if (state_ == state::playing) {
     // The server still believed this connection open; the client has moved to a new one.
-    ctx_.sink->send(session_, encode_kicked(fbb_, game_errc::replaced_by_new_login,
+    client_.send(encode_kicked(fbb_, game_errc::replaced_by_new_login,
                                             to_string(game_errc::replaced_by_new_login)));
-    ctx_.sink->close(session_, net::errc::closed_by_owner);
+    client_.close(net::errc::closed_by_owner);
   }
   if (in_chat_) {
     in_chat_ = false;
@@ -348,11 +332,11 @@ void player_actor::on_denied(const login_denied_msg& m) {
   if (state_ == state::gone) {
     return;
   }
-  ctx_.sink->send(session_, encode_login_result(fbb_, m.seq, m.reason, 0, {},
+  client_.send(encode_login_result(fbb_, m.seq, m.reason, 0, {},
                                                 now().time_since_epoch().count(),
                                                 ctx_.settings->tick_rate));
   state_ = state::gone;
-  ctx_.sink->close(session_, net::errc::closed_by_owner);
+  client_.close(net::errc::closed_by_owner);
   stop();
 }
 
@@ -408,24 +392,29 @@ void player_actor::on_zone_lost(zone_lost_msg& m) {
   state_ = state::rejoining;
   lost_zone_ = m.zone;
   held_ = std::move(m.record);
-  rejoin_until_ = now() + millis(ctx_.settings->zone_rejoin_wait_ms);
-  on_rejoin(rejoin_msg{});
+  // The zone's supervisor re-registers the restarted incarnation under the zone's name; the
+  // registry tells this actor (at once if that happened already). The timer bounds the wait.
+  cancel_timer(rejoin_deadline_);
+  rejoin_deadline_ = after(millis(ctx_.settings->zone_rejoin_wait_ms), rejoin_msg{});
+  watch_name(zone_actor_name(held_.zone_id));
+}
+
+void player_actor::on_zone_bound(const name_bound& m) {
+  if (state_ != state::rejoining || m.ref == lost_zone_ ||
+      m.name != zone_actor_name(held_.zone_id)) {
+    return;  // the failed incarnation itself, or a notice that is no longer wanted
+  }
+  unwatch_name(m.name);
+  cancel_timer(rejoin_deadline_);
+  state_ = state::joining;
+  send(m.ref, zone_join_msg{self(), session_, held_, {}});
 }
 
 void player_actor::on_rejoin(const rejoin_msg&) {
   if (state_ != state::rejoining) {
     return;
   }
-  const auto zone = system().whereis(zone_actor_name(held_.zone_id));
-  if (zone && *zone != lost_zone_) {
-    state_ = state::joining;
-    send(*zone, zone_join_msg{self(), session_, held_, {}});
-    return;
-  }
-  if (now() < rejoin_until_) {
-    after(rejoin_poll, rejoin_msg{});
-    return;
-  }
+  unwatch_name(zone_actor_name(held_.zone_id));
   logger(ctx_).warn("'{}' kicked: zone {} did not come back", name_, held_.zone_id);
   kick(game_errc::zone_unavailable, net::errc::closed_by_owner);
 }
@@ -466,13 +455,13 @@ void player_actor::kick(game_errc reason, std::error_code close_reason) {
   if (state_ == state::logging_in) {
     // Every LoginRequest gets exactly one LoginResult: a session ended while its login is
     // pending (a newer login of the name, shutdown, a flood) hears why in it, not in Kicked.
-    ctx_.sink->send(session_, encode_login_result(fbb_, login_seq_, reason, 0, {},
+    client_.send(encode_login_result(fbb_, login_seq_, reason, 0, {},
                                                   now().time_since_epoch().count(),
                                                   ctx_.settings->tick_rate));
   } else {
-    ctx_.sink->send(session_, encode_kicked(fbb_, reason, to_string(reason)));
+    client_.send(encode_kicked(fbb_, reason, to_string(reason)));
   }
-  ctx_.sink->close(session_, close_reason);
+  client_.close(close_reason);
   if (close_label_.empty()) {
     close_label_ = std::string("kicked: ") + std::string(to_string(reason));
   }
@@ -501,7 +490,7 @@ void player_actor::on_http(const net::http_request& m) {
   if (refusal_ != game_errc::ok) {
     r.status = 503;
     r.body = std::string(to_string(refusal_)) + "\n";
-    ctx_.sink->respond(session_, r);
+    client_.respond(r);
     return;
   }
   const http_answer* file =
@@ -516,7 +505,7 @@ void player_actor::on_http(const net::http_request& m) {
                  ? "the web client is not built here (needs node and `npm ci` in web/)\n"
                  : "no such page\n";
   }
-  ctx_.sink->respond(session_, r);
+  client_.respond(r);
   // The network closes the connection once the answer is out; session_closed ends the actor.
 }
 
@@ -587,7 +576,7 @@ void player_actor::depart(bool close_session) {
     ctx_.metrics->session_closed(close_label_.empty() ? "logout" : close_label_);
   }
   if (close_session) {
-    ctx_.sink->close(session_, net::errc::closed_by_owner);
+    client_.close(net::errc::closed_by_owner);
   }
 }
 

@@ -90,7 +90,7 @@ time_ms zone_actor::clock_ms() const { return now().time_since_epoch().count(); 
 void zone_actor::send_to(entity_id id, const net::frame& f) {
   const auto it = members_.find(id);
   if (it != members_.end()) {
-    ctx_.sink->send(it->second.session, f);
+    it->second.session.send(f);
     ++stats_.frames_out;
     if (metrics_ != nullptr) metrics_->frames_out.fetch_add(1, std::memory_order_relaxed);
   }
@@ -113,7 +113,7 @@ void zone_actor::on_join(zone_join_msg& m) {
   }
   record.zone_id = world_.definition().id;
   const entity_id id = world_.add_player(record, clock_ms());
-  members_[id] = {m.player, m.session};
+  members_[id] = {m.player, ctx_.session(m.session)};
   by_player_[key(m.player)] = id;
   // The player actor hears of the join before the client does: the client answers EnterZone
   // with moves, which reach the player's mailbox after zone_joined_msg (mailboxes are ordered
@@ -175,7 +175,7 @@ void zone_actor::on_portal(const zone_portal_msg& m) {
   auto record = remove_member(m.id);
   // The target zone answers the player with zone_joined_msg; until then the player's requests
   // to this zone name an entity that is gone and are ignored.
-  send(*target, zone_join_msg{who.player, who.session, std::move(*record), exit.spawn});
+  send(*target, zone_join_msg{who.player, who.session.handle(), std::move(*record), exit.spawn});
 }
 
 void zone_actor::on_chat(zone_chat_msg& m) {
@@ -227,7 +227,7 @@ void zone_actor::on_rebind(const zone_rebind_msg& m) {
   const entity_id id = it->second;
   by_player_.erase(it);
   demonitor(m.from);
-  members_[id] = {m.to, m.session};
+  members_[id] = {m.to, ctx_.session(m.session)};
   by_player_[key(m.to)] = id;
   send(m.from, zone_rebound_msg{self()});
   if (send(m.to, zone_joined_msg{self(), id})) {

@@ -36,7 +36,7 @@ public:
 private:
   struct member {
     actor_ref player;
-    net::session_handle session;
+    net::session session;
   };
 
   void on_start() override;

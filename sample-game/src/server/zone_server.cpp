@@ -20,41 +20,18 @@
 
 namespace quay::game::server {
 
-namespace {
-
-// Frames go straight to the network: send and close are thread-safe there.
-class network_sink final : public frame_sink {
-public:
-  explicit network_sink(net::network& n) : net_(n) {}
-  void send(net::session_handle s, net::frame f) override { (void)net_.send(s, std::move(f)); }
-  void close(net::session_handle s, std::error_code reason) override {
-    (void)net_.close(s, reason);
-  }
-  void respond(net::session_handle s, const net::http_response& r) override {
-    (void)net_.respond(s, r);
-  }
-
-private:
-  net::network& net_;
-};
-
-}  // namespace
-
 // Destruction order matters: network before actors before port (see network's lifetime rule,
 // which stop() follows explicitly).
 struct zone_server::parts {
   character_store store;  // outlives the port: blocking jobs use it until io.stop() joins them
   explicit parts(const io_port_options& o)
-      : io(o), actors(io), network(io, &actors), sink(network), operator_network(io, &actors),
-        operator_sink(operator_network) {}
+      : io(o), actors(io), network(io, &actors), operator_network(io, &actors) {}
   io_port io;
   actor_system actors;
-  net::network network;
-  network_sink sink;
+  net::network network;  // the actors' frame_sink: send and close are thread-safe there
   // The operator listener has its own network: begin_shutdown stops the game port's listener
   // while /readyz must go on answering (503) until the server is gone.
   net::network operator_network;
-  network_sink operator_sink;
   std::unique_ptr<operator_routes> routes;
   server_context ctx;
   bool stopped = false;
@@ -135,7 +112,7 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   if (log != nullptr) {
     log->info("database {}: {} characters (schema v{})", db, stored.size(), p.store.version());
   }
-  p.ctx.sink = &p.sink;
+  p.ctx.sink = &p.network;
   p.ctx.settings = &config_.settings;
   p.ctx.log = log;
   std::vector<std::uint32_t> zone_ids;
@@ -306,7 +283,7 @@ std::string zone_server::start_operator_listener(spdlog::logger* log) {
   lo.protocols.http = true;
   actor_system* actors = &p.actors;
   const operator_routes* routes = p.routes.get();
-  frame_sink* sink = &p.operator_sink;
+  frame_sink* sink = &p.operator_network;
   const std::error_code ec = p.operator_network.listen(
       lo,
       [actors, routes, sink, log](net::session_handle s, const endpoint& peer) {

@@ -56,6 +56,15 @@ struct child_restarted {
   std::string detail;
 };
 
+/// Delivered (control lane) to an actor that watches `name` (actor::watch_name) each time the
+/// name is bound to a live actor: at once when watching starts if it is bound then, and on
+/// every later register_name that succeeds, including the re-registration of a restarted
+/// supervised child. `ref` may have stopped again by the time the notice is handled.
+struct name_bound {
+  std::string name;
+  actor_ref ref;
+};
+
 }  // namespace quay
 
 template <>

@@ -14,6 +14,8 @@ enum class actor_errc {
   target_failed,  ///< the target failed (threw) while handling the request
   target_stopped, ///< the target stopped before it replied (e.g. while awaiting)
   unhandled,      ///< the target has no handler for the request's type
+  broken_promise, ///< the target dropped the request's response_promise without answering
+  already_answered, ///< response_promise::deliver on a promise that has nothing to answer
 };
 
 /// The category of actor_errc. Thread-safe.

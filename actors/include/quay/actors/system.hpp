@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -13,7 +14,8 @@
 
 #include "quay/actors/actor.hpp"
 #include "quay/actors/actor_ref.hpp"
-#include "quay/actors/message.hpp"
+#include "quay/actors/detail/drain_notification.hpp"
+#include "quay/actors/detail/envelope.hpp"
 #include "quay/runtime/completion.hpp"
 #include "quay/runtime/port.hpp"
 
@@ -59,11 +61,13 @@ struct actor_counters {
   }
 };
 
-/// Options of one spawn. `parent` is set by actor::supervise; leave it null otherwise.
+namespace detail {
+/// Options of one spawn: set by actor::supervise (a supervised child and its parent).
 struct spawn_options {
   actor_ref parent{};
   bool supervised = false;
 };
+}  // namespace detail
 
 /// A set of actors running on one port (the native io_port or the deterministic manual_port).
 ///
@@ -75,6 +79,13 @@ struct spawn_options {
 /// still alive (on_stop runs with reason killed) and frees queued messages.
 ///
 /// Thread contract: every public member is thread-safe unless it says otherwise.
+class actor_system;
+namespace wire {
+// quay/actors/wire.hpp: enqueues a message decoded from another process's bytes.
+std::error_code send_decoded(actor_system& sys, actor_ref to, actor_ref sender,
+                             std::uint16_t wire_id, std::span<const std::byte> bytes);
+}  // namespace wire
+
 class actor_system {
  public:
   explicit actor_system(port& p, actor_system_options options = {});
@@ -91,22 +102,7 @@ class actor_system {
   /// turn, which runs on_start(). Thread-safe.
   template <class T, class... A>
   actor_ref spawn(A&&... args) {
-    return spawn_with<T>(spawn_options{}, std::forward<A>(args)...);
-  }
-  /// spawn() with options. Thread-safe.
-  template <class T, class... A>
-  actor_ref spawn_with(const spawn_options& o, A&&... args) {
-    static_assert(std::is_base_of_v<actor, T>, "actors derive from quay::actor");
-    const auto& table = detail::table_of<T>();
-    void* slot = begin_spawn(o);
-    actor* a = nullptr;
-    try {
-      a = new T(std::forward<A>(args)...);
-    } catch (...) {
-      abort_spawn(slot);
-      throw;
-    }
-    return finish_spawn(slot, a, &table, o);
+    return spawn_with<T>(detail::spawn_options{}, std::forward<A>(args)...);
   }
 
   /// Sends `m` to `to` from outside any actor (sender() is null; inside a handler the current
@@ -115,6 +111,12 @@ class actor_system {
   template <class M>
   std::error_code send(actor_ref to, M&& m) {
     return deliver(to, detail::make_envelope(std::forward<M>(m)));
+  }
+  /// send() through a typed handle: compiles only if `to` lists M. Thread-safe.
+  template <class M, class... Ms>
+  std::error_code send(typed_ref<Ms...> to, M&& m) {
+    detail::check_typed_send<typed_ref<Ms...>, M>();
+    return send(to.untyped(), std::forward<M>(m));
   }
   /// Sends `m` to `to` on the control lane, which bounds never refuse or evict: for the one
   /// notice a component must not lose to a full mailbox (a session's `session_closed`). It is
@@ -154,25 +156,31 @@ class actor_system {
   /// Thread-safe, lock-free.
   std::optional<std::uint64_t> mailbox_depth(actor_ref r) const noexcept;
 
-  /// Backpressure hook for non-actor components (the network session): posts `c` to the port
-  /// once, when `r`'s mailbox depth is at most `low_water` — at once if it already is, else as
-  /// soon as the actor's turns drain it that far. If the actor stops first, `c` is posted with
-  /// actor_errc::dead_target; if the port stops while the actor is still behind (it never runs
-  /// again), `c` runs with errc::aborted. One-shot; register again to watch again. `c` must stay alive until
-  /// it runs and must not be posted elsewhere meanwhile. Thread-safe.
-  void notify_when_drained(actor_ref r, std::uint64_t low_water, completion* c);
-  /// Withdraws a notify_when_drained registration. True if it was still pending (then `c`
-  /// will not be posted). Thread-safe.
-  bool cancel_drain_notification(actor_ref r, completion* c);
-
-  /// Internal: the implementation.
-  detail::system_impl& impl() noexcept { return *impl_; }
-
  private:
-  void* begin_spawn(const spawn_options& o);
+  friend class actor;
+  friend void detail::notify_when_drained(actor_system&, actor_ref, std::uint64_t, completion*);
+  friend bool detail::cancel_drain_notification(actor_system&, actor_ref, completion*);
+  friend std::error_code wire::send_decoded(actor_system&, actor_ref, actor_ref, std::uint16_t,
+                                            std::span<const std::byte>);
+
+  template <class T, class... A>
+  actor_ref spawn_with(const detail::spawn_options& o, A&&... args) {
+    static_assert(std::is_base_of_v<actor, T>, "actors derive from quay::actor");
+    const auto& table = detail::table_of<T>();
+    void* slot = begin_spawn(o);
+    actor* a = nullptr;
+    try {
+      a = new T(std::forward<A>(args)...);
+    } catch (...) {
+      abort_spawn(slot);
+      throw;
+    }
+    return finish_spawn(slot, a, &table, o);
+  }
+  void* begin_spawn(const detail::spawn_options& o);
   void abort_spawn(void* slot) noexcept;
   actor_ref finish_spawn(void* slot, actor* a, const detail::handler_table* table,
-                         const spawn_options& o);
+                         const detail::spawn_options& o);
   std::error_code deliver(actor_ref to, detail::envelope* e);
 
   std::unique_ptr<detail::system_impl> impl_;
@@ -191,7 +199,7 @@ actor_ref actor::supervise(restart_policy policy, std::string name, A&&... args)
                       actor_system& sys, actor_ref parent) {
     return std::apply(
         [&](const auto&... a) {
-          return sys.spawn_with<T>(spawn_options{parent, true}, a...);
+          return sys.template spawn_with<T>(detail::spawn_options{parent, true}, a...);
         },
         tup);
   });

@@ -11,6 +11,7 @@
 #include "quay/net/error.hpp"
 #include "quay/net/frame.hpp"
 #include "quay/net/session.hpp"
+#include "quay/net/session_ref.hpp"
 #include "quay/runtime/socket.hpp"
 #include "quay/runtime/unique_function.hpp"
 
@@ -95,8 +96,11 @@ struct network_stats {
 /// port's only worker cannot work and aborts with a critical log line. A session_handler must
 /// outlive the network.
 ///
+/// It is the session_port of its sessions: an owner actor sends through a net::session
+/// (session_ref.hpp) made from it and the handle, without holding the network.
+///
 /// Thread contract: every member is thread-safe.
-class network {
+class network final : public session_port {
  public:
   /// `actors` may be null when every session is owned by a session_handler.
   network(io_port& port, actor_system* actors);
@@ -122,15 +126,15 @@ class network {
   /// Queues `f` on the session (shared, not copied) and starts a gather write if none is in
   /// flight. Errors: session_gone, send_queue_closed (closing), slow_reader (the queue passed
   /// its high-water mark: the session is being closed with that reason). Thread-safe.
-  std::error_code send(session_handle s, frame f);
+  std::error_code send(session_handle s, frame f) override;
   /// Graceful close: stops reading, flushes what is queued, then closes (a hard close after
   /// session_options::close_linger). The owner then receives session_closed with `reason`.
   /// Thread-safe.
-  std::error_code close(session_handle s, std::error_code reason = errc::closed_by_owner);
+  std::error_code close(session_handle s, std::error_code reason = errc::closed_by_owner) override;
   /// Answers the session's http_request (once): the response goes out, then the connection
   /// closes (the owner receives session_closed with http_answered). Errors: session_gone,
   /// invalid_argument (not a session waiting for an HTTP answer). Thread-safe.
-  std::error_code respond(session_handle s, const http_response& r);
+  std::error_code respond(session_handle s, const http_response& r) override;
   /// Hard close (RST, queued frames dropped), e.g. for a hostile peer. Thread-safe.
   std::error_code abort(session_handle s, std::error_code reason);
 
@@ -145,6 +149,8 @@ class network {
   std::optional<session_info> info(session_handle s) const;
   /// Counters. Thread-safe.
   network_stats stats() const noexcept;
+  /// The session value for `s`, for its owner actor to send and close through. Thread-safe.
+  net::session session(session_handle s) noexcept { return {*this, s}; }
 
  private:
   std::unique_ptr<detail::network_impl> impl_;

@@ -1,7 +1,8 @@
 #pragma once
 
-// Message envelopes. Internal to the SDK but in a public header because sends are templates
-// that build the envelope in the sender's code. Game code never touches these types.
+// Message envelopes and their pool. Internal to the SDK (detail/): sends are templates that
+// build the envelope in the sender's code, so this header is included by actor.hpp, but game
+// code never names these types.
 
 #include <atomic>
 #include <cstddef>

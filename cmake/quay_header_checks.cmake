@@ -1,0 +1,21 @@
+# Every public header compiles on its own (no hidden include-order dependency): one generated
+# translation unit per header, each including only that header, built as an OBJECT library in
+# the normal build (so CI checks it) and grouped under the quay_header_checks target.
+#   quay_header_check(<name> DIR <include dir> LIBS <targets the headers may use>)
+add_custom_target(quay_header_checks)
+function(quay_header_check name)
+  cmake_parse_arguments(H "" "DIR" "LIBS" ${ARGN})
+  file(GLOB_RECURSE _headers CONFIGURE_DEPENDS RELATIVE ${H_DIR} ${H_DIR}/*.hpp)
+  list(SORT _headers)
+  set(_units)
+  foreach(h IN LISTS _headers)
+    string(MAKE_C_IDENTIFIER "${h}" _id)
+    set(_f ${CMAKE_BINARY_DIR}/header_check/${name}/${_id}.cpp)
+    file(CONFIGURE OUTPUT ${_f} CONTENT "#include \"${h}\"\n")
+    list(APPEND _units ${_f})
+  endforeach()
+  add_library(${name}_header_check OBJECT ${_units})
+  target_link_libraries(${name}_header_check PRIVATE ${H_LIBS})
+  quay_target_defaults(${name}_header_check)
+  add_dependencies(quay_header_checks ${name}_header_check)
+endfunction()

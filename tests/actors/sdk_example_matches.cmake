@@ -1,0 +1,25 @@
+# The worked example of docs/sdk.md (the first ```cpp block of section 2) must appear verbatim in
+# chat_example.test.cpp, which compiles and checks it: the guide cannot drift from the test.
+# Invoked by ctest: cmake -DDOC=docs/sdk.md -DTEST_SOURCE=...chat_example.test.cpp -P <this>
+file(READ ${DOC} doc)
+file(READ ${TEST_SOURCE} test)
+string(FIND "${doc}" "\n## 2." start)
+if(start EQUAL -1)
+  message(FATAL_ERROR "docs/sdk.md has no section 2 (the worked example)")
+endif()
+string(SUBSTRING "${doc}" ${start} -1 doc)
+string(FIND "${doc}" "```cpp\n" open)
+if(open EQUAL -1)
+  message(FATAL_ERROR "section 2 of docs/sdk.md has no cpp block")
+endif()
+math(EXPR open "${open} + 7")
+string(SUBSTRING "${doc}" ${open} -1 doc)
+string(FIND "${doc}" "```" close)
+string(SUBSTRING "${doc}" 0 ${close} example)
+string(FIND "${test}" "${example}" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "the worked example of docs/sdk.md section 2 is not verbatim in "
+                      "${TEST_SOURCE}: copy the changed code into the test (or back)")
+endif()
+string(LENGTH "${example}" n)
+message(STATUS "the worked example (${n} characters) is compiled by chat_example.test")
