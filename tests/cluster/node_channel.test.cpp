@@ -192,17 +192,24 @@ TEST(node_channel, over_real_nats_one_nodes_stream_stays_in_order_and_a_gone_nod
     ASSERT_TRUE(board.wait([&] { return got.size() == n; }, 20s)) << got.size();
     for (std::uint32_t i = 0; i < n; ++i) ASSERT_EQ(got[i], i);
     cb.stop();
+    // The unsubscribe travels to the server on its own: wait (short probes) until the server
+    // knows node 2's subject has no subscriber, so a request below cannot meet a subscription
+    // that is going away (it would then wait for its timeout, correctly, but not fail fast).
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {
+      std::error_code r = qc::errc::closed;
+      ta->request(cb.subject_of(qc::node_id{2}), bytes_of(0), millis{100},
+                  [&](std::error_code e, qc::message&&) { board.update([&] { r = e; }); });
+      board.wait([&] { return r != qc::errc::closed; }, 2s);
+      gone = r == qc::errc::no_responders;
+    }
+    ASSERT_TRUE(gone);
     // Node 2 is gone: a request to it fails at once, not at its 5 s timeout.
     const auto start = std::chrono::steady_clock::now();
-    bool done = false;
-    for (int i = 0; i < 50 && !done; ++i) {
-      asked = qc::errc::closed;
-      ta->request(cb.subject_of(qc::node_id{2}), bytes_of(0), millis{5000},
-                  [&](std::error_code e, qc::message&&) { board.update([&] { asked = e; }); });
-      board.wait([&] { return asked != qc::errc::closed; }, 6s);
-      done = asked == qc::errc::no_responders;  // the unsubscribe may still be on its way
-    }
-    EXPECT_TRUE(done);
+    ta->request(cb.subject_of(qc::node_id{2}), bytes_of(0), millis{5000},
+                [&](std::error_code e, qc::message&&) { board.update([&] { asked = e; }); });
+    ASSERT_TRUE(board.wait([&] { return asked != qc::errc::closed; }, 6s));
+    EXPECT_EQ(asked, qc::errc::no_responders);
     EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
   }
   ta->close();
