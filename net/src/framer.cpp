@@ -181,8 +181,11 @@ std::span<std::byte> framer::prepare(bool keep_block) {
     std::size_t want = block_size_for(needed);
     // A whole frame (or an incomplete header) at the head: room for it and a block more.
     if (needed <= n) want = std::max(want, n + block_bytes_);
-    if (block_ == nullptr && needed != 0 && needed <= inline_bytes) {
-      std::memmove(inline_, inline_ + begin_, n);  // a small frame stays in the inline area
+    // A small frame stays in the inline area, unless the area is full of bytes not yet taken
+    // (a caller feeding more than one receive's worth before taking frames, as the session
+    // does with the bytes that decided its protocol): then a block, so space is never empty.
+    if (block_ == nullptr && needed != 0 && needed <= inline_bytes && n < inline_bytes) {
+      std::memmove(inline_, inline_ + begin_, n);
       begin_ = 0;
       end_ = u32(n);
     } else if (exclusive() && capacity_ >= want) {

@@ -156,6 +156,30 @@ TEST(framer, decodes_the_same_frames_under_random_chunking) {
   }
 }
 
+TEST(framer, takes_every_fed_byte_before_any_frame_is_taken_even_when_a_frame_fills_the_inline_area) {
+  // One whole frame exactly the size of the inline area, then more bytes, all fed before a
+  // frame is taken (the session does this with the bytes that decided its protocol): the space
+  // prepare() gives is never empty, so nothing fed is dropped.
+  bytes stream;
+  append_frame(stream, payload_of(framer::inline_bytes - 4, 1));
+  append_frame(stream, payload_of(8, 2));
+  stream.insert(stream.end(), 4, std::byte{0});  // a zero-length header last
+  framer f(1024);
+  std::span<const std::byte> rest(stream);
+  for (int round = 0; !rest.empty() && round < 100; ++round) {
+    const std::size_t took = f.feed(rest);
+    ASSERT_GT(took, 0u) << "round " << round << ": " << rest.size() << " bytes left untaken";
+    rest = rest.subspan(took);
+  }
+  std::span<const std::byte> p;
+  ASSERT_EQ(f.next(p), decode_status::frame);
+  EXPECT_EQ(bytes(p.begin(), p.end()), payload_of(framer::inline_bytes - 4, 1));
+  ASSERT_EQ(f.next(p), decode_status::frame);
+  EXPECT_EQ(bytes(p.begin(), p.end()), payload_of(8, 2));
+  EXPECT_EQ(f.next(p), decode_status::error);
+  EXPECT_EQ(f.error(), quay::net::errc::zero_length_frame);
+}
+
 TEST(framer, rejects_a_zero_length_header_from_its_four_bytes_alone) {
   framer f(1024);
   bytes s = {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{9}};

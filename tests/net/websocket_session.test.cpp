@@ -527,6 +527,23 @@ TEST_F(websocket_session_test, a_plain_get_on_a_listener_without_http_is_refused
   expect_bystander_served(port_, at);
 }
 
+TEST_F(websocket_session_test, a_quay_streams_frames_behind_the_first_in_one_receive_are_all_decoded) {
+  // The bytes that decided "Quay, not WebSocket" came in one receive with more behind them: a
+  // ping (answered by the session) and a zero-length header, which ends the session as it does
+  // on a Quay-only listener.
+  const auto at = listen_echo(ws_listener(true));
+  raw_client c(port_, at);
+  ASSERT_TRUE(c.connected());
+  const frame f = text_frame(msg_type::ping, 1, "");
+  bytes both(f.wire().begin(), f.wire().end());
+  both.insert(both.end(), 4, std::byte{0});
+  ASSERT_TRUE(c.send(both));
+  EXPECT_TRUE(c.wait_closed().has_value()) << "the zero-length header behind the ping was not read";
+  auto why = rec_.wait_closed();
+  ASSERT_TRUE(why.has_value());
+  EXPECT_EQ(*why, errc::zero_length_frame);
+}
+
 TEST_F(websocket_session_test, a_listener_without_quay_refuses_a_quay_stream) {
   auto o = ws_listener(true);
   o.protocols.quay = false;
