@@ -10,6 +10,7 @@ namespace quay {
 
 namespace detail {
 class native_backend;
+struct backend_access;
 }
 
 /// Options fixed when the port starts.
@@ -61,10 +62,8 @@ class io_port final : public port {
   std::size_t concurrency() const noexcept override;
   bool in_worker() const noexcept override;
 
-  /// The backend, for the socket types. Internal.
-  detail::native_backend& backend() noexcept { return *backend_; }
-
  private:
+  friend struct detail::backend_access;  // the socket types' way to the backend
   std::unique_ptr<detail::native_backend> backend_;
 };
 

@@ -18,6 +18,7 @@ class io_port;
 
 namespace detail {
 class socket_state;
+struct backend_access;
 }
 
 /// An IPv4 or IPv6 address and port. A value type; no OS headers in this header.
@@ -98,13 +99,12 @@ class tcp_socket {
   /// Owner only.
   std::error_code remote_endpoint(endpoint& out) const noexcept;
 
-  /// The backend state. Internal.
-  detail::socket_state* state() const noexcept { return state_; }
-  explicit tcp_socket(detail::socket_state* s) noexcept : state_(s) {}
-  /// The Debug check of the owner-only contract, for the backends' operation starts. Internal.
-  const detail::owner_check& owner_check() const noexcept { return owner_; }
 
  private:
+  // The backends reach the state and the owner check through detail::backend_access
+  // (runtime/src/backend_access.hpp); nothing above runtime/ sees them.
+  friend struct detail::backend_access;
+  explicit tcp_socket(detail::socket_state* s) noexcept : state_(s) {}
   detail::socket_state* state_ = nullptr;
   [[no_unique_address]] detail::owner_check owner_;
 };

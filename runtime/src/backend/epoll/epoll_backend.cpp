@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "backend/epoll/epoll_worker.hpp"
+#include "backend_access.hpp"
 #include "quay/runtime/error.hpp"
 #include "quay/runtime/log.hpp"
 #include "port_probe.hpp"
@@ -304,7 +305,7 @@ void native_backend::deregister_socket(int fd) noexcept {
 }
 
 bool a_worker_is_waiting_for_io(io_port& p) noexcept {
-  const native_backend& b = p.backend();
+  const native_backend& b = detail::backend_access::backend(p);
   return b.poller_waiting_.load(std::memory_order_seq_cst);
 }
 

@@ -14,6 +14,7 @@
 
 #include "backend/epoll/epoll_backend.hpp"
 #include "backend/epoll/epoll_socket_ops.hpp"
+#include "backend_access.hpp"
 #include "quay/runtime/error.hpp"
 #include "quay/runtime/io_port.hpp"
 #include "quay/runtime/socket.hpp"
@@ -100,9 +101,9 @@ std::error_code tcp_socket::remote_endpoint(endpoint& out) const noexcept {
 }
 
 void async_recv(tcp_socket& sock, recv_op& op) noexcept {
-  socket_state* s = sock.state();
+  socket_state* s = detail::backend_access::state(sock);
   if (s == nullptr) return fail_unopened(op);
-  start(sock.owner_check(), s, op, &socket_state::read_op, [](socket_state& st, recv_op& o) {
+  start(detail::backend_access::owner(sock), s, op, &socket_state::read_op, [](socket_state& st, recv_op& o) {
     if (st.listener) {
       o.set_result(make_error_code(errc::not_connected), 0);
       return true;
@@ -114,7 +115,7 @@ void async_recv(tcp_socket& sock, recv_op& op) noexcept {
 }
 
 void async_send(tcp_socket& sock, send_op& op) noexcept {
-  socket_state* s = sock.state();
+  socket_state* s = detail::backend_access::state(sock);
   if (s == nullptr) return fail_unopened(op);
   op.sent_ = 0;
   auto try_op = [](socket_state& st, send_op& o) {
@@ -129,11 +130,11 @@ void async_send(tcp_socket& sock, send_op& op) noexcept {
     }
     return detail::try_send(st, o);
   };
-  start(sock.owner_check(), s, op, &socket_state::write_op, try_op);
+  start(detail::backend_access::owner(sock), s, op, &socket_state::write_op, try_op);
 }
 
 void tcp_listener::async_accept(accept_op& op) noexcept {
-  socket_state* s = socket_.state();
+  socket_state* s = detail::backend_access::state(socket_);
   if (s == nullptr) return fail_unopened(op);
   auto try_op = [](socket_state& st, accept_op& o) {
     if (!st.listener) {
@@ -142,11 +143,11 @@ void tcp_listener::async_accept(accept_op& op) noexcept {
     }
     return detail::try_accept(st, o);
   };
-  start(socket_.owner_check(), s, op, &socket_state::read_op, try_op);
+  start(detail::backend_access::owner(socket_), s, op, &socket_state::read_op, try_op);
 }
 
 void async_connect(io_port& p, connect_op& op) noexcept {
-  native_backend& b = p.backend();
+  native_backend& b = detail::backend_access::backend(p);
   op.socket.close();
   if (op.target.size() == 0) {
     op.set_result(make_error_code(errc::bad_address), 0);
@@ -170,7 +171,7 @@ void async_connect(io_port& p, connect_op& op) noexcept {
     s->listener = false;
     s->maybe_readable = true;
     s->hangup_seen = false;
-    op.socket = tcp_socket(s);
+    op.socket = detail::backend_access::adopt(s);
     if (b.closed()) {
       op.set_result(make_error_code(errc::aborted), 0);
     } else {
@@ -214,9 +215,9 @@ std::error_code tcp_listener::open(io_port& p, const endpoint& at, int backlog) 
     return map_os_error(err);
   }
   std::error_code ec;
-  socket_state* s = detail::adopt_socket(p.backend(), fd, /*listener=*/true, ec);
+  socket_state* s = detail::adopt_socket(detail::backend_access::backend(p), fd, /*listener=*/true, ec);
   if (s == nullptr) return ec;
-  socket_ = tcp_socket(s);
+  socket_ = detail::backend_access::adopt(s);
   return {};
 }
 

@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "backend/epoll/epoll_backend.hpp"
+#include "backend_access.hpp"
 #include "quay/runtime/error.hpp"
 
 namespace quay::detail {
@@ -103,7 +104,7 @@ bool try_accept(socket_state& s, accept_op& op) noexcept {
         op.set_result(ec, 0);
         return true;
       }
-      op.peer = tcp_socket(peer);
+      op.peer = detail::backend_access::adopt(peer);
       const std::size_t n = std::min<std::size_t>(len, endpoint::capacity);
       std::memcpy(op.peer_endpoint.data(), &addr, n);
       op.peer_endpoint.set_size(n);

@@ -7,6 +7,7 @@
 
 #include "backend/iocp/iocp_socket.hpp"
 #include "backend/iocp/win32.hpp"
+#include "backend_access.hpp"
 #include "quay/runtime/error.hpp"
 #include "quay/runtime/log.hpp"
 #include "port_probe.hpp"
@@ -213,7 +214,7 @@ void native_backend::drain_aborted() {
 }
 
 bool a_worker_is_waiting_for_io(io_port& p) noexcept {
-  const native_backend& b = p.backend();
+  const native_backend& b = detail::backend_access::backend(p);
   return b.waiting_.load(std::memory_order_seq_cst) != 0;
 }
 

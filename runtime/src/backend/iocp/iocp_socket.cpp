@@ -12,6 +12,7 @@
 
 #include "backend/iocp/iocp_backend.hpp"
 #include "backend/iocp/iocp_socket.hpp"
+#include "backend_access.hpp"
 #include "quay/runtime/error.hpp"
 #include "quay/runtime/io_port.hpp"
 #include "quay/runtime/socket.hpp"
@@ -117,10 +118,10 @@ std::error_code tcp_socket::remote_endpoint(endpoint& out) const noexcept {
 }
 
 void async_recv(tcp_socket& sock, recv_op& op) noexcept {
-  socket_state* s = sock.state();
+  socket_state* s = detail::backend_access::state(sock);
   if (s == nullptr) return fail_unopened(op);
   start(
-      sock.owner_check(), s, op, &socket_state::read_op,
+      detail::backend_access::owner(sock), s, op, &socket_state::read_op,
       [](socket_state& st, recv_op& o) {
         if (st.listener) {
           o.set_result(make_error_code(errc::not_connected), 0);
@@ -144,11 +145,11 @@ void async_recv(tcp_socket& sock, recv_op& op) noexcept {
 }
 
 void async_send(tcp_socket& sock, send_op& op) noexcept {
-  socket_state* s = sock.state();
+  socket_state* s = detail::backend_access::state(sock);
   if (s == nullptr) return fail_unopened(op);
   op.sent_ = 0;
   start(
-      sock.owner_check(), s, op, &socket_state::write_op,
+      detail::backend_access::owner(sock), s, op, &socket_state::write_op,
       [](socket_state& st, send_op& o) {
         if (st.listener || st.connecting) {
           o.set_result(make_error_code(errc::not_connected), 0);
@@ -176,10 +177,10 @@ void async_send(tcp_socket& sock, send_op& op) noexcept {
 }
 
 void tcp_listener::async_accept(accept_op& op) noexcept {
-  socket_state* s = socket_.state();
+  socket_state* s = detail::backend_access::state(socket_);
   if (s == nullptr) return fail_unopened(op);
   start(
-      socket_.owner_check(), s, op, &socket_state::read_op,
+      detail::backend_access::owner(socket_), s, op, &socket_state::read_op,
       [](socket_state& st, accept_op& o) {
         if (!st.listener) {
           o.set_result(make_error_code(errc::not_supported), 0);
@@ -192,12 +193,12 @@ void tcp_listener::async_accept(accept_op& op) noexcept {
           o.set_result(ec, 0);
           return false;
         }
-        o.peer = tcp_socket(peer);
+        o.peer = detail::backend_access::adopt(peer);
         return true;
       },
       [](socket_state& st, accept_op& o) {
         std::error_code ec;
-        if (!detail::winsock().accept_ex(st.sock, o.peer.state()->sock, st.accept_addresses, 0,
+        if (!detail::winsock().accept_ex(st.sock, detail::backend_access::state(o.peer)->sock, st.accept_addresses, 0,
                                          detail::accept_address_bytes,
                                          detail::accept_address_bytes, nullptr,
                                          detail::fresh_overlapped(&o))) {
@@ -210,7 +211,7 @@ void tcp_listener::async_accept(accept_op& op) noexcept {
 }
 
 void async_connect(io_port& p, connect_op& op) noexcept {
-  native_backend& b = p.backend();
+  native_backend& b = detail::backend_access::backend(p);
   op.socket.close();
   if (op.target.size() == 0) {
     op.set_result(make_error_code(errc::bad_address), 0);
@@ -222,7 +223,7 @@ void async_connect(io_port& p, connect_op& op) noexcept {
     op.set_result(ec, 0);
     return b.post(&op);
   }
-  op.socket = tcp_socket(s);
+  op.socket = detail::backend_access::adopt(s);
   // ConnectEx wants a bound socket: the wildcard address of the target's family, any port.
   endpoint any = *endpoint::parse(op.target.is_v6() ? "::" : "0.0.0.0", 0);
   if (::bind(s->sock, static_cast<const sockaddr*>(any.data()), static_cast<int>(any.size())) !=
@@ -231,7 +232,7 @@ void async_connect(io_port& p, connect_op& op) noexcept {
     return b.post(&op);
   }
   start(
-      op.socket.owner_check(), s, op, &socket_state::write_op,
+      detail::backend_access::owner(op.socket), s, op, &socket_state::write_op,
       [](socket_state& st, connect_op&) {
         st.connecting = true;
         return true;
@@ -252,9 +253,9 @@ std::error_code tcp_listener::open(io_port& p, const endpoint& at, int backlog) 
   close();
   if (at.size() == 0) return make_error_code(errc::bad_address);
   std::error_code ec;
-  socket_state* s = detail::open_socket(p.backend(), family_of(at), true, ec);
+  socket_state* s = detail::open_socket(detail::backend_access::backend(p), family_of(at), true, ec);
   if (s == nullptr) return ec;
-  tcp_socket owned(s);
+  tcp_socket owned = detail::backend_access::adopt(s);
   // Windows' SO_REUSEADDR would let another socket steal a port in use; its default already
   // allows binding over connections in TIME_WAIT. SO_EXCLUSIVEADDRUSE refuses the theft, so a
   // taken port reports errc::address_in_use as on Linux.

@@ -10,6 +10,7 @@
 
 #include "backend/iocp/iocp_backend.hpp"
 #include "backend/iocp/iocp_socket.hpp"
+#include "backend_access.hpp"
 #include "quay/runtime/error.hpp"
 #include "quay/runtime/log.hpp"
 
@@ -69,7 +70,7 @@ bool finish_accept(socket_state& s, accept_op& op, DWORD error, bool abort) noex
     // connection (as accept() reports it on Linux), not a reset of a connection it owns.
     if (ec == errc::connection_reset) ec = make_error_code(errc::connection_aborted);
   } else {
-    socket_state* peer = op.peer.state();
+    socket_state* peer = detail::backend_access::state(op.peer);
     // Gives the accepted socket the listener's properties; getpeername, shutdown and
     // setsockopt need it.
     if (::setsockopt(peer->sock, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT,
