@@ -6,6 +6,7 @@
 #include "session_token.hpp"
 
 #include <filesystem>
+#include <future>
 
 #include <sodium.h>
 #include <thread>
@@ -19,6 +20,36 @@
 #include "quay/runtime/io_port.hpp"
 
 namespace quay::game::server {
+
+namespace {
+
+// Tells a waiting thread, once, that every name in its list is bound (the zone actors register
+// theirs in their supervisors' first turns), then stops.
+class names_watcher final : public actor {
+ public:
+  names_watcher(std::vector<std::string> names, std::shared_ptr<std::promise<void>> done)
+      : pending_(std::move(names)), done_(std::move(done)) {}
+  static void define(handlers<names_watcher>& h) { h.on<&names_watcher::on_bound>(); }
+
+  void on_start() override {
+    for (const std::string& n : pending_) watch_name(n);
+  }
+
+ private:
+  void on_bound(const name_bound& m) {
+    std::erase(pending_, m.name);
+    unwatch_name(m.name);
+    if (pending_.empty()) {
+      done_->set_value();
+      stop();
+    }
+  }
+
+  std::vector<std::string> pending_;
+  std::shared_ptr<std::promise<void>> done_;
+};
+
+}  // namespace
 
 // Destruction order matters: network before actors before port (see network's lifetime rule,
 // which stop() follows explicitly).
@@ -151,18 +182,26 @@ std::vector<std::string> zone_server::start(const server_config& config, spdlog:
   for (const actor_ref z : services.zone_supervisors) {
     metrics_.track("zone_supervisor", z);
   }
-  // Each zone actor registers its name in its supervisor's first turn: wait (bounded) for all
-  // of them before letting players in, so no login finds its zone missing.
-  const auto zones_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  for (const std::uint32_t id : zone_ids) {
-    while (!p.actors.whereis(zone_actor_name(id)) &&
-           std::chrono::steady_clock::now() < zones_deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // Each zone actor registers its name in its supervisor's first turn: wait (bounded) until a
+  // watcher actor has seen every zone name bound, so no login finds its zone missing.
+  std::vector<std::string> zone_names;
+  for (const std::uint32_t id : zone_ids) zone_names.push_back(zone_actor_name(id));
+  auto all_bound = std::make_shared<std::promise<void>>();
+  std::future<void> bound = all_bound->get_future();
+  const actor_ref watcher = p.actors.spawn<names_watcher>(zone_names, all_bound);
+  if (bound.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    (void)p.actors.kill(watcher);
+    std::string missing;
+    for (const std::uint32_t id : zone_ids) {
+      if (!p.actors.whereis(zone_actor_name(id))) {
+        if (!missing.empty()) missing += ", ";
+        missing += std::to_string(id);
+      }
     }
-    if (!p.actors.whereis(zone_actor_name(id))) {
-      stop(std::chrono::milliseconds(0));
-      return {"zone " + std::to_string(id) + " did not start"};
-    }
+    stop(std::chrono::milliseconds(0));
+    std::string why = "zones did not start: ";
+    why += missing;
+    return {why};
   }
 
   net::listen_options lo;
