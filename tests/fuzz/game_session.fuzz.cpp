@@ -44,6 +44,8 @@ namespace {
 using namespace quay;
 using namespace quay::game;
 using namespace quay::game::server;
+// The game's flatbuffers namespace, not quay::wire (the SDK's wire forms): both are visible here.
+namespace wire = quay::game::wire;
 using MT = wire::MessageType;
 
 [[noreturn]] void broken(const char* what) {
