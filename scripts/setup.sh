@@ -29,8 +29,6 @@ packages=(
   openssl
   # cluster (issue 15): the NATS server tests start themselves, and the official C client
   nats-server libnats-dev
-  # cluster store (issue 16): PostgreSQL 15 that tests start in a temp dir, and libpq
-  postgresql-15 libpq-dev
 )
 if [[ "${1:-}" == "--windows" ]]; then
   packages+=(g++-mingw-w64-x86-64-posix wine64 wine)
