@@ -223,8 +223,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // view, so a WorldUpdate must follow.
   {
     t.fbb.Clear();
-    const wire::Vec2 to(20.0f, 20.5f);
-    t.fbb.Finish(wire::CreateMoveIntent(t.fbb, &to));
+    const quay::game::wire::Vec2 to(20.0f, 20.5f);
+    t.fbb.Finish(quay::game::wire::CreateMoveIntent(t.fbb, &to));
     const auto* p = reinterpret_cast<const std::byte*>(t.fbb.GetBufferPointer());
     t.ticks(10);  // a full second of movement budget
     check_output(t.sink, witness_s);
