@@ -45,7 +45,7 @@ using quay::actor_ref;
 using quay::message_origin;
 
 // A small message with a wire form (quay.test.Chat: channel and text).
-struct tell {
+struct tell_msg {
   std::uint32_t channel = 0;
   std::uint32_t count = 0;
 };
@@ -53,13 +53,13 @@ struct tell {
 }  // namespace
 
 template <>
-struct quay::wire_form<tell> {
+struct quay::wire_form<tell_msg> {
   static constexpr std::uint16_t id = 200;
   using table = quay::test::Chat;
-  static flatbuffers::Offset<table> encode(flatbuffers::FlatBufferBuilder& b, const tell& m) {
+  static flatbuffers::Offset<table> encode(flatbuffers::FlatBufferBuilder& b, const tell_msg& m) {
     return quay::test::CreateChat(b, b.CreateString(std::to_string(m.count)), m.channel);
   }
-  static tell decode(const table& t) {
+  static tell_msg decode(const table& t) {
     return {t.channel(), t.text() != nullptr ? static_cast<std::uint32_t>(std::stoul(t.text()->str()))
                                              : 0u};
   }
@@ -88,7 +88,7 @@ struct quay::wire_form<numbered<N>> {
 namespace {
 
 struct seen {
-  tell msg;
+  tell_msg msg;
   message_origin origin;
   actor_ref sender;
 };
@@ -99,11 +99,11 @@ class listener final : public quay::actor {
   static void define(quay::handlers<listener>& h) { h.on<&listener::on_tell>(); }
 
  private:
-  void on_tell(const tell& m) { out_->push_back({m, origin(), sender()}); }
+  void on_tell(const tell_msg& m) { out_->push_back({m, origin(), sender()}); }
   std::vector<seen>* out_;
 };
 
-// The same shape as tell, without a wire form.
+// The same shape as tell_msg, without a wire form.
 struct plain {
   std::uint32_t count = 0;
   std::uint32_t pad = 0;
@@ -118,12 +118,12 @@ class counter final : public quay::actor {
   }
 
  private:
-  void on_tell(const tell& m) { *n_ += m.count; }
+  void on_tell(const tell_msg& m) { *n_ += m.count; }
   void on_plain(const plain& m) { *n_ += m.count; }
   std::uint64_t* n_;
 };
 
-std::vector<std::byte> encoded(const tell& m) {
+std::vector<std::byte> encoded(const tell_msg& m) {
   flatbuffers::FlatBufferBuilder b;
   const auto bytes = quay::wire::encode(b, m);
   return {bytes.begin(), bytes.end()};
@@ -133,7 +133,7 @@ TEST(wire, a_local_send_of_a_wire_form_message_reaches_its_handler_with_a_local_
   quay::testing::actor_fixture f;
   std::vector<seen> out;
   const actor_ref a = f.spawn<listener>(&out);
-  f.send(a, tell{7, 3});
+  f.send(a, tell_msg{7, 3});
   f.run();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].msg.channel, 7u);
@@ -148,7 +148,7 @@ TEST(wire, bytes_decoded_for_a_registered_wire_id_reach_the_same_handler_with_th
   const actor_ref a = f.spawn<listener>(&out);
   f.run();
   const actor_ref remote{5, 9, 42};  // a remote actor's ref (node 42), as the cluster gives it
-  const auto bytes = encoded(tell{2, 11});
+  const auto bytes = encoded(tell_msg{2, 11});
   EXPECT_FALSE(quay::wire::send_decoded(f.sys, a, remote, 200, bytes));
   f.run();
   ASSERT_EQ(out.size(), 1u);
@@ -175,7 +175,7 @@ TEST(wire, bytes_that_do_not_verify_are_refused_and_reach_no_handler) {
 
 TEST(wire, an_unregistered_wire_id_is_refused_and_counted) {
   quay::testing::actor_fixture f;
-  const auto bytes = encoded(tell{1, 1});
+  const auto bytes = encoded(tell_msg{1, 1});
   const auto before = quay::wire::stats().unknown;
   std::error_code ec;
   EXPECT_EQ(quay::wire::decode_envelope(4321, bytes, ec), nullptr);
@@ -267,10 +267,10 @@ TEST(wire, a_local_send_of_a_wire_form_message_costs_no_more_allocation_than_a_p
   std::uint64_t total = 0;
   const actor_ref a = f.spawn<counter>(&total);
   // Warm-up: the envelope pools and the manual port's queue fill.
-  allocations_for(f, a, tell{0, 1}, 2'000);
+  allocations_for(f, a, tell_msg{0, 1}, 2'000);
   allocations_for(f, a, plain{1}, 2'000);
   constexpr int n = 20'000;
-  const long long wire_form = allocations_for(f, a, tell{0, 1}, n);
+  const long long wire_form = allocations_for(f, a, tell_msg{0, 1}, n);
   const long long plain_sends = allocations_for(f, a, plain{1}, n);
   EXPECT_EQ(total, 2u * (2'000u + n));
   // The fixture itself allocates now and then (its queue, metrics samples: ~1 in 60 here); a
