@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "payload_bytes.hpp"
 #include "cluster_test_support.hpp"
 #include "nats_server.hpp"
 #include "quay/cluster/nats_transport.hpp"
@@ -16,14 +17,8 @@ using namespace std::chrono_literals;
 using quay::millis;
 
 namespace {
-std::vector<std::uint8_t> bytes_of(std::uint32_t v) {
-  return {static_cast<std::uint8_t>(v), static_cast<std::uint8_t>(v >> 8),
-          static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 24)};
-}
-std::uint32_t value_of(const std::vector<std::uint8_t>& b) {
-  return b.size() < 4 ? 0xFFFFFFFF
-                      : b[0] | (b[1] << 8) | (b[2] << 16) | (std::uint32_t{b[3]} << 24);
-}
+using quay::cluster::test::bytes_of;
+using quay::cluster::test::value_of;
 
 struct fixture : ::testing::Test {
   quay::test::nats_server server;

@@ -4,20 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "payload_bytes.hpp"
 #include "quay/cluster/sim_network.hpp"
 
 namespace qc = quay::cluster;
 using quay::millis;
 
 namespace {
-std::vector<std::uint8_t> bytes_of(std::uint32_t v) {
-  return {static_cast<std::uint8_t>(v), static_cast<std::uint8_t>(v >> 8),
-          static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 24)};
-}
-std::uint32_t value_of(const std::vector<std::uint8_t>& b) {
-  return b.size() < 4 ? 0xFFFFFFFF
-                      : b[0] | (b[1] << 8) | (b[2] << 16) | (std::uint32_t{b[3]} << 24);
-}
+using quay::cluster::test::bytes_of;
+using quay::cluster::test::value_of;
 }  // namespace
 
 TEST(sim_network, messages_from_one_sender_reach_a_subscriber_in_order_despite_random_delays) {
